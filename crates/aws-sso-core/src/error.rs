@@ -1,0 +1,59 @@
+//! The one error type of the library, and how it maps to exit codes.
+//!
+//! Every module has its own error enum with the context a person needs (which file, which
+//! session, which command fixes it); this type only gathers them. No variant ever holds a token,
+//! a secret or a session token.
+
+use crate::{cache, config, endpoint, http, oidc, session};
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Endpoint(#[from] endpoint::EndpointError),
+    #[error(transparent)]
+    Cache(#[from] cache::CacheError),
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
+    #[error(transparent)]
+    Login(#[from] oidc::LoginError),
+    #[error(transparent)]
+    Session(#[from] session::SessionError),
+}
+
+/// What kind of failure, which decides the exit code (DESIGN.md §7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Exit 1.
+    Failure,
+    /// Exit 2: the command line or the configuration asks for something that cannot be done.
+    Usage,
+    /// Exit 3: not logged in, or the session expired.
+    NotLoggedIn,
+}
+
+impl ErrorKind {
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Failure => 1,
+            ErrorKind::Usage => 2,
+            ErrorKind::NotLoggedIn => 3,
+        }
+    }
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Config(_) | Error::Endpoint(_) | Error::Cache(_) | Error::Login(_) => {
+                ErrorKind::Failure
+            }
+            Error::Http(e) if e.is_unauthorized() => ErrorKind::NotLoggedIn,
+            Error::Http(_) => ErrorKind::Failure,
+            Error::Session(e) => e.kind(),
+        }
+    }
+}

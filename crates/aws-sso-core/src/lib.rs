@@ -1,0 +1,33 @@
+//! The library every aws-sso binary uses.
+//!
+//! It reads the AWS config files, keeps the caches it shares with the AWS CLI v2, runs the OIDC
+//! login flows and calls the portal. It never prints to stdout and never exits the process: the
+//! binaries do that. Each module holds one thing:
+//!
+//! - [`config`]: `~/.aws/config` and `~/.aws/credentials` (parser, format-preserving editor) and our
+//!   own `config.yaml`.
+//! - [`endpoint`]: where the `sso` and `sso-oidc` services live (regions, partitions, overrides).
+//! - [`cache`]: token, registration and role-credential files, byte-compatible with the AWS CLI v2.
+//! - [`lock`]: cross-process locks around login, refresh and credential fetches.
+//! - [`http`]: the HTTP client, built only when a call is made.
+//! - [`oidc`]: RegisterClient, StartDeviceAuthorization, CreateToken and the login flows.
+//! - [`portal`]: ListAccounts, ListAccountRoles, GetRoleCredentials, Logout.
+//! - [`session`]: which `[sso-session]` a command means, and a valid token for it.
+//! - [`env`]: the names of every environment variable we read.
+//! - [`secret`], [`time`]: a string that never prints, and the timestamp formats of the caches.
+
+pub mod cache;
+pub mod config;
+pub mod endpoint;
+pub mod env;
+pub mod error;
+pub mod http;
+pub mod lock;
+pub mod oidc;
+pub mod portal;
+pub mod secret;
+pub mod session;
+pub mod time;
+
+pub use error::{Error, Result};
+pub use secret::Secret;

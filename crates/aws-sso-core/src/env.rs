@@ -33,6 +33,10 @@ pub const AWS_SSO_LOG: &str = "AWS_SSO_LOG";
 pub const AWS_SSO_CONFIG_DIR: &str = "AWS_SSO_CONFIG_DIR";
 /// Overrides the per-request HTTP timeout, in seconds.
 pub const AWS_SSO_HTTP_TIMEOUT: &str = "AWS_SSO_HTTP_TIMEOUT";
+/// Base of our own cache directory (`$XDG_CACHE_HOME/aws-sso`), when absolute.
+pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
+/// The base of our `config.yaml` on Linux (XDG base directory spec).
+pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 
 /// A snapshot of the environment variables.
 #[derive(Clone, Debug, Default)]

@@ -1,0 +1,184 @@
+//! Reading, atomically writing and removing cache files.
+//!
+//! Every file we write may hold a secret, so it is written 0600 in a directory created 0700,
+//! through a temporary file in the same directory that is fsynced and renamed over the target: a
+//! crash leaves the old file or the new one, never half of one.
+
+use std::fs::{self, File};
+use std::io::{self, Write as _};
+use std::path::Path;
+
+use super::CacheError;
+
+/// Writes `bytes` to `path` atomically, as a 0600 file.
+///
+/// Creates the parent directory (0700) when it is missing; an existing directory keeps its mode,
+/// since `~/.aws` and its subdirectories belong to the user and the AWS CLI.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+    let dir = parent_dir(path);
+    create_private_dir(dir)?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
+    // The temporary file is created 0600 by tempfile, and deleted on drop if anything fails.
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| CacheError::io("create a temporary file in", dir, e))?;
+    temp.write_all(bytes).map_err(|e| CacheError::io("write", temp.path(), e))?;
+    temp.as_file().sync_all().map_err(|e| CacheError::io("flush to disk", temp.path(), e))?;
+    temp.persist(path).map_err(|e| CacheError::io("replace", path, e.error))?;
+    sync_dir(dir)
+}
+
+/// Creates `dir` and its missing parents with mode 0700. Existing directories are left alone.
+pub(crate) fn create_private_dir(dir: &Path) -> Result<(), CacheError> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| CacheError::io("create the directory", dir, e))
+}
+
+/// The directory holding `path` (`.` for a bare file name).
+pub(crate) fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Makes the rename itself durable.
+fn sync_dir(dir: &Path) -> Result<(), CacheError> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| CacheError::io("flush to disk", dir, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    Ok(())
+}
+
+/// The bytes of `path`, or `None` when there is no such file.
+pub(crate) fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, CacheError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(CacheError::io("read", path, e)),
+    }
+}
+
+/// Removes `path`; `Ok(false)` when it did not exist.
+pub fn remove_file_if_exists(path: &Path) -> Result<bool, CacheError> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(CacheError::io("remove", path, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    fn mode(path: &Path) -> u32 {
+        use std::os::unix::fs::PermissionsExt as _;
+        fs::metadata(path).expect("metadata").permissions().mode() & 0o777
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("read dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn creates_missing_dirs_and_writes_the_bytes() {
+        let home = tempfile::tempdir().expect("tempdir");
+        let path = home.path().join(".aws/sso/cache/abc.json");
+        write_private(&path, b"{\"a\": 1}").expect("write");
+        assert_eq!(fs::read(&path).expect("read"), b"{\"a\": 1}");
+        #[cfg(unix)]
+        {
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(&home.path().join(".aws/sso/cache")), 0o700);
+            assert_eq!(mode(&home.path().join(".aws")), 0o700);
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn leaves_the_mode_of_an_existing_dir_alone() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let home = tempfile::tempdir().expect("tempdir");
+        let dir = home.path().join("cache");
+        fs::create_dir(&dir).expect("mkdir");
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).expect("chmod");
+        write_private(&dir.join("x.json"), b"x").expect("write");
+        assert_eq!(mode(&dir), 0o755);
+        assert_eq!(mode(&dir.join("x.json")), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn replacing_a_world_readable_file_makes_it_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("token.json");
+        fs::write(&path, "old").expect("write");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
+        write_private(&path, b"new").expect("write");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "new");
+        assert_eq!(mode(&path), 0o600);
+    }
+
+    #[test]
+    fn replaces_the_old_file_and_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("token.json");
+        write_private(&path, b"first, longer content").expect("write");
+        write_private(&path, b"second").expect("write");
+        assert_eq!(fs::read_to_string(&path).expect("read"), "second");
+        assert_eq!(names_in(dir.path()), ["token.json"]);
+    }
+
+    #[test]
+    fn a_failed_replace_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // A non-empty directory where the file should go: the rename must fail.
+        let path = dir.path().join("token.json");
+        fs::create_dir(&path).expect("mkdir");
+        fs::write(path.join("keep"), "old").expect("write");
+        let err = write_private(&path, b"new").expect_err("cannot replace a directory");
+        assert!(err.to_string().contains("token.json"), "{err}");
+        assert_eq!(names_in(dir.path()), ["token.json"]);
+        assert_eq!(fs::read_to_string(path.join("keep")).expect("read"), "old");
+    }
+
+    #[test]
+    fn remove_reports_whether_there_was_a_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("a.json");
+        fs::write(&path, "x").expect("write");
+        assert!(remove_file_if_exists(&path).expect("remove"));
+        assert!(!path.exists());
+        assert!(!remove_file_if_exists(&path).expect("remove again"));
+    }
+
+    #[test]
+    fn reading_a_missing_file_is_none() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        assert_eq!(read_if_exists(&dir.path().join("nope.json")).expect("read"), None);
+    }
+}

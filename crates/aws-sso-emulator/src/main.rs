@@ -1,1 +1,230 @@
-fn main() {}
+//! `aws-sso-emulator`: a local AWS IAM Identity Center (SSO OIDC and the SSO portal) on one
+//! loopback port, for tests, demos and offline use.
+//!
+//! `main` reads the flags, builds the directory and settings, binds the port, prints the base URL
+//! on the first line of stdout and serves until SIGTERM or SIGINT. The services live in `oidc`
+//! and `portal`, their memory in `state`, injected trouble in `faults`, the HTTP shapes in `wire`
+//! and the routing and server in `server`. `aws-sso-emulator browse URL` is the stand-in browser
+//! of the tests and the demo (`browse`).
+
+mod browse;
+mod faults;
+mod oidc;
+mod portal;
+mod server;
+mod state;
+mod wire;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+
+use crate::faults::{FaultSettings, Faults};
+use crate::server::{Emulator, ServerOptions};
+use crate::state::{AuthorizeDecision, DeviceApproval, Directory, Settings, State};
+
+/// A local AWS IAM Identity Center: the SSO OIDC service (client registration, device code and
+/// authorization code with PKCE, refresh tokens) and the SSO portal (accounts, roles, role
+/// credentials, logout) on one loopback port.
+///
+/// Prints its base URL (http://127.0.0.1:PORT) as the first line of stdout, then one line per
+/// request on stderr. Point a client at it with AWS_ENDPOINT_URL_SSO_OIDC and
+/// AWS_ENDPOINT_URL_SSO. Test hooks: GET /_emulator/requests (the request log as JSON),
+/// GET /_emulator/clients (what each client registered with) and POST /_emulator/reset-log.
+/// Stops on SIGTERM or SIGINT.
+///
+/// `aws-sso-emulator browse URL` instead fetches URL and follows its loopback redirects, like a
+/// user approving in a browser: set BROWSER to it to drive a login without a person.
+#[derive(Debug, Parser)]
+#[command(name = "aws-sso-emulator", version, about, long_about)]
+struct Args {
+    /// Port to listen on, on 127.0.0.1; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+
+    /// Do not log requests to stderr.
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Number of generated accounts: ids 100000000001…, names account-001…, e-mails
+    /// aws+account-001@example.com….
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    accounts: usize,
+
+    /// Roles in each generated account, the first M of AdministratorAccess, ReadOnlyAccess,
+    /// PowerUserAccess, ViewOnlyAccess, Billing, SecurityAudit, DatabaseAdministrator,
+    /// NetworkAdministrator, SystemAdministrator, DataScientist, SupportUser, DeveloperAccess.
+    #[arg(long, value_name = "M", default_value_t = 2)]
+    roles_per_account: usize,
+
+    /// Accounts and roles from a JSON file instead:
+    /// {"accounts":[{"accountId":"…","accountName":"…","emailAddress":"…","roles":["…"]}]}.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["accounts", "roles_per_account"])]
+    fixture: Option<PathBuf>,
+
+    /// Lifetime of a device code (expiresIn of StartDeviceAuthorization), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+    device_code_ttl: u64,
+
+    /// Polling interval handed out by StartDeviceAuthorization, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1)]
+    interval: u64,
+
+    /// How device codes get approved: after:N (once N polls were answered
+    /// authorization_pending), deny (AccessDeniedException), never (pending until the code
+    /// expires) or browser (when verificationUriComplete is opened). Opening
+    /// /device?user_code=CODE approves CODE in every mode.
+    #[arg(long, value_name = "MODE", default_value = "after:1", value_parser = DeviceApproval::parse)]
+    device_approval: DeviceApproval,
+
+    /// Answer the first N polls of each device code with SlowDownException.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    slow_down: u32,
+
+    /// What the /authorize page decides: approve redirects with a code, deny with
+    /// error=access_denied.
+    #[arg(long, value_name = "DECISION", value_enum, default_value_t = AuthorizeDecision::Approve)]
+    authorize: AuthorizeDecision,
+
+    /// Lifetime of access tokens (expiresIn of CreateToken), in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 28_800)]
+    token_ttl: u64,
+
+    /// Never issue refresh tokens (normally issued to clients registered with scopes).
+    #[arg(long)]
+    no_refresh_tokens: bool,
+
+    /// Keep refresh tokens valid when used, and return none with the new access token.
+    #[arg(long)]
+    no_rotate_refresh_tokens: bool,
+
+    /// Lifetime of client registrations (clientSecretExpiresAt), in seconds; default 90 days.
+    #[arg(long, value_name = "SECONDS", default_value_t = 90 * 24 * 3600)]
+    registration_ttl: u64,
+
+    /// Lifetime of role credentials from GetRoleCredentials, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
+    credentials_ttl: u64,
+
+    /// Delay added to every API response, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    latency_ms: u64,
+
+    /// Portal requests allowed per second per access token (token bucket); the excess gets
+    /// 429 TooManyRequestsException with Retry-After: 1.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    rate_limit: Option<u32>,
+
+    /// Answer the first N portal requests with 500 InternalServerException.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    fail_first: u32,
+
+    /// Probability (0 to 1) that a portal request fails with 500 InternalServerException.
+    #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_probability)]
+    fail_rate: f64,
+
+    /// Seed of --fail-rate: the same seed fails the same requests.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+impl DeviceApproval {
+    fn parse(text: &str) -> Result<DeviceApproval, String> {
+        text.parse()
+    }
+}
+
+fn parse_probability(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| format!("`{text}` is not a probability between 0 and 1"))
+}
+
+fn main() -> ExitCode {
+    // `browse URL` is the stand-in browser of the tests and the demo (see `browse`); it is
+    // checked before the server's flags so it needs none of them.
+    let mut argv = std::env::args().skip(1);
+    let result = match (argv.next().as_deref(), argv.next(), argv.next()) {
+        (Some("browse"), Some(url), None) => browse::run(&url),
+        _ => run(Args::parse()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let _ = writeln!(std::io::stderr(), "aws-sso-emulator: error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn directory(args: &Args) -> anyhow::Result<Directory> {
+    match &args.fixture {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the fixture {}", path.display()))?;
+            Directory::from_fixture(&text).map_err(|error| {
+                anyhow::anyhow!("the fixture {} is not valid: {error}", path.display())
+            })
+        }
+        None => {
+            Directory::generate(args.accounts, args.roles_per_account).map_err(anyhow::Error::msg)
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<()> {
+    let directory = directory(&args)?;
+    if args.device_code_ttl == 0 {
+        bail!("--device-code-ttl must be at least 1 second");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", args.port))
+            .await
+            .with_context(|| format!("cannot listen on 127.0.0.1:{}", args.port))?;
+        let port = listener.local_addr().context("cannot read the bound address")?.port();
+        let base_url = format!("http://127.0.0.1:{port}");
+        let settings = Settings {
+            base_url: base_url.clone(),
+            device_code_ttl: args.device_code_ttl,
+            interval: args.interval,
+            device_approval: args.device_approval,
+            slow_down: args.slow_down,
+            authorize: args.authorize,
+            token_ttl: args.token_ttl,
+            refresh_tokens: !args.no_refresh_tokens,
+            rotate_refresh_tokens: !args.no_rotate_refresh_tokens,
+            registration_ttl: args.registration_ttl,
+            credentials_ttl: args.credentials_ttl,
+        };
+        let faults = Faults::new(FaultSettings {
+            rate_limit: args.rate_limit,
+            fail_first: args.fail_first,
+            fail_rate: args.fail_rate,
+            seed: args.seed,
+        });
+        let emulator = Emulator { state: State::new(settings, directory), faults, log: Vec::new() };
+
+        // Installed before the URL is printed: whoever read the URL may stop us at once.
+        let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("cannot handle SIGTERM")?;
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{base_url}")
+            .and_then(|()| stdout.flush())
+            .context("cannot write to stdout")?;
+        drop(stdout);
+
+        let options =
+            ServerOptions { quiet: args.quiet, latency: Duration::from_millis(args.latency_ms) };
+        server::serve(listener, terminate, emulator, options).await;
+        Ok(())
+    })
+}

@@ -1,0 +1,383 @@
+//! The SSO portal: ListAccounts, ListAccountRoles, GetRoleCredentials and Logout, with paging
+//! tokens a client can only use after percent-encoding them correctly.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::state::{State, random_chars, random_token};
+use crate::wire::{ApiRequest, ApiResponse, PortalError, PortalErrorKind};
+
+const DEFAULT_PAGE_SIZE: usize = 20;
+const MAX_PAGE_SIZE: usize = 100;
+/// Leading bytes of every paging token. They encode as `+/+/`, and the 16-byte token always ends
+/// in `==`, so every token holds the three characters a client must percent-encode.
+const PAGE_TOKEN_MAGIC: [u8; 3] = [0xFB, 0xFF, 0xBF];
+const PAGE_TOKEN_VERSION: u8 = 1;
+const UPPERCASE_AND_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_KEY_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn invalid_request(message: impl Into<String>) -> PortalError {
+    PortalError::new(PortalErrorKind::InvalidRequest, message)
+}
+
+/// Makes and checks `nextToken` values: the position in one listing, with a MAC so a changed
+/// token is refused rather than misread.
+pub struct PageTokens<'a> {
+    key: &'a [u8; 32],
+}
+
+impl PageTokens<'_> {
+    pub fn new(key: &[u8; 32]) -> PageTokens<'_> {
+        PageTokens { key }
+    }
+
+    fn mac(&self, listing: &str, offset: u32) -> [u8; 8] {
+        let digest = Sha256::new()
+            .chain_update(self.key)
+            .chain_update(listing.as_bytes())
+            .chain_update([0])
+            .chain_update(offset.to_be_bytes())
+            .finalize();
+        let mut mac = [0; 8];
+        mac.copy_from_slice(&digest[..8]);
+        mac
+    }
+
+    /// The token for the page of `listing` that starts at `offset`.
+    pub fn encode(&self, listing: &str, offset: u32) -> String {
+        let mut blob = Vec::with_capacity(16);
+        blob.extend(PAGE_TOKEN_MAGIC);
+        blob.push(PAGE_TOKEN_VERSION);
+        blob.extend(offset.to_be_bytes());
+        blob.extend(self.mac(listing, offset));
+        STANDARD.encode(blob)
+    }
+
+    /// The offset a token stands for, if it was made by us for this listing.
+    pub fn decode(&self, listing: &str, token: &str) -> Result<u32, PortalError> {
+        let refused = || invalid_request("Invalid nextToken provided");
+        let blob = STANDARD.decode(token).map_err(|_| refused())?;
+        if blob.len() != 16 || blob[..3] != PAGE_TOKEN_MAGIC || blob[3] != PAGE_TOKEN_VERSION {
+            return Err(refused());
+        }
+        let mut offset = [0; 4];
+        offset.copy_from_slice(&blob[4..8]);
+        let offset = u32::from_be_bytes(offset);
+        if blob[8..] != self.mac(listing, offset) {
+            return Err(refused());
+        }
+        Ok(offset)
+    }
+}
+
+/// The page size and start of a listing request.
+fn page_bounds(
+    state: &State,
+    request: &ApiRequest,
+    listing: &str,
+    total: usize,
+) -> Result<(usize, usize), PortalError> {
+    let size = match request.query_param("max_result") {
+        None => DEFAULT_PAGE_SIZE,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|size| (1..=MAX_PAGE_SIZE).contains(size))
+            .ok_or_else(|| {
+                invalid_request(format!(
+                    "1 validation error detected: Value '{text}' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and {MAX_PAGE_SIZE}"
+                ))
+            })?,
+    };
+    let start = match request.query_param("next_token") {
+        None => 0,
+        Some(token) => {
+            let offset = PageTokens::new(&state.page_key).decode(listing, token)?;
+            usize::try_from(offset)
+                .ok()
+                .filter(|offset| *offset < total)
+                .ok_or_else(|| invalid_request("Invalid nextToken provided"))?
+        }
+    };
+    Ok((start, size))
+}
+
+/// One page of `items`, with the token of the next page or `null` on the last one.
+fn page(
+    state: &State,
+    listing: &str,
+    items: Vec<Value>,
+    start: usize,
+    size: usize,
+) -> (Vec<Value>, Value) {
+    let end = start.saturating_add(size).min(items.len());
+    let next = match u32::try_from(end) {
+        Ok(end32) if end < items.len() => {
+            Value::String(PageTokens::new(&state.page_key).encode(listing, end32))
+        }
+        _ => Value::Null,
+    };
+    let page = items.into_iter().skip(start).take(end - start).collect();
+    (page, next)
+}
+
+fn required<'a>(request: &'a ApiRequest, name: &str, member: &str) -> Result<&'a str, PortalError> {
+    request.query_param(name).filter(|v| !v.is_empty()).ok_or_else(|| {
+        invalid_request(format!(
+            "1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        ))
+    })
+}
+
+/// The session behind the request's bearer token.
+fn session(state: &State, request: &ApiRequest, now: u64) -> Result<u64, PortalError> {
+    request
+        .bearer_token
+        .as_deref()
+        .and_then(|token| state.session_of(token, now))
+        .ok_or_else(PortalError::unauthorized)
+}
+
+fn respond(result: Result<ApiResponse, PortalError>) -> ApiResponse {
+    result.unwrap_or_else(PortalError::into_response)
+}
+
+/// `GET /assignment/accounts`
+pub fn list_accounts(state: &State, request: &ApiRequest, now: u64) -> ApiResponse {
+    respond(list_accounts_inner(state, request, now))
+}
+
+fn list_accounts_inner(
+    state: &State,
+    request: &ApiRequest,
+    now: u64,
+) -> Result<ApiResponse, PortalError> {
+    session(state, request, now)?;
+    let accounts = &state.directory.accounts;
+    let (start, size) = page_bounds(state, request, "accounts", accounts.len())?;
+    let items = accounts
+        .iter()
+        .map(|a| {
+            json!({"accountId": a.account_id, "accountName": a.account_name,
+                "emailAddress": a.email_address})
+        })
+        .collect();
+    let (accounts, next) = page(state, "accounts", items, start, size);
+    Ok(ApiResponse::json(200, &json!({"nextToken": next, "accountList": accounts})))
+}
+
+/// `GET /assignment/roles`
+pub fn list_account_roles(state: &State, request: &ApiRequest, now: u64) -> ApiResponse {
+    respond(list_account_roles_inner(state, request, now))
+}
+
+fn list_account_roles_inner(
+    state: &State,
+    request: &ApiRequest,
+    now: u64,
+) -> Result<ApiResponse, PortalError> {
+    session(state, request, now)?;
+    let account_id = required(request, "account_id", "accountId")?;
+    let account = state.directory.account(account_id).ok_or_else(|| {
+        PortalError::new(
+            PortalErrorKind::ResourceNotFound,
+            format!("Account {account_id} was not found or is not assigned to you"),
+        )
+    })?;
+    let listing = format!("roles:{account_id}");
+    let (start, size) = page_bounds(state, request, &listing, account.roles.len())?;
+    let items = account
+        .roles
+        .iter()
+        .map(|role| json!({"roleName": role, "accountId": account.account_id}))
+        .collect();
+    let (roles, next) = page(state, &listing, items, start, size);
+    Ok(ApiResponse::json(200, &json!({"nextToken": next, "roleList": roles})))
+}
+
+/// `GET /federation/credentials`
+pub fn get_role_credentials(state: &State, request: &ApiRequest, now: u64) -> ApiResponse {
+    respond(get_role_credentials_inner(state, request, now))
+}
+
+fn get_role_credentials_inner(
+    state: &State,
+    request: &ApiRequest,
+    now: u64,
+) -> Result<ApiResponse, PortalError> {
+    session(state, request, now)?;
+    let role_name = required(request, "role_name", "roleName")?;
+    let account_id = required(request, "account_id", "accountId")?;
+    let assigned = state
+        .directory
+        .account(account_id)
+        .is_some_and(|account| account.roles.iter().any(|role| role == role_name));
+    if !assigned {
+        return Err(PortalError::new(
+            PortalErrorKind::ResourceNotFound,
+            format!("No access: role {role_name} in account {account_id} is not assigned to you"),
+        ));
+    }
+    // Whole seconds, as the service sends them, in milliseconds.
+    let expiration = (now / 1000 + state.settings.credentials_ttl) * 1000;
+    let credentials = json!({
+        "accessKeyId": format!("ASIA{}", random_chars(UPPERCASE_AND_DIGITS, 16)),
+        "secretAccessKey": random_chars(SECRET_KEY_CHARS, 40),
+        "sessionToken": format!("IQoJb3JpZ2luX2Vj{}", random_token(240)),
+        "expiration": expiration,
+    });
+    Ok(ApiResponse::json(200, &json!({"roleCredentials": credentials})))
+}
+
+/// `POST /logout`: ends the session of the token; later calls with it are unauthorized.
+pub fn logout(state: &mut State, request: &ApiRequest, now: u64) -> ApiResponse {
+    match session(state, request, now) {
+        Ok(session) => {
+            state.end_session(session);
+            ApiResponse::empty(200)
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{AccessToken, Directory, Settings};
+    use crate::wire::{parse_query, percent_encode};
+
+    const TOKEN: &str = "access-token";
+
+    fn state(accounts: usize) -> State {
+        let mut state = State::new(Settings::default(), Directory::generate(accounts, 3).unwrap());
+        state.access_tokens.insert(TOKEN.into(), AccessToken { session: 7, expires_at: 1000 });
+        state
+    }
+
+    fn get(query: &str) -> ApiRequest {
+        ApiRequest {
+            method: "GET".into(),
+            query: parse_query(query),
+            bearer_token: Some(TOKEN.into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn page_tokens_need_percent_encoding_and_round_trip() {
+        let key = [9; 32];
+        let tokens = PageTokens::new(&key);
+        for offset in [0, 1, 20, 99_999] {
+            let token = tokens.encode("accounts", offset);
+            assert!(token.contains('/') && token.contains('+') && token.contains('='), "{token}");
+            assert_eq!(tokens.decode("accounts", &token), Ok(offset));
+        }
+    }
+
+    #[test]
+    fn page_tokens_refuse_tampering_other_listings_and_other_keys() {
+        let key = [9; 32];
+        let tokens = PageTokens::new(&key);
+        let token = tokens.encode("roles:1", 2);
+        let mut tampered = token.clone().into_bytes();
+        tampered[6] = if tampered[6] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        for bad in [tampered.as_str(), "", "garbage", &token.replace('+', " ")] {
+            let error = tokens.decode("roles:1", bad).unwrap_err();
+            assert_eq!(error.kind, PortalErrorKind::InvalidRequest);
+        }
+        assert!(tokens.decode("roles:2", &token).is_err());
+        assert!(PageTokens::new(&[8; 32]).decode("roles:1", &token).is_err());
+    }
+
+    #[test]
+    fn paging_through_accounts_returns_each_once_in_order() {
+        let state = state(7);
+        let mut seen = Vec::new();
+        let mut query = "max_result=3".to_owned();
+        loop {
+            let body = list_accounts(&state, &get(&query), 0).body_json().unwrap();
+            let page = body["accountList"].as_array().unwrap();
+            assert!(page.len() <= 3);
+            seen.extend(page.iter().map(|a| a["accountId"].as_str().unwrap().to_owned()));
+            match body["nextToken"].as_str() {
+                Some(token) => query = format!("max_result=3&next_token={}", percent_encode(token)),
+                None => break,
+            }
+        }
+        let expected: Vec<_> =
+            state.directory.accounts.iter().map(|a| a.account_id.clone()).collect();
+        assert_eq!(seen, expected);
+    }
+
+    #[test]
+    fn an_unencoded_token_is_refused() {
+        let state = state(30);
+        let body = list_accounts(&state, &get(""), 0).body_json().unwrap();
+        assert_eq!(body["accountList"].as_array().unwrap().len(), 20);
+        let token = body["nextToken"].as_str().unwrap();
+        let raw = list_accounts(&state, &get(&format!("next_token={token}")), 0);
+        assert_eq!(raw.status, 400);
+        assert_eq!(raw.error_type, Some("InvalidRequestException"));
+    }
+
+    #[test]
+    fn page_size_must_be_between_1_and_100() {
+        let state = state(1);
+        for bad in ["0", "101", "x", "-1"] {
+            let response = list_accounts(&state, &get(&format!("max_result={bad}")), 0);
+            assert_eq!(response.status, 400, "max_result={bad}");
+        }
+        assert_eq!(list_accounts(&state, &get("max_result=100"), 0).status, 200);
+    }
+
+    #[test]
+    fn roles_come_sorted_and_paged() {
+        let state = state(1);
+        let body = list_account_roles(&state, &get("account_id=100000000001&max_result=2"), 0)
+            .body_json()
+            .unwrap();
+        let names: Vec<_> =
+            body["roleList"].as_array().unwrap().iter().map(|r| r["roleName"].clone()).collect();
+        assert_eq!(names, ["AdministratorAccess", "PowerUserAccess"]);
+        assert!(body["nextToken"].is_string());
+        let missing = list_account_roles(&state, &get("account_id=999999999999"), 0);
+        assert_eq!(missing.status, 404);
+    }
+
+    #[test]
+    fn credentials_expire_after_the_configured_lifetime_in_milliseconds() {
+        let state = state(1);
+        let response = get_role_credentials(
+            &state,
+            &get("role_name=ReadOnlyAccess&account_id=100000000001"),
+            500,
+        );
+        let credentials = &response.body_json().unwrap()["roleCredentials"];
+        assert_eq!(credentials["expiration"], 3_600_000);
+        assert!(credentials["accessKeyId"].as_str().unwrap().starts_with("ASIA"));
+        assert_eq!(credentials["secretAccessKey"].as_str().unwrap().len(), 40);
+        let unknown =
+            get_role_credentials(&state, &get("role_name=Billing&account_id=100000000001"), 0);
+        assert_eq!(unknown.error_type, Some("ResourceNotFoundException"));
+    }
+
+    #[test]
+    fn logout_ends_the_session_and_expired_tokens_are_unauthorized() {
+        let mut state = state(1);
+        let request = ApiRequest { method: "POST".into(), ..get("") };
+        assert_eq!(logout(&mut state, &request, 0).status, 200);
+        let after = list_accounts(&state, &get(""), 0);
+        assert_eq!(after.status, 401);
+        assert_eq!(
+            after.body_json(),
+            Some(json!({"message":"Session token not found or invalid"}))
+        );
+
+        let state = self::state(1);
+        assert_eq!(list_accounts(&state, &get(""), 999).status, 200);
+        assert_eq!(list_accounts(&state, &get(""), 1000).status, 401);
+    }
+}

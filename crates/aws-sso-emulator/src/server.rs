@@ -1,0 +1,362 @@
+//! Routing and the HTTP server: which path is which operation, the request log and its test
+//! hooks under `/_emulator/`, and the hyper glue.
+
+use std::convert::Infallible;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::signal::unix::Signal;
+
+use crate::faults::Faults;
+use crate::state::{State, fill_random};
+use crate::wire::{ApiRequest, ApiResponse, PortalError, PortalErrorKind, parse_query};
+use crate::{oidc, portal};
+
+/// Request bodies are small JSON documents; anything bigger is a mistake.
+const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// The operations the emulator answers, named as in the AWS models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    RegisterClient,
+    StartDeviceAuthorization,
+    CreateToken,
+    Authorize,
+    DeviceVerification,
+    ListAccounts,
+    ListAccountRoles,
+    GetRoleCredentials,
+    Logout,
+    Unknown,
+}
+
+impl Operation {
+    pub fn route(method: &str, path: &str) -> Operation {
+        match (method, path) {
+            ("POST", "/client/register") => Operation::RegisterClient,
+            ("POST", "/device_authorization") => Operation::StartDeviceAuthorization,
+            ("POST", "/token") => Operation::CreateToken,
+            ("GET", "/authorize") => Operation::Authorize,
+            ("GET", "/device") => Operation::DeviceVerification,
+            ("GET", "/assignment/accounts") => Operation::ListAccounts,
+            ("GET", "/assignment/roles") => Operation::ListAccountRoles,
+            ("GET", "/federation/credentials") => Operation::GetRoleCredentials,
+            ("POST", "/logout") => Operation::Logout,
+            _ => Operation::Unknown,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::RegisterClient => "RegisterClient",
+            Operation::StartDeviceAuthorization => "StartDeviceAuthorization",
+            Operation::CreateToken => "CreateToken",
+            Operation::Authorize => "Authorize",
+            Operation::DeviceVerification => "DeviceVerification",
+            Operation::ListAccounts => "ListAccounts",
+            Operation::ListAccountRoles => "ListAccountRoles",
+            Operation::GetRoleCredentials => "GetRoleCredentials",
+            Operation::Logout => "Logout",
+            Operation::Unknown => "Unknown",
+        }
+    }
+
+    fn is_portal(self) -> bool {
+        matches!(
+            self,
+            Operation::ListAccounts
+                | Operation::ListAccountRoles
+                | Operation::GetRoleCredentials
+                | Operation::Logout
+        )
+    }
+}
+
+/// One line of `GET /_emulator/requests`. Never holds a query string, header or body, so never a
+/// secret.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoggedRequest {
+    pub method: String,
+    pub path: String,
+    pub operation: &'static str,
+    pub status: u16,
+}
+
+/// The whole emulated service behind one lock.
+#[derive(Debug)]
+pub struct Emulator {
+    pub state: State,
+    pub faults: Faults,
+    pub log: Vec<LoggedRequest>,
+}
+
+impl Emulator {
+    /// Answers one API request at `now` (epoch ms) and records it in the log.
+    pub fn handle(&mut self, request: &ApiRequest, now: u64) -> (Operation, ApiResponse) {
+        let operation = Operation::route(&request.method, &request.path);
+        let response = self.dispatch(operation, request, now);
+        self.log.push(LoggedRequest {
+            method: request.method.clone(),
+            path: request.path.clone(),
+            operation: operation.name(),
+            status: response.status,
+        });
+        (operation, response)
+    }
+
+    fn dispatch(&mut self, operation: Operation, request: &ApiRequest, now: u64) -> ApiResponse {
+        if operation.is_portal() {
+            let token = request.bearer_token.as_deref().unwrap_or_default();
+            if let Err(error) = self.faults.check(token, now) {
+                return error.into_response();
+            }
+        }
+        let state = &mut self.state;
+        match operation {
+            Operation::RegisterClient => oidc::register_client(state, request, now),
+            Operation::StartDeviceAuthorization => {
+                oidc::start_device_authorization(state, request, now)
+            }
+            Operation::CreateToken if request.query_param("aws_iam").is_some() => {
+                crate::wire::OidcError::new(
+                    crate::wire::OidcErrorKind::InvalidRequest,
+                    "CreateTokenWithIAM needs SigV4-signed requests; the emulator does not offer it",
+                )
+                .into_response()
+            }
+            Operation::CreateToken => oidc::create_token(state, request, now),
+            Operation::Authorize => oidc::authorize(state, request, now),
+            Operation::DeviceVerification => oidc::device_page(state, request, now),
+            Operation::ListAccounts => portal::list_accounts(state, request, now),
+            Operation::ListAccountRoles => portal::list_account_roles(state, request, now),
+            Operation::GetRoleCredentials => portal::get_role_credentials(state, request, now),
+            Operation::Logout => portal::logout(state, request, now),
+            Operation::Unknown => PortalError::new(
+                PortalErrorKind::UnknownOperation,
+                format!("No operation is served at {} {}", request.method, request.path),
+            )
+            .into_response(),
+        }
+    }
+
+    /// The test hooks: `GET /_emulator/requests`, `GET /_emulator/clients` (what each client
+    /// registered with, never its secret) and `POST /_emulator/reset-log`.
+    fn hook(&mut self, request: &ApiRequest) -> ApiResponse {
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET", "/_emulator/requests") => match serde_json::to_value(&self.log) {
+                Ok(log) => ApiResponse::json(200, &log),
+                Err(error) => {
+                    ApiResponse::json(500, &serde_json::json!({"message": error.to_string()}))
+                }
+            },
+            ("GET", "/_emulator/clients") => {
+                let mut clients: Vec<_> = self.state.clients.iter().collect();
+                clients.sort_by_key(|(_, client)| client.registered_at);
+                let clients: Vec<_> = clients
+                    .into_iter()
+                    .map(|(id, client)| {
+                        serde_json::json!({
+                            "clientId": id,
+                            "clientName": client.name,
+                            "scopes": client.scopes,
+                            "grantTypes": client.grant_types,
+                            "redirectUris": client.redirect_uris,
+                            "issuerUrl": client.issuer_url,
+                        })
+                    })
+                    .collect();
+                ApiResponse::json(200, &serde_json::Value::Array(clients))
+            }
+            ("POST", "/_emulator/reset-log") => {
+                self.log.clear();
+                ApiResponse::empty(200)
+            }
+            _ => ApiResponse::json(
+                404,
+                &serde_json::json!({"message": "test hooks: GET /_emulator/requests, GET /_emulator/clients, POST /_emulator/reset-log"}),
+            ),
+        }
+    }
+}
+
+pub fn now_ms() -> u64 {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// How the server behaves beyond the emulated service itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ServerOptions {
+    pub quiet: bool,
+    pub latency: Duration,
+}
+
+/// Serves until SIGTERM (received through `terminate`) or SIGINT.
+pub async fn serve(
+    listener: TcpListener,
+    mut terminate: Signal,
+    emulator: Emulator,
+    options: ServerOptions,
+) {
+    let emulator = Arc::new(Mutex::new(emulator));
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(error) => {
+                    // Out of file descriptors and the like: keep serving the connections we have.
+                    log_line(&format!("accept failed: {error}"));
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = terminate.recv() => return,
+            _ = tokio::signal::ctrl_c() => return,
+        };
+        let emulator = Arc::clone(&emulator);
+        tokio::spawn(async move {
+            let service =
+                service_fn(move |request| answer(Arc::clone(&emulator), options, request));
+            // A client hanging up mid-request is its business, not a server failure.
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+async fn answer(
+    emulator: Arc<Mutex<Emulator>>,
+    options: ServerOptions,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let started = std::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        Err(_) => {
+            let response = ApiResponse::json(
+                413,
+                &serde_json::json!({"message": "Request body too large or unreadable"}),
+            );
+            return Ok(to_hyper(response));
+        }
+    };
+    let request = ApiRequest {
+        method: parts.method.as_str().to_owned(),
+        path: parts.uri.path().to_owned(),
+        query: parse_query(parts.uri.query().unwrap_or_default()),
+        bearer_token: parts
+            .headers
+            .get("x-amz-sso_bearer_token")
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned),
+        body,
+    };
+
+    if request.path.starts_with("/_emulator/") {
+        let response = emulator.lock().unwrap_or_else(PoisonError::into_inner).hook(&request);
+        return Ok(to_hyper(response));
+    }
+
+    let (operation, response) =
+        emulator.lock().unwrap_or_else(PoisonError::into_inner).handle(&request, now_ms());
+    if !options.latency.is_zero() {
+        tokio::time::sleep(options.latency).await;
+    }
+    if !options.quiet {
+        log_line(&format!(
+            "{} {} {} {}{} ({} ms)",
+            request.method,
+            request.path,
+            operation.name(),
+            response.status,
+            response.error_type.map(|t| format!(" {t}")).unwrap_or_default(),
+            started.elapsed().as_millis()
+        ));
+    }
+    Ok(to_hyper(response))
+}
+
+fn to_hyper(response: ApiResponse) -> Response<Full<Bytes>> {
+    let mut builder = Response::builder()
+        .status(response.status)
+        .header("x-amzn-RequestId", request_id())
+        .header("server", "aws-sso-emulator");
+    for (name, value) in &response.headers {
+        builder = builder.header(*name, value);
+    }
+    builder.body(Full::new(Bytes::from(response.body))).unwrap_or_else(|error| {
+        let mut fallback = Response::new(Full::new(Bytes::from(error.to_string())));
+        *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+        fallback
+    })
+}
+
+/// A request id in the UUID layout the services use.
+fn request_id() -> String {
+    let mut bytes = [0u8; 16];
+    fill_random(&mut bytes);
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+}
+
+fn log_line(line: &str) {
+    let mut stderr = std::io::stderr().lock();
+    // stderr gone means nobody reads the log; serving matters more.
+    let _ = writeln!(stderr, "aws-sso-emulator: {line}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::faults::FaultSettings;
+    use crate::state::{Directory, Settings};
+
+    #[test]
+    fn every_request_is_logged_with_its_operation_and_status() {
+        let state = State::new(Settings::default(), Directory::generate(1, 1).unwrap());
+        let mut emulator =
+            Emulator { state, faults: Faults::new(FaultSettings::default()), log: Vec::new() };
+        let register = ApiRequest {
+            method: "POST".into(),
+            path: "/client/register".into(),
+            body: br#"{"clientName":"c","clientType":"public"}"#.to_vec(),
+            ..Default::default()
+        };
+        let accounts = ApiRequest {
+            method: "GET".into(),
+            path: "/assignment/accounts".into(),
+            ..Default::default()
+        };
+        let nowhere =
+            ApiRequest { method: "GET".into(), path: "/nowhere".into(), ..Default::default() };
+        for request in [&register, &accounts, &nowhere] {
+            emulator.handle(request, 0);
+        }
+        let log: Vec<_> = emulator.log.iter().map(|l| (l.operation, l.status)).collect();
+        assert_eq!(log, [("RegisterClient", 200), ("ListAccounts", 401), ("Unknown", 404)]);
+        let hook = ApiRequest {
+            method: "POST".into(),
+            path: "/_emulator/reset-log".into(),
+            ..Default::default()
+        };
+        emulator.hook(&hook);
+        assert!(emulator.log.is_empty());
+    }
+
+    #[test]
+    fn request_ids_look_like_uuids() {
+        let id = request_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(id.matches('-').count(), 4);
+    }
+}

@@ -1,0 +1,484 @@
+//! What the emulated service remembers: its settings, the directory of accounts and roles, and
+//! the registered clients, pending authorizations, sessions and tokens.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// The device grant type of RFC 8628.
+pub const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
+pub const REFRESH_TOKEN_GRANT: &str = "refresh_token";
+
+/// Roles handed out by `--roles-per-account`, in this order.
+const ROLE_NAMES: &[&str] = &[
+    "AdministratorAccess",
+    "ReadOnlyAccess",
+    "PowerUserAccess",
+    "ViewOnlyAccess",
+    "Billing",
+    "SecurityAudit",
+    "DatabaseAdministrator",
+    "NetworkAdministrator",
+    "SystemAdministrator",
+    "DataScientist",
+    "SupportUser",
+    "DeveloperAccess",
+];
+
+/// How a device authorization gets approved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceApproval {
+    /// Approved once this many polls have been answered `authorization_pending`.
+    AfterPolls(u32),
+    /// The user refuses: the first poll gets `AccessDeniedException`.
+    Deny,
+    /// Nobody approves: pending until the code expires.
+    Never,
+    /// Approved when someone opens `verificationUriComplete`.
+    Browser,
+}
+
+impl FromStr for DeviceApproval {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<DeviceApproval, String> {
+        match text {
+            "deny" => Ok(DeviceApproval::Deny),
+            "never" => Ok(DeviceApproval::Never),
+            "browser" => Ok(DeviceApproval::Browser),
+            _ => text
+                .strip_prefix("after:")
+                .and_then(|polls| polls.parse().ok())
+                .map(DeviceApproval::AfterPolls)
+                .ok_or_else(|| {
+                    format!("`{text}` is not one of after:N (N a number), deny, never, browser")
+                }),
+        }
+    }
+}
+
+impl fmt::Display for DeviceApproval {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DeviceApproval::AfterPolls(polls) => write!(f, "after:{polls}"),
+            DeviceApproval::Deny => f.write_str("deny"),
+            DeviceApproval::Never => f.write_str("never"),
+            DeviceApproval::Browser => f.write_str("browser"),
+        }
+    }
+}
+
+/// What the `/authorize` page decides on behalf of the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuthorizeDecision {
+    Approve,
+    Deny,
+}
+
+/// Every knob of the emulated service (faults excepted). Durations in seconds.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `http://127.0.0.1:PORT`, used in the URLs the service hands out.
+    pub base_url: String,
+    pub device_code_ttl: u64,
+    pub interval: u64,
+    pub device_approval: DeviceApproval,
+    pub slow_down: u32,
+    pub authorize: AuthorizeDecision,
+    pub token_ttl: u64,
+    pub refresh_tokens: bool,
+    pub rotate_refresh_tokens: bool,
+    pub registration_ttl: u64,
+    pub credentials_ttl: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            base_url: "http://127.0.0.1:0".to_owned(),
+            device_code_ttl: 600,
+            interval: 1,
+            device_approval: DeviceApproval::AfterPolls(1),
+            slow_down: 0,
+            authorize: AuthorizeDecision::Approve,
+            token_ttl: 28_800,
+            refresh_tokens: true,
+            rotate_refresh_tokens: true,
+            registration_ttl: 90 * 24 * 3600,
+            credentials_ttl: 3600,
+        }
+    }
+}
+
+/// An account the user is assigned to, with the roles they may assume in it (sorted by name).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Account {
+    pub account_id: String,
+    pub account_name: String,
+    pub email_address: String,
+    pub roles: Vec<String>,
+}
+
+/// The accounts and roles the portal shows, in the order it lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directory {
+    pub accounts: Vec<Account>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Fixture {
+    accounts: Vec<Account>,
+}
+
+impl Directory {
+    /// `accounts` accounts named `account-001`…, each with the first `roles_per_account` roles.
+    pub fn generate(accounts: usize, roles_per_account: usize) -> Result<Directory, String> {
+        if !(1..=ROLE_NAMES.len()).contains(&roles_per_account) {
+            return Err(format!(
+                "--roles-per-account must be between 1 and {} (got {roles_per_account})",
+                ROLE_NAMES.len()
+            ));
+        }
+        if accounts > 99_999 {
+            return Err(format!("--accounts must be at most 99999 (got {accounts})"));
+        }
+        let accounts = (1..=accounts)
+            .map(|n| Account {
+                account_id: format!("1000000{n:05}"),
+                account_name: format!("account-{n:03}"),
+                email_address: format!("aws+account-{n:03}@example.com"),
+                roles: ROLE_NAMES[..roles_per_account].iter().map(|r| (*r).to_owned()).collect(),
+            })
+            .collect();
+        Ok(Directory::sorted(accounts))
+    }
+
+    /// Reads `{"accounts":[{"accountId","accountName","emailAddress","roles":[…]}]}`.
+    pub fn from_fixture(json: &str) -> Result<Directory, String> {
+        let fixture: Fixture = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        let mut seen = std::collections::HashSet::new();
+        for account in &fixture.accounts {
+            if account.roles.is_empty() {
+                return Err(format!(
+                    "account {} has no roles; the portal only lists accounts with at least one",
+                    account.account_id
+                ));
+            }
+            if !seen.insert(account.account_id.as_str()) {
+                return Err(format!("account {} appears twice", account.account_id));
+            }
+        }
+        Ok(Directory::sorted(fixture.accounts))
+    }
+
+    fn sorted(mut accounts: Vec<Account>) -> Directory {
+        for account in &mut accounts {
+            account.roles.sort();
+            account.roles.dedup();
+        }
+        Directory { accounts }
+    }
+
+    pub fn account(&self, account_id: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.account_id == account_id)
+    }
+}
+
+/// A client registered through RegisterClient.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub secret: String,
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// `None` when the client registered without `grantTypes`.
+    pub grant_types: Option<Vec<String>>,
+    pub redirect_uris: Vec<String>,
+    pub issuer_url: Option<String>,
+    pub registered_at: u64,
+    pub expires_at: u64,
+}
+
+impl Client {
+    /// A client registered without grant types is a device-flow client (as the AWS CLI
+    /// registers them) and may refresh its tokens.
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        match &self.grant_types {
+            Some(grants) if !grants.is_empty() => grants.iter().any(|g| g == grant),
+            _ => grant == DEVICE_GRANT || grant == REFRESH_TOKEN_GRANT,
+        }
+    }
+}
+
+/// The answer to one poll of a device code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollOutcome {
+    Approved,
+    Pending,
+    SlowDown,
+    Denied,
+    Expired,
+    AlreadyUsed,
+}
+
+/// A device code from StartDeviceAuthorization and where its approval stands.
+#[derive(Debug, Clone)]
+pub struct DeviceAuthorization {
+    pub client_id: String,
+    pub user_code: String,
+    pub expires_at: u64,
+    pub approved_in_browser: bool,
+    pub pending_answers: u32,
+    pub slow_downs_left: u32,
+    pub denied: bool,
+    pub used: bool,
+}
+
+impl DeviceAuthorization {
+    /// Answers a CreateToken poll at `now` (epoch ms) and moves the state machine on.
+    pub fn poll(&mut self, approval: DeviceApproval, now: u64) -> PollOutcome {
+        if self.used {
+            return PollOutcome::AlreadyUsed;
+        }
+        if now >= self.expires_at {
+            return PollOutcome::Expired;
+        }
+        if self.slow_downs_left > 0 {
+            self.slow_downs_left -= 1;
+            return PollOutcome::SlowDown;
+        }
+        let approved = self.approved_in_browser
+            || matches!(approval, DeviceApproval::AfterPolls(n) if self.pending_answers >= n);
+        if approved {
+            self.used = true;
+            return PollOutcome::Approved;
+        }
+        if approval == DeviceApproval::Deny || self.denied {
+            self.denied = true;
+            return PollOutcome::Denied;
+        }
+        self.pending_answers += 1;
+        PollOutcome::Pending
+    }
+}
+
+/// A code handed out by `/authorize`, waiting to be exchanged with its PKCE verifier.
+#[derive(Debug, Clone)]
+pub struct AuthorizationCode {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub expires_at: u64,
+    pub used: bool,
+}
+
+/// An issued access token; tokens of one login share a session, which logout ends.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub session: u64,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefreshToken {
+    pub client_id: String,
+    pub session: u64,
+}
+
+/// Everything the service remembers between requests.
+#[derive(Debug)]
+pub struct State {
+    pub settings: Settings,
+    pub directory: Directory,
+    pub clients: HashMap<String, Client>,
+    pub device_codes: HashMap<String, DeviceAuthorization>,
+    pub auth_codes: HashMap<String, AuthorizationCode>,
+    pub access_tokens: HashMap<String, AccessToken>,
+    pub refresh_tokens: HashMap<String, RefreshToken>,
+    /// Key of the paging-token MAC; random per run so tokens cannot be forged.
+    pub page_key: [u8; 32],
+    next_session: u64,
+}
+
+impl State {
+    pub fn new(settings: Settings, directory: Directory) -> State {
+        let mut page_key = [0; 32];
+        fill_random(&mut page_key);
+        State {
+            settings,
+            directory,
+            clients: HashMap::new(),
+            device_codes: HashMap::new(),
+            auth_codes: HashMap::new(),
+            access_tokens: HashMap::new(),
+            refresh_tokens: HashMap::new(),
+            page_key,
+            next_session: 1,
+        }
+    }
+
+    pub fn new_session(&mut self) -> u64 {
+        self.next_session += 1;
+        self.next_session
+    }
+
+    /// Ends a login: every access and refresh token of the session stops working.
+    pub fn end_session(&mut self, session: u64) {
+        self.access_tokens.retain(|_, token| token.session != session);
+        self.refresh_tokens.retain(|_, token| token.session != session);
+    }
+
+    /// The session of a usable access token at `now` (epoch ms).
+    pub fn session_of(&self, access_token: &str, now: u64) -> Option<u64> {
+        self.access_tokens
+            .get(access_token)
+            .filter(|token| now < token.expires_at)
+            .map(|token| token.session)
+    }
+}
+
+/// Fills a buffer from the operating system's generator.
+pub fn fill_random(buffer: &mut [u8]) {
+    if let Err(error) = getrandom::fill(buffer) {
+        // Without randomness every token would be guessable; no emulator is better than that.
+        panic!("the operating system's random generator failed: {error}");
+    }
+}
+
+/// An opaque random token: `bytes` random bytes in unpadded base64url.
+pub fn random_token(bytes: usize) -> String {
+    let mut buffer = vec![0; bytes];
+    fill_random(&mut buffer);
+    URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// `len` characters drawn from `alphabet` (at most 256 characters).
+pub fn random_chars(alphabet: &[u8], len: usize) -> String {
+    let mut buffer = vec![0; len];
+    fill_random(&mut buffer);
+    buffer.iter().map(|b| char::from(alphabet[usize::from(*b) % alphabet.len()])).collect()
+}
+
+/// The S256 code challenge of RFC 7636: unpadded base64url of SHA-256 of the verifier.
+pub fn pkce_challenge(code_verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(code_verifier.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: u64 = 60_000;
+
+    fn device_code() -> DeviceAuthorization {
+        DeviceAuthorization {
+            client_id: "client".to_owned(),
+            user_code: "ABCD-EFGH".to_owned(),
+            expires_at: 10 * MINUTE,
+            approved_in_browser: false,
+            pending_answers: 0,
+            slow_downs_left: 0,
+            denied: false,
+            used: false,
+        }
+    }
+
+    #[test]
+    fn pkce_matches_the_rfc_7636_test_vector() {
+        assert_eq!(
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+    }
+
+    #[test]
+    fn after_n_answers_pending_n_times_then_approves_once() {
+        let mut code = device_code();
+        let approval = DeviceApproval::AfterPolls(2);
+        assert_eq!(code.poll(approval, 0), PollOutcome::Pending);
+        assert_eq!(code.poll(approval, 1), PollOutcome::Pending);
+        assert_eq!(code.poll(approval, 2), PollOutcome::Approved);
+        assert_eq!(code.poll(approval, 3), PollOutcome::AlreadyUsed);
+    }
+
+    #[test]
+    fn after_zero_is_pre_authorized() {
+        let mut code = device_code();
+        assert_eq!(code.poll(DeviceApproval::AfterPolls(0), 0), PollOutcome::Approved);
+    }
+
+    #[test]
+    fn slow_down_comes_before_pending_and_does_not_count_as_pending() {
+        let mut code = device_code();
+        code.slow_downs_left = 2;
+        let approval = DeviceApproval::AfterPolls(1);
+        assert_eq!(code.poll(approval, 0), PollOutcome::SlowDown);
+        assert_eq!(code.poll(approval, 0), PollOutcome::SlowDown);
+        assert_eq!(code.poll(approval, 0), PollOutcome::Pending);
+        assert_eq!(code.poll(approval, 0), PollOutcome::Approved);
+    }
+
+    #[test]
+    fn deny_refuses_from_the_first_poll_on() {
+        let mut code = device_code();
+        assert_eq!(code.poll(DeviceApproval::Deny, 0), PollOutcome::Denied);
+        assert_eq!(code.poll(DeviceApproval::Deny, 1), PollOutcome::Denied);
+    }
+
+    #[test]
+    fn never_stays_pending_until_the_code_expires() {
+        let mut code = device_code();
+        assert_eq!(code.poll(DeviceApproval::Never, 0), PollOutcome::Pending);
+        assert_eq!(code.poll(DeviceApproval::Never, 10 * MINUTE - 1), PollOutcome::Pending);
+        assert_eq!(code.poll(DeviceApproval::Never, 10 * MINUTE), PollOutcome::Expired);
+    }
+
+    #[test]
+    fn browser_waits_for_the_verification_page() {
+        let mut code = device_code();
+        assert_eq!(code.poll(DeviceApproval::Browser, 0), PollOutcome::Pending);
+        assert_eq!(code.poll(DeviceApproval::Browser, 0), PollOutcome::Pending);
+        code.approved_in_browser = true;
+        assert_eq!(code.poll(DeviceApproval::Browser, 0), PollOutcome::Approved);
+    }
+
+    #[test]
+    fn approval_modes_parse_and_print_back() {
+        for text in ["after:0", "after:3", "deny", "never", "browser"] {
+            assert_eq!(text.parse::<DeviceApproval>().map(|a| a.to_string()), Ok(text.to_owned()));
+        }
+        assert!("after:".parse::<DeviceApproval>().is_err());
+        assert!("sometimes".parse::<DeviceApproval>().is_err());
+    }
+
+    #[test]
+    fn generated_directory_is_deterministic_with_sorted_roles() {
+        let directory = Directory::generate(3, 2).unwrap();
+        assert_eq!(directory.accounts.len(), 3);
+        let first = &directory.accounts[0];
+        assert_eq!(first.account_id, "100000000001");
+        assert_eq!(first.account_name, "account-001");
+        assert_eq!(first.email_address, "aws+account-001@example.com");
+        assert_eq!(first.roles, ["AdministratorAccess", "ReadOnlyAccess"]);
+        assert_eq!(directory, Directory::generate(3, 2).unwrap());
+        assert!(Directory::generate(3, 0).is_err());
+    }
+
+    #[test]
+    fn fixture_accounts_need_a_role() {
+        let fixture = r#"{"accounts":[{"accountId":"111122223333","accountName":"prod",
+            "emailAddress":"p@example.com","roles":["ReadOnlyAccess","AdministratorAccess"]}]}"#;
+        let directory = Directory::from_fixture(fixture).unwrap();
+        assert_eq!(directory.accounts[0].roles, ["AdministratorAccess", "ReadOnlyAccess"]);
+        let roleless =
+            r#"{"accounts":[{"accountId":"1","accountName":"a","emailAddress":"e","roles":[]}]}"#;
+        assert!(Directory::from_fixture(roleless).unwrap_err().contains("no roles"));
+    }
+}

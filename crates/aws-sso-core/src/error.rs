@@ -48,6 +48,8 @@ impl ErrorKind {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
+            // Naming a session that is not there is a usage error, like an unknown flag.
+            Error::Config(config::ConfigError::SsoSessionNotFound { .. }) => ErrorKind::Usage,
             Error::Config(_) | Error::Endpoint(_) | Error::Cache(_) | Error::Login(_) => {
                 ErrorKind::Failure
             }

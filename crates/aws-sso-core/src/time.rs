@@ -55,3 +55,30 @@ mod tests {
         assert_eq!(parse_lenient("yesterday"), None);
     }
 }
+
+/// A duration as people read it in a table: `7h 59m`, `12m`, `45s`, `3d 4h`.
+pub fn format_remaining(d: jiff::SignedDuration) -> String {
+    let secs = d.as_secs().max(0);
+    let (days, hours, mins) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60);
+    match (days, hours, mins) {
+        (0, 0, 0) => format!("{secs}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+#[cfg(test)]
+mod remaining_tests {
+    use super::format_remaining;
+    use jiff::SignedDuration;
+
+    #[test]
+    fn reads_like_a_person_would_say_it() {
+        assert_eq!(format_remaining(SignedDuration::from_secs(45)), "45s");
+        assert_eq!(format_remaining(SignedDuration::from_secs(12 * 60 + 5)), "12m");
+        assert_eq!(format_remaining(SignedDuration::from_secs(7 * 3600 + 59 * 60)), "7h 59m");
+        assert_eq!(format_remaining(SignedDuration::from_secs(3 * 86_400 + 4 * 3600)), "3d 4h");
+        assert_eq!(format_remaining(SignedDuration::from_secs(-5)), "0s");
+    }
+}

@@ -1,0 +1,204 @@
+//! `aws-sso-login [login]`: the browser or device-code flow, and what the user sees meanwhile.
+
+use std::io::{IsTerminal, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use aws_sso_core::config::settings::LoginFlow;
+use aws_sso_core::env;
+use aws_sso_core::oidc::LoginPrompt;
+use aws_sso_core::session::{self, Context, LoginOptions, LoginOutcome, SessionTarget};
+use aws_sso_core::time::{format_cli, format_remaining};
+use jiff::Timestamp;
+
+use crate::cli::LoginArgs;
+use crate::output::Printer;
+
+pub async fn run(
+    ctx: &Context,
+    target: &SessionTarget,
+    args: &LoginArgs,
+    printer: Printer,
+) -> aws_sso_core::Result<()> {
+    let flow = if args.use_device_code {
+        LoginFlow::DeviceCode
+    } else {
+        session::default_login_flow(ctx, target)
+    };
+    let options = LoginOptions {
+        flow,
+        force: args.force,
+        browser_timeout: Duration::from_secs(args.browser_timeout),
+    };
+    let browser = if args.no_browser { None } else { browser_command(ctx) };
+    let mut prompt = TerminalPrompt { printer, browser, spinner: None };
+    let outcome = session::login(ctx, target, &options, &mut prompt).await;
+    prompt.stop_spinner();
+    let name = target.display_name();
+    match outcome? {
+        LoginOutcome::AlreadyValid { expires_at } => printer.message(&format!(
+            "Already logged in to {name}; the login is valid until {}. Use --force to log in again.",
+            until(expires_at)
+        )),
+        LoginOutcome::Refreshed { expires_at } => printer.message(&format!(
+            "Refreshed the login to {name}; it is valid until {}.",
+            until(expires_at)
+        )),
+        LoginOutcome::LoggedIn { expires_at } => printer.message(&format!(
+            "Logged in to {name} ({}); the login is valid until {}.",
+            target.start_url,
+            until(expires_at)
+        )),
+    }
+    Ok(())
+}
+
+fn until(expires_at: Timestamp) -> String {
+    let left = expires_at.duration_since(Timestamp::now());
+    format!("{} (in {})", format_cli(expires_at), format_remaining(left))
+}
+
+/// How to open a URL: config.yaml's `browser`, else `$BROWSER`, else the platform's opener.
+enum Browser {
+    /// A command line; the URL is appended, or replaces `%s`.
+    Command(String),
+    Platform,
+}
+
+fn browser_command(ctx: &Context) -> Option<Browser> {
+    let configured =
+        ctx.settings.browser.clone().or_else(|| ctx.env.non_empty(env::BROWSER).map(str::to_owned));
+    match configured {
+        // `$BROWSER` may list several commands separated by `:`; the first is the user's choice.
+        Some(list) => list
+            .split(':')
+            .map(str::trim)
+            .find(|c| !c.is_empty())
+            .map(|c| Browser::Command(c.to_owned())),
+        None => Some(Browser::Platform),
+    }
+}
+
+impl Browser {
+    /// Starts the browser without waiting for it. We run `$BROWSER` ourselves through `sh` with
+    /// the URL as a positional parameter, so no character of the URL is ever read as shell
+    /// syntax; the webbrowser crate handles the platform openers.
+    fn open(&self, url: &str) -> Result<(), String> {
+        match self {
+            Browser::Command(command) => {
+                let script = if command.contains("%s") {
+                    command.replace("%s", "\"$1\"")
+                } else {
+                    format!("{command} \"$1\"")
+                };
+                Command::new("sh")
+                    .args(["-c", &script, "sh", url])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .map(drop)
+                    .map_err(|e| format!("could not run the browser command `{command}`: {e}"))
+            }
+            Browser::Platform => webbrowser::open(url).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+struct TerminalPrompt {
+    printer: Printer,
+    browser: Option<Browser>,
+    spinner: Option<Spinner>,
+}
+
+impl TerminalPrompt {
+    fn open(&mut self, url: &str) {
+        if let Some(browser) = &self.browser
+            && let Err(e) = browser.open(url)
+        {
+            tracing::info!("could not open a browser: {e}");
+        }
+        self.spinner = Spinner::start("Waiting for the login to be approved in the browser");
+    }
+
+    fn stop_spinner(&mut self) {
+        if let Some(spinner) = self.spinner.take() {
+            spinner.stop();
+        }
+    }
+}
+
+impl LoginPrompt for TerminalPrompt {
+    fn show_device_code(
+        &mut self,
+        verification_uri: &str,
+        user_code: &str,
+        verification_uri_complete: Option<&str>,
+    ) {
+        let opening = if self.browser.is_some() {
+            "Attempting to open your default browser.\nIf the browser does not open or you wish to use a different device to authorize this request, open the following URL:"
+        } else {
+            "Open the following URL on any device:"
+        };
+        self.printer.always(&format!(
+            "{opening}\n\n{verification_uri}\n\nThen enter the code:\n\n{user_code}\n"
+        ));
+        if let Some(complete) = verification_uri_complete {
+            if self.browser.is_none() {
+                self.printer.always(&format!(
+                    "Alternatively, open this URL, which fills in the code:\n{complete}\n"
+                ));
+            }
+            self.open(complete);
+        } else {
+            self.open(verification_uri);
+        }
+    }
+
+    fn show_authorize_url(&mut self, url: &str) {
+        let opening = if self.browser.is_some() {
+            "Attempting to open your default browser. If the browser does not open, open the following URL.\nIf you are unable to open the URL on this device, run this command again with the '--use-device-code' option."
+        } else {
+            "Open the following URL in a browser on this machine (the login redirects to a listener on 127.0.0.1).\nTo approve on another device instead, run this command again with the '--use-device-code' option."
+        };
+        self.printer.always(&format!("{opening}\n\n{url}\n"));
+        self.open(url);
+    }
+}
+
+/// A spinner on stderr while we wait, only when stderr is a terminal.
+struct Spinner {
+    stop: Arc<AtomicBool>,
+    thread: JoinHandle<()>,
+}
+
+impl Spinner {
+    fn start(label: &'static str) -> Option<Spinner> {
+        if !std::io::stderr().is_terminal() {
+            return None;
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&stop);
+        let thread = std::thread::spawn(move || {
+            let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+            let mut i = 0;
+            while !flag.load(Ordering::Relaxed) {
+                let _ = write!(std::io::stderr(), "\r{} {label}…", frames[i % frames.len()]);
+                let _ = std::io::stderr().flush();
+                i += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = write!(std::io::stderr(), "\r\x1b[2K");
+            let _ = std::io::stderr().flush();
+        });
+        Some(Spinner { stop, thread })
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.thread.join();
+    }
+}

@@ -1,0 +1,180 @@
+//! A throw-away HOME with its own `~/.aws`, and commands that run in it and nowhere else.
+
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+use crate::emulator::{Emulator, workspace_bin};
+
+/// The config most tests start from: one session, and a profile that uses it.
+pub const ONE_SESSION: &str = "\
+[sso-session corp]
+sso_start_url = https://d-1234567890.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+
+[profile dev]
+sso_session = corp
+sso_account_id = 100000000001
+sso_role_name = ReadOnlyAccess
+region = eu-west-1
+";
+
+/// An isolated HOME (with `~/.aws`), an emulator, and a stand-in browser that logs every URL it
+/// is asked to open to `browser.log` and then follows it, approving the login.
+pub struct Sandbox {
+    pub home: TempDir,
+    pub emulator: Emulator,
+}
+
+impl Sandbox {
+    /// A HOME holding `config` as `~/.aws/config`, and an emulator started with `emulator_args`.
+    pub fn new(config: &str, emulator_args: &[&str]) -> Self {
+        let home = tempfile::Builder::new().prefix("aws-sso-test-").tempdir().expect("temp HOME");
+        std::fs::create_dir_all(home.path().join(".aws")).expect("mkdir ~/.aws");
+        if !config.is_empty() {
+            std::fs::write(home.path().join(".aws/config"), config).expect("write config");
+        }
+        let emulator = Emulator::start(emulator_args);
+        let sandbox = Self { home, emulator };
+        sandbox.write_browser();
+        sandbox
+    }
+
+    pub fn path(&self) -> &Path {
+        self.home.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path().join(".aws/config")
+    }
+
+    pub fn sso_cache(&self) -> PathBuf {
+        self.path().join(".aws/sso/cache")
+    }
+
+    pub fn cli_cache(&self) -> PathBuf {
+        self.path().join(".aws/cli/cache")
+    }
+
+    /// `~/.aws/sso/cache/<sha1(identifier)>.json`, computed independently of the code under test.
+    pub fn token_path(&self, identifier: &str) -> PathBuf {
+        self.sso_cache().join(format!("{}.json", sha1_hex(identifier)))
+    }
+
+    pub fn browser_log(&self) -> PathBuf {
+        self.path().join("browser.log")
+    }
+
+    /// The URLs the stand-in browser was asked to open, in order.
+    pub fn browser_opens(&self) -> Vec<String> {
+        std::fs::read_to_string(self.browser_log())
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn browser_script(&self) -> PathBuf {
+        self.path().join("browser.sh")
+    }
+
+    fn write_browser(&self) {
+        let script = format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\nexec '{}' browse \"$1\"\n",
+            self.browser_log().display(),
+            workspace_bin("aws-sso-emulator").display()
+        );
+        let path = self.browser_script();
+        std::fs::write(&path, script).expect("write browser script");
+        make_executable(&path);
+    }
+
+    /// A command for one of our binaries, with an environment holding only this sandbox: HOME,
+    /// the emulator as every endpoint, the stand-in browser, and PATH.
+    pub fn cmd(&self, bin: &str) -> assert_cmd::Command {
+        let mut cmd = assert_cmd::Command::new(workspace_bin(bin));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("AWS_ENDPOINT_URL", &self.emulator.url)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("BROWSER", self.browser_script())
+            .env("NO_COLOR", "1")
+            .timeout(std::time::Duration::from_secs(60));
+        cmd
+    }
+
+    /// The same environment for a plain `std::process::Command` (for processes run side by side).
+    pub fn std_cmd(&self, bin: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new(workspace_bin(bin));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("AWS_ENDPOINT_URL", &self.emulator.url)
+            .env("NO_PROXY", "127.0.0.1,localhost")
+            .env("BROWSER", self.browser_script())
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Filters that make output stable across runs: timestamps, durations, ports, this HOME.
+    pub fn filters(&self) -> Vec<(String, String)> {
+        let home = self.path().display().to_string();
+        vec![
+            (regex_escape(&home), "[HOME]".to_owned()),
+            (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z".to_owned(), "[TIME]".to_owned()),
+            (r"\((in|\d+[dhms]?) [^)]*\)".to_owned(), "([RELATIVE])".to_owned()),
+            (r"127\.0\.0\.1:\d+".to_owned(), "127.0.0.1:[PORT]".to_owned()),
+            (r"127\.0\.0\.1%3A\d+".to_owned(), "127.0.0.1%3A[PORT]".to_owned()),
+            (
+                r"\b(client_id|state|code_challenge)=[A-Za-z0-9_\-]+".to_owned(),
+                "$1=[$1]".to_owned(),
+            ),
+        ]
+    }
+}
+
+/// Makes snapshot filters from [`Sandbox::filters`] and runs `f` under them.
+#[macro_export]
+macro_rules! with_filters {
+    ($sandbox:expr, $body:block) => {{
+        let mut settings = insta::Settings::clone_current();
+        for (from, to) in $sandbox.filters() {
+            settings.add_filter(&from, to);
+        }
+        settings.bind(|| $body)
+    }};
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+}
+
+/// SHA-1 as lowercase hex, written here so the tests do not trust the code they check.
+pub fn sha1_hex(text: &str) -> String {
+    let out = std::process::Command::new("sha1sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(text.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("sha1sum (coreutils) is needed by the tests");
+    String::from_utf8_lossy(&out.stdout).split_whitespace().next().unwrap_or_default().to_owned()
+}

@@ -1,0 +1,5 @@
+//! One test binary for every end-to-end test (ripgrep style): each module is one story.
+
+mod emulator;
+mod interop;
+mod login;

@@ -93,19 +93,12 @@ impl Sandbox {
     /// A command for one of our binaries, with an environment holding only this sandbox: HOME,
     /// the emulator as every endpoint, the stand-in browser, and PATH.
     pub fn cmd(&self, bin: &str) -> assert_cmd::Command {
-        let mut cmd = assert_cmd::Command::new(workspace_bin(bin));
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path())
-            .env("AWS_ENDPOINT_URL", &self.emulator.url)
-            .env("NO_PROXY", "127.0.0.1,localhost")
-            .env("BROWSER", self.browser_script())
-            .env("NO_COLOR", "1")
-            .timeout(std::time::Duration::from_secs(60));
+        let mut cmd = assert_cmd::Command::from_std(self.std_cmd(bin));
+        cmd.timeout(std::time::Duration::from_secs(60));
         cmd
     }
 
-    /// The same environment for a plain `std::process::Command` (for processes run side by side).
+    /// The same as a plain `std::process::Command`, for processes run side by side.
     pub fn std_cmd(&self, bin: &str) -> std::process::Command {
         let mut cmd = std::process::Command::new(workspace_bin(bin));
         cmd.env_clear()

@@ -47,7 +47,7 @@ const THROTTLING_CODES: &[&str] = &[
 /// How the HTTP client connects: trust roots, timeouts, retries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpSettings {
-    /// A PEM bundle that replaces the system trust roots (`AWS_CA_BUNDLE`, profile `ca_bundle`).
+    /// A PEM bundle trusted in addition to the system roots (`AWS_CA_BUNDLE`, profile `ca_bundle`).
     pub ca_bundle: Option<PathBuf>,
     /// The whole request, from connecting to the last byte of the answer.
     pub timeout: Duration,
@@ -413,7 +413,9 @@ impl HttpClient {
                     detail: "it holds no PEM certificate".to_owned(),
                 });
             }
-            builder = builder.tls_certs_only(certs);
+            // DESIGN.md §7: the bundle is trusted in addition to the system store, so a corporate
+            // root can be added without losing the public ones.
+            builder = builder.tls_certs_merge(certs);
         }
         builder.build().map_err(|e| match &self.settings.ca_bundle {
             Some(path) => HttpError::CaBundle { path: path.clone(), detail: innermost(&e) },

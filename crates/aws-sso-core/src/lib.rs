@@ -14,6 +14,7 @@
 //! - [`portal`]: ListAccounts, ListAccountRoles, GetRoleCredentials, Logout.
 //! - [`session`]: which `[sso-session]` a command means, and a valid token for it.
 //! - [`env`]: the names of every environment variable we read.
+//! - [`fs`]: atomic, private file writes.
 //! - [`secret`], [`time`]: a string that never prints, and the timestamp formats of the caches.
 
 pub mod cache;
@@ -21,6 +22,7 @@ pub mod config;
 pub mod endpoint;
 pub mod env;
 pub mod error;
+pub mod fs;
 pub mod http;
 pub mod lock;
 pub mod oidc;

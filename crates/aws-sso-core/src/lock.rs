@@ -7,9 +7,9 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
-use crate::cache::fs::{create_private_dir, parent_dir};
 use crate::cache::{CacheError, RoleCredentialsKey, our_cache_dir, sha1_hex};
 use crate::env::Environment;
+use crate::fs::{create_private_dir, parent_dir};
 
 /// A held lock; released when dropped.
 #[derive(Debug)]

@@ -45,18 +45,19 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn load(env: Environment) -> Result<Self> {
+    /// Reads everything once. `profile` is `--profile` when given; else `AWS_PROFILE` is used
+    /// for the profile-level settings read here (`ca_bundle`).
+    pub fn load(env: Environment, profile: Option<&str>) -> Result<Self> {
         let files = ConfigFiles::locate(&env)?;
         let config = AwsConfig::load(&files)?;
         let settings = Settings::load(&env)?;
         let caches = CacheDirs::from_env(&env)?;
-        let http = Arc::new(HttpClient::new(HttpSettings::from_env(&env)));
-        Ok(Self { env, files, config, settings, caches, http })
-    }
-
-    /// The profile named by `--profile`, else `AWS_PROFILE`, for endpoint and CA-bundle lookups.
-    fn profile_for_settings<'a>(&'a self, target: &'a SessionTarget) -> Option<&'a str> {
-        target.profile.as_deref()
+        let profile = profile.map(str::to_owned).or_else(|| selected_profile(&env));
+        let ca_bundle = config
+            .profile(profile.as_deref().unwrap_or("default"))
+            .and_then(|p| p.get("ca_bundle"));
+        let http = HttpSettings::from_env(&env).with_profile_ca_bundle(ca_bundle);
+        Ok(Self { env, files, config, settings, caches, http: Arc::new(HttpClient::new(http)) })
     }
 
     fn oidc_client(&self, target: &SessionTarget) -> Result<OidcClient> {
@@ -65,7 +66,7 @@ impl Context {
             &target.region,
             &self.env,
             &self.config,
-            self.profile_for_settings(target),
+            target.profile.as_deref(),
         )?;
         Ok(OidcClient::new(url, Arc::clone(&self.http)))
     }

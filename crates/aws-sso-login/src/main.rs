@@ -33,7 +33,7 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
-    let ctx = Context::load(env)?;
+    let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
     let request = SessionRequest {
         sso_session: cli.global.session.sso_session.clone(),
         profile: cli.global.session.profile.clone(),

@@ -8,8 +8,29 @@
 //! File names, JSON key orders and bytes match what the AWS CLI v2 writes (aws-contracts.md §3),
 //! so `aws`, botocore and these tools share one login. Reading is lenient, as the SDKs are.
 
-pub(crate) mod fs;
 mod py_json;
+
+/// The crate's file helpers ([`crate::fs`]), answering with cache errors.
+pub(crate) mod fs {
+    use std::path::Path;
+
+    use super::CacheError;
+    use crate::fs::{self as files, FileMode};
+
+    /// Writes a cache file atomically, 0600, in a directory created 0700.
+    pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+        Ok(files::write_atomic(path, bytes, FileMode::Private)?)
+    }
+
+    pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, CacheError> {
+        Ok(files::read_if_exists(path)?)
+    }
+
+    /// Removes `path`; `Ok(false)` when it did not exist.
+    pub fn remove_file_if_exists(path: &Path) -> Result<bool, CacheError> {
+        Ok(files::remove_file_if_exists(path)?)
+    }
+}
 pub mod registration;
 pub mod role_credentials;
 pub mod token;
@@ -135,6 +156,12 @@ pub enum CacheError {
     NoCacheDir,
     #[error("waiting for the lock {} was interrupted; run the command again", path.display())]
     LockInterrupted { path: PathBuf },
+}
+
+impl From<crate::fs::FsError> for CacheError {
+    fn from(e: crate::fs::FsError) -> Self {
+        CacheError::Io { action: e.action, path: e.path, source: e.source }
+    }
 }
 
 impl CacheError {

@@ -2,12 +2,13 @@
 //! blank lines, order, spacing, CRLF endings, a missing final newline) stays as it was.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use super::ConfigError;
 use super::ini::{self, Line, LineKind};
 use super::profile::{FileKind, SectionId, SectionKind, identify, is_valid_name};
+use crate::fs::FileMode;
 
 /// An AWS config file as lines, ready to be edited and written back.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -237,8 +238,8 @@ pub fn update_config_file(
     if original.as_deref() == Some(rendered.as_str()) {
         return Ok(());
     }
-    write_atomically(&target, rendered.as_bytes())
-        .map_err(|source| ConfigError::Write { path: target.clone(), source })
+    crate::fs::write_atomic(&target, rendered.as_bytes(), FileMode::KeepExisting)
+        .map_err(|e| ConfigError::Write { path: target.clone(), source: e.source })
 }
 
 fn resolve_symlink(path: &Path) -> PathBuf {
@@ -248,50 +249,6 @@ fn resolve_symlink(path: &Path) -> PathBuf {
         }
         _ => path.to_owned(),
     }
-}
-
-/// Temp file in the same directory, fsync, rename: a crash leaves the old file or the new one.
-fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
-        _ => PathBuf::from("."),
-    };
-    let permissions = match fs::metadata(path) {
-        Ok(meta) => Some(meta.permissions()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            create_private_dir(&dir)?;
-            None
-        }
-        Err(e) => return Err(e),
-    };
-    // tempfile creates the file 0600 on Unix, which is what a new config file gets.
-    let mut file = tempfile::Builder::new().prefix(".config.").suffix(".tmp").tempfile_in(&dir)?;
-    file.write_all(contents)?;
-    if let Some(permissions) = permissions {
-        file.as_file().set_permissions(permissions)?;
-    }
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|e| e.error)?;
-    sync_dir(&dir);
-    Ok(())
-}
-
-fn create_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
-/// Makes the rename itself durable; best effort, as not every filesystem can sync a directory.
-fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(handle) = fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
 }
 
 #[cfg(test)]

@@ -1,37 +1,74 @@
-//! Reading, atomically writing and removing cache files.
+//! Files we write: atomically, and private when they may hold a secret.
 //!
-//! Every file we write may hold a secret, so it is written 0600 in a directory created 0700,
-//! through a temporary file in the same directory that is fsynced and renamed over the target: a
-//! crash leaves the old file or the new one, never half of one.
+//! A file is written to a temporary file in the same directory, fsynced and renamed over the
+//! target: a crash or Ctrl-C leaves the old file or the new one, never half of one. Directories
+//! we create are 0700.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::CacheError;
+/// What failed, on which path.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {action} {}: {source}", path.display())]
+pub struct FsError {
+    pub action: &'static str,
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
+}
 
-/// Writes `bytes` to `path` atomically, as a 0600 file.
+impl FsError {
+    fn new(action: &'static str, path: &Path, source: io::Error) -> Self {
+        Self { action, path: path.to_path_buf(), source }
+    }
+}
+
+/// The mode a written file gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileMode {
+    /// 0600, always: caches that hold tokens or credentials.
+    Private,
+    /// The mode the file had; 0600 for a new file (a user's `~/.aws/config`).
+    KeepExisting,
+}
+
+/// Writes `bytes` to `path` atomically.
 ///
 /// Creates the parent directory (0700) when it is missing; an existing directory keeps its mode,
 /// since `~/.aws` and its subdirectories belong to the user and the AWS CLI.
-pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), CacheError> {
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: FileMode) -> Result<(), FsError> {
     let dir = parent_dir(path);
     create_private_dir(dir)?;
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("cache");
+    let keep = match mode {
+        FileMode::Private => None,
+        FileMode::KeepExisting => match fs::metadata(path) {
+            Ok(meta) => Some(meta.permissions()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
+            Err(e) => return Err(FsError::new("read the permissions of", path, e)),
+        },
+    };
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     // The temporary file is created 0600 by tempfile, and deleted on drop if anything fails.
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
         .tempfile_in(dir)
-        .map_err(|e| CacheError::io("create a temporary file in", dir, e))?;
-    temp.write_all(bytes).map_err(|e| CacheError::io("write", temp.path(), e))?;
-    temp.as_file().sync_all().map_err(|e| CacheError::io("flush to disk", temp.path(), e))?;
-    temp.persist(path).map_err(|e| CacheError::io("replace", path, e.error))?;
-    sync_dir(dir)
+        .map_err(|e| FsError::new("create a temporary file in", dir, e))?;
+    temp.write_all(bytes).map_err(|e| FsError::new("write", temp.path(), e))?;
+    if let Some(permissions) = keep {
+        temp.as_file()
+            .set_permissions(permissions)
+            .map_err(|e| FsError::new("set the permissions of", temp.path(), e))?;
+    }
+    temp.as_file().sync_all().map_err(|e| FsError::new("flush to disk", temp.path(), e))?;
+    temp.persist(path).map_err(|e| FsError::new("replace", path, e.error))?;
+    sync_dir(dir);
+    Ok(())
 }
 
 /// Creates `dir` and its missing parents with mode 0700. Existing directories are left alone.
-pub(crate) fn create_private_dir(dir: &Path) -> Result<(), CacheError> {
+pub fn create_private_dir(dir: &Path) -> Result<(), FsError> {
     if dir.is_dir() {
         return Ok(());
     }
@@ -42,51 +79,52 @@ pub(crate) fn create_private_dir(dir: &Path) -> Result<(), CacheError> {
         use std::os::unix::fs::DirBuilderExt as _;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(|e| CacheError::io("create the directory", dir, e))
+    builder.create(dir).map_err(|e| FsError::new("create the directory", dir, e))
 }
 
 /// The directory holding `path` (`.` for a bare file name).
-pub(crate) fn parent_dir(path: &Path) -> &Path {
+pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     }
 }
 
-/// Makes the rename itself durable.
-fn sync_dir(dir: &Path) -> Result<(), CacheError> {
+/// Makes the rename itself durable; best effort, as not every filesystem can sync a directory.
+fn sync_dir(dir: &Path) {
     #[cfg(unix)]
-    {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| CacheError::io("flush to disk", dir, e))?;
+    if let Ok(handle) = File::open(dir) {
+        let _ = handle.sync_all();
     }
     #[cfg(not(unix))]
     let _ = dir;
-    Ok(())
 }
 
 /// The bytes of `path`, or `None` when there is no such file.
-pub(crate) fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, CacheError> {
+pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>, FsError> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(CacheError::io("read", path, e)),
+        Err(e) => Err(FsError::new("read", path, e)),
     }
 }
 
 /// Removes `path`; `Ok(false)` when it did not exist.
-pub fn remove_file_if_exists(path: &Path) -> Result<bool, CacheError> {
+pub fn remove_file_if_exists(path: &Path) -> Result<bool, FsError> {
     match fs::remove_file(path) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(CacheError::io("remove", path, e)),
+        Err(e) => Err(FsError::new("remove", path, e)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write_private(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+        write_atomic(path, bytes, FileMode::Private)
+    }
 
     #[cfg(unix)]
     fn mode(path: &Path) -> u32 {

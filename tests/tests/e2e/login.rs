@@ -451,3 +451,56 @@ fn configure_without_a_terminal_says_what_is_missing() {
     insta::assert_snapshot!("configure_bad_url", stderr(&bad));
     assert!(!sandbox.config_path().exists(), "nothing written on bad input");
 }
+
+#[test]
+fn a_legacy_profile_logs_in_with_a_device_code_keyed_by_its_start_url() {
+    let config = "[profile legacy]\nsso_start_url = https://d-legacy.awsapps.com/start\nsso_region = us-west-2\nsso_account_id = 100000000001\nsso_role_name = ReadOnlyAccess\n";
+    let sandbox = Sandbox::new(config, &["--device-approval", "browser"]);
+    let out = sandbox.cmd("aws-sso-login").args(["--profile", "legacy"]).output().expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let opens = sandbox.browser_opens();
+    assert_eq!(opens.len(), 1);
+    assert!(
+        opens[0].contains("/device?user_code="),
+        "the AWS CLI uses the device flow here: {opens:?}"
+    );
+    let token = read_json(&sandbox.token_path("https://d-legacy.awsapps.com/start"));
+    assert_eq!(token["startUrl"], "https://d-legacy.awsapps.com/start");
+    assert_eq!(token["region"], "us-west-2");
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_waiting_leaves_nothing_behind() {
+    let sandbox = Sandbox::new(ONE_SESSION, &[]);
+    // A browser that never approves: the login waits for the redirect until interrupted.
+    let mut child = sandbox
+        .std_cmd("aws-sso-login")
+        .env("BROWSER", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !sandbox.emulator.operations().contains(&"RegisterClient".to_owned()) {
+        assert!(Instant::now() < deadline, "the login never registered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("login cancelled; nothing was changed"), "{}", stderr(&out));
+    assert!(!sandbox.token_path("corp").exists());
+    let leftovers: Vec<_> = std::fs::read_dir(sandbox.sso_cache())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary files: {leftovers:?}");
+}

@@ -1,5 +1,6 @@
 //! The command line of `aws-sso-login`: the one source of truth for flags and help.
 
+use aws_sso_cli::GlobalArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Log in to AWS IAM Identity Center, and keep the login the AWS CLI and SDKs share.
@@ -30,17 +31,6 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Add or update an [sso-session] in ~/.aws/config, keeping everything else in the file.
     Configure(ConfigureArgs),
-}
-
-#[derive(Debug, Args, Clone, Default)]
-pub struct SessionArgs {
-    /// The [sso-session] of ~/.aws/config to use.
-    #[arg(long, value_name = "NAME", env = "AWS_SSO_SESSION", global = true)]
-    pub sso_session: Option<String>,
-
-    /// Use the sso-session (or legacy sso_start_url) of this profile. Default: AWS_PROFILE.
-    #[arg(long, value_name = "NAME", global = true)]
-    pub profile: Option<String>,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -95,29 +85,4 @@ pub struct ConfigureArgs {
     /// Registration scopes, comma-separated.
     #[arg(long, value_name = "SCOPES", default_value = "sso:account:access")]
     pub scopes: String,
-}
-
-#[derive(Debug, Args)]
-pub struct GlobalArgs {
-    #[command(flatten)]
-    pub session: SessionArgs,
-
-    /// More diagnostics on stderr (-vv for even more). AWS_SSO_LOG sets a filter.
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
-    pub verbose: u8,
-
-    /// Print only errors.
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
-    pub quiet: bool,
-
-    /// When to use colors.
-    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorChoice::Auto, global = true)]
-    pub color: ColorChoice,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }

@@ -5,12 +5,12 @@ use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context as _, bail};
 
-use crate::output::UsageError;
+use aws_sso_cli::UsageError;
 use aws_sso_core::config::{SectionKind, parse_scopes, update_config_file};
 use aws_sso_core::session::Context;
 
 use crate::cli::ConfigureArgs;
-use crate::output::Printer;
+use aws_sso_cli::Printer;
 
 pub fn run(
     ctx: &Context,

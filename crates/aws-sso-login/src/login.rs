@@ -15,7 +15,7 @@ use aws_sso_core::time::{format_cli, format_remaining};
 use jiff::Timestamp;
 
 use crate::cli::LoginArgs;
-use crate::output::Printer;
+use aws_sso_cli::Printer;
 
 pub async fn run(
     ctx: &Context,

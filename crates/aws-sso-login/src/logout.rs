@@ -2,7 +2,7 @@
 
 use aws_sso_core::session::{self, Context, LogoutOutcome, SessionTarget};
 
-use crate::output::Printer;
+use aws_sso_cli::Printer;
 
 pub async fn run(
     ctx: &Context,

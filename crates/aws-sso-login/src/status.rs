@@ -5,7 +5,7 @@ use aws_sso_core::time::{format_cli, format_remaining};
 use jiff::Timestamp;
 
 use crate::cli::{OutputFormat, StatusArgs};
-use crate::output::{Printer, Style};
+use aws_sso_cli::{Printer, Style};
 
 pub fn run(ctx: &Context, args: &StatusArgs, printer: Printer) -> anyhow::Result<()> {
     let now = Timestamp::now();

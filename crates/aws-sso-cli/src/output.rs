@@ -10,9 +10,7 @@ use tracing_subscriber::fmt::FmtContext;
 use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::cli::ColorChoice;
-
-pub const NAME: &str = "aws-sso-login";
+use crate::args::ColorChoice;
 
 /// A mistake on the command line that clap cannot see; exits 2 like clap's own.
 #[derive(Debug)]
@@ -31,18 +29,19 @@ impl std::error::Error for UsageError {}
 pub struct Printer {
     pub quiet: bool,
     pub color: bool,
+    /// Whether stdout is a terminal: tables get padding and color only there.
+    pub terminal: bool,
 }
 
 impl Printer {
     pub fn new(quiet: bool, choice: ColorChoice, env: &Environment) -> Self {
+        let terminal = std::io::stdout().is_terminal();
         let color = match choice {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                env.non_empty(env::NO_COLOR).is_none() && std::io::stdout().is_terminal()
-            }
+            ColorChoice::Auto => env.non_empty(env::NO_COLOR).is_none() && terminal,
         };
-        Self { quiet, color }
+        Self { quiet, color, terminal }
     }
 
     /// A message for people on stderr (instructions, results), unless `--quiet`.
@@ -87,7 +86,7 @@ pub enum Style {
 }
 
 /// Diagnostics on stderr: warnings always, more with `-v`, or whatever `AWS_SSO_LOG` asks.
-pub fn init_logging(verbose: u8, quiet: bool, env: &Environment) {
+pub fn init_logging(name: &'static str, verbose: u8, quiet: bool, env: &Environment) {
     use tracing_subscriber::filter::{LevelFilter, Targets};
     use tracing_subscriber::prelude::*;
 
@@ -104,13 +103,15 @@ pub fn init_logging(verbose: u8, quiet: bool, env: &Environment) {
         .unwrap_or_else(|| Targets::new().with_default(level));
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .event_format(OneLine)
+        .event_format(OneLine { name })
         .with_filter(filter);
     let _ = tracing_subscriber::registry().with(layer).try_init();
 }
 
 /// `aws-sso-login: warning: …`, the way the rest of our messages look.
-struct OneLine;
+struct OneLine {
+    name: &'static str,
+}
 
 impl<S, N> FormatEvent<S, N> for OneLine
 where
@@ -130,7 +131,7 @@ where
             Level::DEBUG => "debug",
             Level::TRACE => "trace",
         };
-        write!(writer, "{NAME}: {level}: ")?;
+        write!(writer, "{}: {level}: ", self.name)?;
         ctx.format_fields(writer.by_ref(), event)?;
         writeln!(writer)
     }

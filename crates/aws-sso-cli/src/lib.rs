@@ -1,0 +1,59 @@
+//! What every binary of the suite shares, so they behave alike: the common flags (DESIGN.md §7),
+//! the [`Printer`] that decides what reaches the terminal, logging, and the one place where an
+//! error becomes a message and an exit code.
+//!
+//! DESIGN.md §2 lists one crate per binary plus the core library; this small crate is added so
+//! the binaries stay thin without copying this glue into each (core must not print).
+
+mod args;
+mod output;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use aws_sso_core::error::ErrorKind;
+
+pub use args::{ColorChoice, GlobalArgs, SessionArgs};
+pub use output::{Printer, Style, UsageError, init_logging};
+
+/// The exit code of a command cut short by Ctrl-C, as shells report SIGINT.
+pub const INTERRUPTED: u8 = 130;
+
+/// A runtime for the commands that make network calls; commands that only read files never
+/// build one.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+}
+
+/// The end of every `main`: success as it is, an error as one message on stderr and the exit
+/// code of DESIGN.md §7. A closed stdout (`| head`) is not an error.
+pub fn finish(name: &str, result: anyhow::Result<ExitCode>) -> ExitCode {
+    let err = match result {
+        Ok(code) => return code,
+        Err(err) => err,
+    };
+    if err.chain().any(is_broken_pipe) {
+        return ExitCode::SUCCESS;
+    }
+    let kind = if err.chain().any(|e| e.is::<UsageError>()) {
+        ErrorKind::Usage
+    } else {
+        err.chain()
+            .find_map(|e| e.downcast_ref::<aws_sso_core::Error>())
+            .map_or(ErrorKind::Failure, aws_sso_core::Error::kind)
+    };
+    let top = err.to_string();
+    let mut text = format!("{name}: error: {top}\n");
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !top.contains(&cause) {
+            text.push_str(&format!("  caused by: {cause}\n"));
+        }
+    }
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    ExitCode::from(u8::try_from(kind.exit_code()).unwrap_or(1))
+}
+
+fn is_broken_pipe(e: &(dyn std::error::Error + 'static)) -> bool {
+    e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+}

@@ -22,7 +22,7 @@ import urllib.parse
 import botocore.session
 from botocore import UNSIGNED
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ReadTimeoutError
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 START_URL = "https://d-1234567890.awsapps.com/start"
@@ -405,6 +405,84 @@ def check_server_errors(args):
     ensure(attempts == 1, f"botocore retried {attempts} times, expected 1")
 
 
+def check_throttle_every(args):
+    _, token = device_login(args.throttle_every)
+    sso = client("sso", args.throttle_every, retries=NO_RETRIES)
+    for _ in range(2):
+        sso.list_accounts(accessToken=token["accessToken"])
+    expect_error("TooManyRequestsException", 429, sso.list_accounts, accessToken=token["accessToken"])
+    retrying = client("sso", args.throttle_every, retries={"mode": "standard", "total_max_attempts": 3})
+    for _ in range(2):
+        retrying.list_accounts(accessToken=token["accessToken"])
+    answer = retrying.list_accounts(accessToken=token["accessToken"])
+    attempts = answer["ResponseMetadata"]["RetryAttempts"]
+    ensure(attempts == 1, f"botocore retried the sixth request {attempts} times, expected 1")
+
+
+def check_fail_burst(args):
+    _, token = device_login(args.fail_burst)
+    sso = client("sso", args.fail_burst, retries={"mode": "standard", "total_max_attempts": 4})
+    for request in (1, 2):
+        answer = sso.list_accounts(accessToken=token["accessToken"])
+        attempts = answer["ResponseMetadata"]["RetryAttempts"]
+        ensure(attempts == 0, f"request {request} was retried {attempts} times")
+    # Requests 3 and 4 are the burst; the third call gets through on request 5.
+    third = sso.list_accounts(accessToken=token["accessToken"])
+    attempts = third["ResponseMetadata"]["RetryAttempts"]
+    ensure(attempts == 2, f"botocore retried through the burst {attempts} times, expected 2")
+
+
+def check_hang(args):
+    _, token = device_login(args.hang)
+    impatient = client("sso", args.hang, retries=NO_RETRIES, read_timeout=0.5)
+    try:
+        impatient.list_accounts(accessToken=token["accessToken"])
+    except ReadTimeoutError:
+        pass
+    else:
+        raise CheckFailed("the first portal request did not hang past botocore's read timeout")
+    started = time.monotonic()
+    impatient.list_accounts(accessToken=token["accessToken"])
+    ensure(time.monotonic() - started < 0.5, "the second portal request hung too")
+
+
+def check_token_expiry(args):
+    oidc = client("sso-oidc", args.token_expiry)
+    registration, token = device_login(args.token_expiry)
+    sso = client("sso", args.token_expiry, retries=NO_RETRIES)
+    for _ in range(2):
+        sso.list_accounts(accessToken=token["accessToken"])
+    expect_error("UnauthorizedException", 401, sso.list_accounts, accessToken=token["accessToken"])
+    refreshed = oidc.create_token(
+        clientId=registration["clientId"],
+        clientSecret=registration["clientSecret"],
+        grantType="refresh_token",
+        refreshToken=token["refreshToken"],
+    )
+    sso.list_accounts(accessToken=refreshed["accessToken"])
+
+
+def check_hostile_directory(args):
+    _, token = device_login(args.hostile)
+    sso = client("sso", args.hostile)
+    accounts = [
+        account
+        for page in sso.get_paginator("list_accounts").paginate(
+            accessToken=token["accessToken"], PaginationConfig={"PageSize": 3}
+        )
+        for account in page["accountList"]
+    ]
+    names = [account["accountName"] for account in accounts]
+    ensure(len(names) == 8, f"{len(names)} accounts: {names}")
+    for needle in ("'", '"', "$(", "`", ";", "東京", "\\"):
+        ensure(any(needle in name for name in names), f"no {needle!r} in {names}")
+    ensure(len(set(names)) == 7, f"expected one name shared by two accounts: {names}")
+    first = sso.list_account_roles(accessToken=token["accessToken"], accountId=accounts[0]["accountId"])
+    ensure(first["roleList"] == [], f"roles of an account without roles: {first['roleList']}")
+    second = sso.list_account_roles(accessToken=token["accessToken"], accountId=accounts[1]["accountId"])
+    ensure(len(second["roleList"]) == 1, f"roles of account 2: {second['roleList']}")
+
+
 CHECKS = [
     ("register_client (device and authorization-code clients)", check_registration),
     ("device flow: pending, token, code used once, bad secret", check_device_flow),
@@ -419,6 +497,11 @@ CHECKS = [
     ("portal: paging, roles, credentials, errors, logout", check_portal),
     ("portal: 429 TooManyRequestsException with Retry-After", check_throttling),
     ("portal: 500 InternalServerException, retried by botocore", check_server_errors),
+    ("portal: --throttle-every 3 throttles one request in three", check_throttle_every),
+    ("portal: --fail-burst 2 --fail-burst-every 4, retried through", check_fail_burst),
+    ("portal: --hang-first 1 outlasts botocore's read timeout", check_hang),
+    ("portal: --token-expires-after-requests 2, then refreshed", check_token_expiry),
+    ("portal: hostile names, duplicates and an account without roles", check_hostile_directory),
 ]
 
 
@@ -436,6 +519,15 @@ def main():
     parser.add_argument("--no-rotate", required=True, help="--no-rotate-refresh-tokens")
     parser.add_argument("--throttle", required=True, help="--rate-limit 1")
     parser.add_argument("--fail-first", required=True, help="--fail-first 2")
+    parser.add_argument("--throttle-every", required=True, help="--throttle-every 3")
+    parser.add_argument("--fail-burst", required=True, help="--fail-burst 2 --fail-burst-every 4")
+    parser.add_argument("--hang", required=True, help="--hang-first 1 --hang-ms 3000")
+    parser.add_argument("--token-expiry", required=True, help="--token-expires-after-requests 2")
+    parser.add_argument(
+        "--hostile",
+        required=True,
+        help="--accounts 8 --roles-per-account 1 --accounts-without-roles 1 --name-style hostile",
+    )
     args = parser.parse_args()
 
     for name, check in CHECKS:

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use crate::emulator::{Emulator, workspace_bin};
+use crate::emulator::{Emulator, bin_dir, bin_in};
 
 /// The config most tests start from: one session, and a profile that uses it.
 pub const ONE_SESSION: &str = "\
@@ -25,18 +25,25 @@ region = eu-west-1
 pub struct Sandbox {
     pub home: TempDir,
     pub emulator: Emulator,
+    /// Where the binaries under test are.
+    pub bin_dir: PathBuf,
 }
 
 impl Sandbox {
     /// A HOME holding `config` as `~/.aws/config`, and an emulator started with `emulator_args`.
     pub fn new(config: &str, emulator_args: &[&str]) -> Self {
+        Self::new_in(&bin_dir(), config, emulator_args)
+    }
+
+    /// The same, with the binaries of `bin_dir` (`target/release` for the benchmarks).
+    pub fn new_in(bin_dir: &Path, config: &str, emulator_args: &[&str]) -> Self {
         let home = tempfile::Builder::new().prefix("aws-sso-test-").tempdir().expect("temp HOME");
         std::fs::create_dir_all(home.path().join(".aws")).expect("mkdir ~/.aws");
         if !config.is_empty() {
             std::fs::write(home.path().join(".aws/config"), config).expect("write config");
         }
-        let emulator = Emulator::start(emulator_args);
-        let sandbox = Self { home, emulator };
+        let emulator = Emulator::start_from(bin_dir, emulator_args);
+        let sandbox = Self { home, emulator, bin_dir: bin_dir.to_path_buf() };
         sandbox.write_browser();
         sandbox
     }
@@ -83,7 +90,7 @@ impl Sandbox {
         let script = format!(
             "#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\nexec '{}' browse \"$1\"\n",
             self.browser_log().display(),
-            workspace_bin("aws-sso-emulator").display()
+            bin_in(&self.bin_dir, "aws-sso-emulator").display()
         );
         let path = self.browser_script();
         std::fs::write(&path, script).expect("write browser script");
@@ -100,7 +107,7 @@ impl Sandbox {
 
     /// The same as a plain `std::process::Command`, for processes run side by side.
     pub fn std_cmd(&self, bin: &str) -> std::process::Command {
-        let mut cmd = std::process::Command::new(workspace_bin(bin));
+        let mut cmd = std::process::Command::new(bin_in(&self.bin_dir, bin));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.path())

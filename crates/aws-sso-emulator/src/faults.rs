@@ -1,22 +1,60 @@
-//! Injected trouble for portal requests: a per-token rate limit answered with 429s, the first N
-//! requests failing with 500, and a seeded, repeatable random failure rate.
+//! Injected trouble for portal requests: a per-token rate limit, one request in N throttled,
+//! the first N and bursts of requests failing with 500, a seeded random failure rate, requests
+//! that hang past a client's timeout, and access tokens that stop working after N requests.
+//!
+//! Every schedule except `--fail-rate` and the rate limit counts portal requests, numbered from
+//! 1 in the order the emulator receives them, so the same requests fail on every run.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use crate::wire::{PortalError, PortalErrorKind};
 
-/// The fault settings from the command line.
+/// Bursts of `size` consecutive failures, one at the end of every `every` requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailBurst {
+    pub size: u32,
+    pub every: u32,
+}
+
+impl FailBurst {
+    /// Requests `every - size + 1` to `every` of each window fail, so the first requests of a
+    /// listing succeed and the failures land in its middle.
+    fn hits(self, request: u64) -> bool {
+        let every = u64::from(self.every);
+        (request - 1) % every >= every - u64::from(self.size)
+    }
+}
+
+/// The fault settings from the command line. `None` and 0 turn a fault off.
 #[derive(Debug, Clone, Default)]
 pub struct FaultSettings {
     /// Portal requests per second per access token; `None` is unlimited.
     pub rate_limit: Option<u32>,
+    /// Every Nth portal request gets a 429, whatever the rate.
+    pub throttle_every: Option<u32>,
     pub fail_first: u32,
+    pub fail_burst: Option<FailBurst>,
     /// Probability in `[0, 1]` that a portal request fails with a 500.
     pub fail_rate: f64,
     pub seed: u64,
+    pub hang_first: u32,
+    pub hang_every: Option<u32>,
+    /// How long a hung request waits before it is answered.
+    pub hang: Duration,
+    /// Portal requests an access token may make before it is answered as expired.
+    pub token_expires_after_requests: Option<u32>,
 }
 
-/// A token bucket: holds up to `rate` requests and refills `rate` per second.
+/// What happens to one portal request: an error instead of the service's answer, and a wait
+/// before whichever answer is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub error: Option<PortalError>,
+    pub hang: Option<Duration>,
+}
+
+/// A token bucket: holds up to `rate` requests and refills continuously at `rate` per second.
 #[derive(Debug, Clone)]
 struct Bucket {
     tokens: f64,
@@ -27,20 +65,52 @@ struct Bucket {
 #[derive(Debug)]
 pub struct Faults {
     settings: FaultSettings,
+    /// Portal requests received so far; the number of the current one while it is judged.
+    requests: u64,
     buckets: HashMap<String, Bucket>,
-    failed_so_far: u32,
+    /// Portal requests made with each access token, for `token_expires_after_requests`.
+    token_uses: HashMap<String, u64>,
+    failed_first: u32,
     random: SplitMix64,
 }
 
 impl Faults {
     pub fn new(settings: FaultSettings) -> Faults {
         let random = SplitMix64(settings.seed);
-        Faults { settings, buckets: HashMap::new(), failed_so_far: 0, random }
+        Faults {
+            settings,
+            requests: 0,
+            buckets: HashMap::new(),
+            token_uses: HashMap::new(),
+            failed_first: 0,
+            random,
+        }
     }
 
-    /// Decides whether the portal request made with `access_token` at `now` (epoch ms) fails,
-    /// and how.
-    pub fn check(&mut self, access_token: &str, now: u64) -> Result<(), PortalError> {
+    /// Judges the next portal request, made with `access_token` at `now` (epoch ms).
+    pub fn check(&mut self, access_token: &str, now: u64) -> Verdict {
+        self.requests += 1;
+        let request = self.requests;
+        let hangs = request <= u64::from(self.settings.hang_first)
+            || every(self.settings.hang_every, request);
+        Verdict {
+            error: self.error(access_token, request, now).err(),
+            hang: hangs.then_some(self.settings.hang),
+        }
+    }
+
+    fn error(&mut self, access_token: &str, request: u64, now: u64) -> Result<(), PortalError> {
+        // The service checks the token before it counts the request against any limit.
+        if let Some(allowed) = self.settings.token_expires_after_requests {
+            let used = self.token_uses.entry(access_token.to_owned()).or_insert(0);
+            *used += 1;
+            if *used > u64::from(allowed) {
+                return Err(PortalError::unauthorized());
+            }
+        }
+        if every(self.settings.throttle_every, request) {
+            return Err(throttled());
+        }
         if let Some(rate) = self.settings.rate_limit {
             let capacity = f64::from(rate);
             let bucket = self
@@ -51,12 +121,15 @@ impl Faults {
             bucket.tokens = (bucket.tokens + elapsed_secs * capacity).min(capacity);
             bucket.updated_at = now;
             if bucket.tokens < 1.0 {
-                return Err(PortalError::new(PortalErrorKind::TooManyRequests, "Rate exceeded"));
+                return Err(throttled());
             }
             bucket.tokens -= 1.0;
         }
-        if self.failed_so_far < self.settings.fail_first {
-            self.failed_so_far += 1;
+        if self.failed_first < self.settings.fail_first {
+            self.failed_first += 1;
+            return Err(internal_error());
+        }
+        if self.settings.fail_burst.is_some_and(|burst| burst.hits(request)) {
             return Err(internal_error());
         }
         if self.settings.fail_rate > 0.0 && self.random.next_unit() < self.settings.fail_rate {
@@ -64,6 +137,15 @@ impl Faults {
         }
         Ok(())
     }
+}
+
+/// Whether request number `request` (from 1) is one of every `n`th.
+fn every(n: Option<u32>, request: u64) -> bool {
+    n.is_some_and(|n| n > 0 && request.is_multiple_of(u64::from(n)))
+}
+
+fn throttled() -> PortalError {
+    PortalError::new(PortalErrorKind::TooManyRequests, "Rate exceeded")
 }
 
 fn internal_error() -> PortalError {
@@ -94,26 +176,53 @@ impl SplitMix64 {
 mod tests {
     use super::*;
 
+    const THROTTLED: Option<PortalErrorKind> = Some(PortalErrorKind::TooManyRequests);
+    const FAILED: Option<PortalErrorKind> = Some(PortalErrorKind::InternalServer);
+    const EXPIRED: Option<PortalErrorKind> = Some(PortalErrorKind::Unauthorized);
+
     fn kinds(faults: &mut Faults, token: &str, times: &[u64]) -> Vec<Option<PortalErrorKind>> {
-        times.iter().map(|now| faults.check(token, *now).err().map(|e| e.kind)).collect()
+        times.iter().map(|now| faults.check(token, *now).error.map(|e| e.kind)).collect()
+    }
+
+    /// The numbers (from 1) of the first `count` requests that got `kind`, all made at time 0.
+    fn hit(settings: FaultSettings, count: usize, kind: Option<PortalErrorKind>) -> Vec<usize> {
+        let mut faults = Faults::new(settings);
+        let kinds = kinds(&mut faults, "a", &vec![0; count]);
+        (1..=count).filter(|n| kinds[n - 1] == kind).collect()
     }
 
     #[test]
     fn rate_limit_allows_a_burst_then_refills_each_second() {
         let mut faults =
             Faults::new(FaultSettings { rate_limit: Some(2), ..FaultSettings::default() });
-        let throttled = Some(PortalErrorKind::TooManyRequests);
-        assert_eq!(kinds(&mut faults, "a", &[0, 0, 0]), [None, None, throttled]);
+        assert_eq!(kinds(&mut faults, "a", &[0, 0, 0]), [None, None, THROTTLED]);
         assert_eq!(kinds(&mut faults, "b", &[0]), [None], "each token has its own bucket");
-        assert_eq!(kinds(&mut faults, "a", &[500, 500]), [None, throttled]);
-        assert_eq!(kinds(&mut faults, "a", &[1500, 1500, 1500]), [None, None, throttled]);
+        assert_eq!(kinds(&mut faults, "a", &[500, 500]), [None, THROTTLED]);
+        assert_eq!(kinds(&mut faults, "a", &[1500, 1500, 1500]), [None, None, THROTTLED]);
+    }
+
+    #[test]
+    fn rate_limit_of_20_holds_a_steady_client_to_20_per_second() {
+        // A client asking every 10 ms (100/s) for 10 s: 20 from the full bucket, then 20/s.
+        let mut faults =
+            Faults::new(FaultSettings { rate_limit: Some(20), ..FaultSettings::default() });
+        let times: Vec<u64> = (0..1000).map(|i| i * 10).collect();
+        let served = kinds(&mut faults, "a", &times).iter().filter(|k| k.is_none()).count();
+        assert!((218..=221).contains(&served), "{served} served in 10 s");
+        // Refill is continuous: one more request about 50 ms after the bucket ran dry.
+        let mut faults =
+            Faults::new(FaultSettings { rate_limit: Some(20), ..FaultSettings::default() });
+        assert!(kinds(&mut faults, "a", &[0; 20]).iter().all(Option::is_none));
+        assert_eq!(
+            kinds(&mut faults, "a", &[0, 49, 51, 51]),
+            [THROTTLED, THROTTLED, None, THROTTLED]
+        );
     }
 
     #[test]
     fn the_first_requests_fail_with_500() {
         let mut faults = Faults::new(FaultSettings { fail_first: 2, ..FaultSettings::default() });
-        let failed = Some(PortalErrorKind::InternalServer);
-        assert_eq!(kinds(&mut faults, "a", &[0, 0, 0, 0]), [failed, failed, None, None]);
+        assert_eq!(kinds(&mut faults, "a", &[0, 0, 0, 0]), [FAILED, FAILED, None, None]);
     }
 
     #[test]
@@ -128,5 +237,74 @@ mod tests {
         let failures = first.iter().filter(|k| k.is_some()).count();
         assert!((250..350).contains(&failures), "{failures} failures out of 1000");
         assert_ne!(first, run(&FaultSettings { seed: 43, ..settings }));
+    }
+
+    #[test]
+    fn throttle_every_3_is_one_request_in_three_across_tokens() {
+        let settings = FaultSettings { throttle_every: Some(3), ..FaultSettings::default() };
+        assert_eq!(hit(settings.clone(), 10, THROTTLED), [3, 6, 9]);
+        let mut faults = Faults::new(settings);
+        assert_eq!(kinds(&mut faults, "a", &[0, 0]), [None, None]);
+        assert_eq!(kinds(&mut faults, "b", &[0]), [THROTTLED], "counted across tokens");
+    }
+
+    #[test]
+    fn throttle_every_does_not_use_up_the_rate_limit() {
+        let mut faults = Faults::new(FaultSettings {
+            throttle_every: Some(2),
+            rate_limit: Some(2),
+            ..FaultSettings::default()
+        });
+        assert_eq!(
+            kinds(&mut faults, "a", &[0, 0, 0, 0, 0]),
+            [None, THROTTLED, None, THROTTLED, THROTTLED]
+        );
+    }
+
+    #[test]
+    fn fail_bursts_come_at_the_end_of_every_window() {
+        let settings = FaultSettings {
+            fail_burst: Some(FailBurst { size: 3, every: 10 }),
+            ..FaultSettings::default()
+        };
+        assert_eq!(hit(settings, 30, FAILED), [8, 9, 10, 18, 19, 20, 28, 29, 30]);
+    }
+
+    #[test]
+    fn hang_first_and_hang_every_pick_the_requests_that_wait() {
+        let settings = FaultSettings {
+            hang_first: 2,
+            hang_every: Some(4),
+            hang: Duration::from_millis(1234),
+            ..FaultSettings::default()
+        };
+        let mut faults = Faults::new(settings);
+        let hangs: Vec<_> = (0..9).map(|_| faults.check("a", 0).hang).collect();
+        let wait = Some(Duration::from_millis(1234));
+        assert_eq!(hangs, [wait, wait, None, wait, None, None, None, wait, None]);
+        let mut quiet = Faults::new(FaultSettings::default());
+        assert_eq!(quiet.check("a", 0), Verdict { error: None, hang: None });
+    }
+
+    #[test]
+    fn a_token_expires_after_its_requests_and_a_new_token_starts_afresh() {
+        let mut faults = Faults::new(FaultSettings {
+            token_expires_after_requests: Some(3),
+            ..FaultSettings::default()
+        });
+        assert_eq!(kinds(&mut faults, "old", &[0; 5]), [None, None, None, EXPIRED, EXPIRED]);
+        assert_eq!(kinds(&mut faults, "refreshed", &[0; 4]), [None, None, None, EXPIRED]);
+        let answer = faults.check("old", 0).error.map(PortalError::into_response);
+        assert_eq!(answer.map(|a| a.status), Some(401));
+    }
+
+    #[test]
+    fn an_expired_token_is_refused_before_it_is_throttled() {
+        let mut faults = Faults::new(FaultSettings {
+            token_expires_after_requests: Some(1),
+            throttle_every: Some(2),
+            ..FaultSettings::default()
+        });
+        assert_eq!(kinds(&mut faults, "a", &[0, 0, 0]), [None, EXPIRED, EXPIRED]);
     }
 }

@@ -23,9 +23,11 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 
-use crate::faults::{FaultSettings, Faults};
+use crate::faults::{FailBurst, FaultSettings, Faults};
 use crate::server::{Emulator, ServerOptions};
-use crate::state::{AuthorizeDecision, DeviceApproval, Directory, Settings, State};
+use crate::state::{
+    AuthorizeDecision, DeviceApproval, Directory, Generated, NameStyle, Settings, State,
+};
 
 /// A local AWS IAM Identity Center: the SSO OIDC service (client registration, device code and
 /// authorization code with PKCE, refresh tokens) and the SSO portal (accounts, roles, role
@@ -34,8 +36,15 @@ use crate::state::{AuthorizeDecision, DeviceApproval, Directory, Settings, State
 /// Prints its base URL (http://127.0.0.1:PORT) as the first line of stdout, then one line per
 /// request on stderr. Point a client at it with AWS_ENDPOINT_URL_SSO_OIDC and
 /// AWS_ENDPOINT_URL_SSO. Test hooks: GET /_emulator/requests (the request log as JSON),
-/// GET /_emulator/clients (what each client registered with) and POST /_emulator/reset-log.
+/// GET /_emulator/clients (what each client registered with), GET /_emulator/stats
+/// ({"requests","throttled","failed","hung"}: portal requests, and those answered 429, answered
+/// 5xx or held back) and POST /_emulator/reset-log (forgets the log and the stats).
 /// Stops on SIGTERM or SIGINT.
+///
+/// Fault schedules (--throttle-every, --fail-first, --fail-burst, --hang-first, --hang-every)
+/// count portal requests from 1 in the order they arrive, over all tokens, so a run is
+/// repeatable. When several faults hit one request, the first of these answers it: an expired
+/// token (401), throttling (429), a failure (500); a hung request is answered after its wait.
 ///
 /// `aws-sso-emulator browse URL` instead fetches URL and follows its loopback redirects, like a
 /// user approving in a browser: set BROWSER to it to drive a login without a person.
@@ -61,9 +70,25 @@ struct Args {
     #[arg(long, value_name = "M", default_value_t = 2)]
     roles_per_account: usize,
 
+    /// The first N generated accounts have no roles: ListAccounts lists them and
+    /// ListAccountRoles answers an empty roleList.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    accounts_without_roles: usize,
+
+    /// Names of the generated accounts: plain (account-001…) or hostile (quotes, $, backticks,
+    /// semicolons, non-ASCII letters, and two accounts with one name in every eight; the same
+    /// names on every run).
+    #[arg(long, value_name = "STYLE", value_enum, default_value_t = NameStyle::Plain)]
+    name_style: NameStyle,
+
     /// Accounts and roles from a JSON file instead:
     /// {"accounts":[{"accountId":"…","accountName":"…","emailAddress":"…","roles":["…"]}]}.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["accounts", "roles_per_account"])]
+    /// Names may be any UTF-8 text and may repeat; roles may be empty; ids must be unique.
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with_all = ["accounts", "roles_per_account", "accounts_without_roles", "name_style"]
+    )]
     fixture: Option<PathBuf>,
 
     /// Lifetime of a device code (expiresIn of StartDeviceAuthorization), in seconds.
@@ -114,14 +139,32 @@ struct Args {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency_ms: u64,
 
-    /// Portal requests allowed per second per access token (token bucket); the excess gets
-    /// 429 TooManyRequestsException with Retry-After: 1.
+    /// Portal requests allowed per second per access token: a token bucket holding N,
+    /// refilled continuously at N per second. The excess gets 429 TooManyRequestsException with
+    /// Retry-After: 1.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     rate_limit: Option<u32>,
+
+    /// Answer every Nth portal request with 429 TooManyRequestsException, whatever the rate
+    /// (3 is one request in three). Independent of --rate-limit.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    throttle_every: Option<u32>,
 
     /// Answer the first N portal requests with 500 InternalServerException.
     #[arg(long, value_name = "N", default_value_t = 0)]
     fail_first: u32,
+
+    /// Answer bursts of N consecutive portal requests with 500 InternalServerException, one
+    /// burst at the end of every --fail-burst-every requests (with 3 and 10: requests 8, 9, 10,
+    /// 18, 19, 20, …).
+    #[arg(long, value_name = "N", requires = "fail_burst_every",
+        value_parser = clap::value_parser!(u32).range(1..))]
+    fail_burst: Option<u32>,
+
+    /// The period of --fail-burst, in portal requests; more than the burst.
+    #[arg(long, value_name = "M", requires = "fail_burst",
+        value_parser = clap::value_parser!(u32).range(2..))]
+    fail_burst_every: Option<u32>,
 
     /// Probability (0 to 1) that a portal request fails with 500 InternalServerException.
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_probability)]
@@ -130,6 +173,25 @@ struct Args {
     /// Seed of --fail-rate: the same seed fails the same requests.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+
+    /// Hold back the answer to the first N portal requests for --hang-ms, so a client's timeout
+    /// fires.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    hang_first: u32,
+
+    /// Hold back the answer to every Nth portal request for --hang-ms.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    hang_every: Option<u32>,
+
+    /// How long --hang-first and --hang-every hold an answer back, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 30_000)]
+    hang_ms: u64,
+
+    /// Every access token stops working after N portal requests made with it, whatever their
+    /// answers: later ones get 401 UnauthorizedException, like a token expiring in the middle
+    /// of a listing. A refreshed token starts counting afresh.
+    #[arg(long, value_name = "N")]
+    token_expires_after_requests: Option<u32>,
 }
 
 impl DeviceApproval {
@@ -171,9 +233,24 @@ fn directory(args: &Args) -> anyhow::Result<Directory> {
                 anyhow::anyhow!("the fixture {} is not valid: {error}", path.display())
             })
         }
-        None => {
-            Directory::generate(args.accounts, args.roles_per_account).map_err(anyhow::Error::msg)
-        }
+        None => Directory::generate_with(Generated {
+            accounts: args.accounts,
+            roles_per_account: args.roles_per_account,
+            without_roles: args.accounts_without_roles,
+            name_style: args.name_style,
+        })
+        .map_err(anyhow::Error::msg),
+    }
+}
+
+fn fail_burst(args: &Args) -> anyhow::Result<Option<FailBurst>> {
+    match (args.fail_burst, args.fail_burst_every) {
+        (Some(size), Some(every)) if size < every => Ok(Some(FailBurst { size, every })),
+        (Some(size), Some(every)) => bail!(
+            "--fail-burst ({size}) must be less than --fail-burst-every ({every}), or every request fails; use --fail-rate 1 for that"
+        ),
+        // clap makes each of the two flags require the other.
+        _ => Ok(None),
     }
 }
 
@@ -182,6 +259,7 @@ fn run(args: Args) -> anyhow::Result<()> {
     if args.device_code_ttl == 0 {
         bail!("--device-code-ttl must be at least 1 second");
     }
+    let fail_burst = fail_burst(&args)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -207,11 +285,17 @@ fn run(args: Args) -> anyhow::Result<()> {
         };
         let faults = Faults::new(FaultSettings {
             rate_limit: args.rate_limit,
+            throttle_every: args.throttle_every,
             fail_first: args.fail_first,
+            fail_burst,
             fail_rate: args.fail_rate,
             seed: args.seed,
+            hang_first: args.hang_first,
+            hang_every: args.hang_every,
+            hang: Duration::from_millis(args.hang_ms),
+            token_expires_after_requests: args.token_expires_after_requests,
         });
-        let emulator = Emulator { state: State::new(settings, directory), faults, log: Vec::new() };
+        let emulator = Emulator::new(State::new(settings, directory), faults);
 
         // Installed before the URL is printed: whoever read the URL may stop us at once.
         let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
@@ -227,4 +311,56 @@ fn run(args: Args) -> anyhow::Result<()> {
         server::serve(listener, terminate, emulator, options).await;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    fn parse(flags: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("aws-sso-emulator").chain(flags.iter().copied()))
+    }
+
+    #[test]
+    fn the_flags_are_consistent() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn fault_flags_parse_with_their_defaults() {
+        let args = parse(&[]).unwrap();
+        assert_eq!((args.throttle_every, args.hang_every, args.hang_first), (None, None, 0));
+        assert_eq!(args.hang_ms, 30_000);
+        assert_eq!(args.token_expires_after_requests, None);
+        assert_eq!((args.accounts_without_roles, args.name_style), (0, NameStyle::Plain));
+        let args = parse(&[
+            "--throttle-every=3",
+            "--hang-every=5",
+            "--hang-first=1",
+            "--hang-ms=250",
+            "--token-expires-after-requests=7",
+            "--accounts-without-roles=2",
+            "--name-style=hostile",
+        ])
+        .unwrap();
+        assert_eq!((args.throttle_every, args.hang_every, args.hang_first), (Some(3), Some(5), 1));
+        assert_eq!((args.hang_ms, args.token_expires_after_requests), (250, Some(7)));
+        assert_eq!((args.accounts_without_roles, args.name_style), (2, NameStyle::Hostile));
+        assert!(parse(&["--throttle-every=0"]).is_err());
+        assert!(parse(&["--fixture=f.json", "--name-style=hostile"]).is_err());
+        assert!(parse(&["--fixture=f.json", "--accounts-without-roles=1"]).is_err());
+    }
+
+    #[test]
+    fn a_fail_burst_needs_a_longer_period() {
+        let burst = parse(&["--fail-burst=3", "--fail-burst-every=10"]).unwrap();
+        assert_eq!(fail_burst(&burst).unwrap(), Some(FailBurst { size: 3, every: 10 }));
+        assert_eq!(fail_burst(&parse(&[]).unwrap()).unwrap(), None);
+        let whole = parse(&["--fail-burst=10", "--fail-burst-every=10"]).unwrap();
+        assert!(fail_burst(&whole).unwrap_err().to_string().contains("--fail-rate 1"));
+        assert!(parse(&["--fail-burst=3"]).is_err(), "--fail-burst alone");
+        assert!(parse(&["--fail-burst-every=3"]).is_err(), "--fail-burst-every alone");
+    }
 }

@@ -92,35 +92,72 @@ pub struct LoggedRequest {
     pub status: u16,
 }
 
+/// `GET /_emulator/stats`: what the portal answered since the start or the last reset.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Portal requests (ListAccounts, ListAccountRoles, GetRoleCredentials, Logout).
+    pub requests: u64,
+    /// Of those, answered 429 TooManyRequestsException.
+    pub throttled: u64,
+    /// Of those, answered with a 5xx.
+    pub failed: u64,
+    /// Of those, held back by `--hang-first` or `--hang-every` before their answer.
+    pub hung: u64,
+}
+
 /// The whole emulated service behind one lock.
 #[derive(Debug)]
 pub struct Emulator {
     pub state: State,
     pub faults: Faults,
     pub log: Vec<LoggedRequest>,
+    pub stats: Stats,
+}
+
+/// The emulator's answer to one request.
+#[derive(Debug)]
+pub struct Answer {
+    pub operation: Operation,
+    pub response: ApiResponse,
+    /// How long to hold the answer back, for a request that hangs.
+    pub hang: Option<Duration>,
 }
 
 impl Emulator {
-    /// Answers one API request at `now` (epoch ms) and records it in the log.
-    pub fn handle(&mut self, request: &ApiRequest, now: u64) -> (Operation, ApiResponse) {
+    pub fn new(state: State, faults: Faults) -> Emulator {
+        Emulator { state, faults, log: Vec::new(), stats: Stats::default() }
+    }
+
+    /// Answers one API request at `now` (epoch ms) and records it in the log and the stats.
+    pub fn handle(&mut self, request: &ApiRequest, now: u64) -> Answer {
         let operation = Operation::route(&request.method, &request.path);
-        let response = self.dispatch(operation, request, now);
+        let mut hang = None;
+        let response = if operation.is_portal() {
+            let token = request.bearer_token.as_deref().unwrap_or_default();
+            let verdict = self.faults.check(token, now);
+            hang = verdict.hang;
+            let response = match verdict.error {
+                Some(error) => error.into_response(),
+                None => self.dispatch(operation, request, now),
+            };
+            self.stats.requests += 1;
+            self.stats.throttled += u64::from(response.status == 429);
+            self.stats.failed += u64::from(response.status >= 500);
+            self.stats.hung += u64::from(hang.is_some());
+            response
+        } else {
+            self.dispatch(operation, request, now)
+        };
         self.log.push(LoggedRequest {
             method: request.method.clone(),
             path: request.path.clone(),
             operation: operation.name(),
             status: response.status,
         });
-        (operation, response)
+        Answer { operation, response, hang }
     }
 
     fn dispatch(&mut self, operation: Operation, request: &ApiRequest, now: u64) -> ApiResponse {
-        if operation.is_portal() {
-            let token = request.bearer_token.as_deref().unwrap_or_default();
-            if let Err(error) = self.faults.check(token, now) {
-                return error.into_response();
-            }
-        }
         let state = &mut self.state;
         match operation {
             Operation::RegisterClient => oidc::register_client(state, request, now),
@@ -150,7 +187,8 @@ impl Emulator {
     }
 
     /// The test hooks: `GET /_emulator/requests`, `GET /_emulator/clients` (what each client
-    /// registered with, never its secret) and `POST /_emulator/reset-log`.
+    /// registered with, never its secret), `GET /_emulator/stats` and `POST /_emulator/reset-log`
+    /// (which forgets the log and the stats, not where the fault schedules stand).
     fn hook(&mut self, request: &ApiRequest) -> ApiResponse {
         match (request.method.as_str(), request.path.as_str()) {
             ("GET", "/_emulator/requests") => match serde_json::to_value(&self.log) {
@@ -177,13 +215,20 @@ impl Emulator {
                     .collect();
                 ApiResponse::json(200, &serde_json::Value::Array(clients))
             }
+            ("GET", "/_emulator/stats") => match serde_json::to_value(self.stats) {
+                Ok(stats) => ApiResponse::json(200, &stats),
+                Err(error) => {
+                    ApiResponse::json(500, &serde_json::json!({"message": error.to_string()}))
+                }
+            },
             ("POST", "/_emulator/reset-log") => {
                 self.log.clear();
+                self.stats = Stats::default();
                 ApiResponse::empty(200)
             }
             _ => ApiResponse::json(
                 404,
-                &serde_json::json!({"message": "test hooks: GET /_emulator/requests, GET /_emulator/clients, POST /_emulator/reset-log"}),
+                &serde_json::json!({"message": "test hooks: GET /_emulator/requests, GET /_emulator/clients, GET /_emulator/stats, POST /_emulator/reset-log"}),
             ),
         }
     }
@@ -267,20 +312,23 @@ async fn answer(
         return Ok(to_hyper(response));
     }
 
-    let (operation, response) =
+    let Answer { operation, response, hang } =
         emulator.lock().unwrap_or_else(PoisonError::into_inner).handle(&request, now_ms());
-    if !options.latency.is_zero() {
-        tokio::time::sleep(options.latency).await;
+    // Slept without the lock, so one hung request holds up no other.
+    let delay = options.latency + hang.unwrap_or_default();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     if !options.quiet {
         log_line(&format!(
-            "{} {} {} {}{} ({} ms)",
+            "{} {} {} {}{} ({} ms{})",
             request.method,
             request.path,
             operation.name(),
             response.status,
             response.error_type.map(|t| format!(" {t}")).unwrap_or_default(),
-            started.elapsed().as_millis()
+            started.elapsed().as_millis(),
+            if hang.is_some() { ", hung" } else { "" }
         ));
     }
     Ok(to_hyper(response))
@@ -324,8 +372,7 @@ mod tests {
     #[test]
     fn every_request_is_logged_with_its_operation_and_status() {
         let state = State::new(Settings::default(), Directory::generate(1, 1).unwrap());
-        let mut emulator =
-            Emulator { state, faults: Faults::new(FaultSettings::default()), log: Vec::new() };
+        let mut emulator = Emulator::new(state, Faults::new(FaultSettings::default()));
         let register = ApiRequest {
             method: "POST".into(),
             path: "/client/register".into(),
@@ -358,5 +405,64 @@ mod tests {
         let id = request_id();
         assert_eq!(id.len(), 36);
         assert_eq!(id.matches('-').count(), 4);
+    }
+
+    fn portal_request(path: &str) -> ApiRequest {
+        ApiRequest {
+            method: "GET".into(),
+            path: path.into(),
+            bearer_token: Some("token".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn stats_count_portal_answers_by_fault_and_reset_with_the_log() {
+        let state = State::new(Settings::default(), Directory::generate(1, 1).unwrap());
+        let faults = Faults::new(FaultSettings {
+            throttle_every: Some(3),
+            fail_first: 1,
+            hang_first: 1,
+            hang: Duration::from_millis(20),
+            ..FaultSettings::default()
+        });
+        let mut emulator = Emulator::new(state, faults);
+        let accounts = portal_request("/assignment/accounts");
+        let answers: Vec<_> = (0..6).map(|_| emulator.handle(&accounts, 0)).collect();
+        let statuses: Vec<_> = answers.iter().map(|a| a.response.status).collect();
+        // Request 1 fails and hangs, 3 and 6 are throttled, the rest have no valid token.
+        assert_eq!(statuses, [500, 401, 429, 401, 401, 429]);
+        assert_eq!(answers[0].hang, Some(Duration::from_millis(20)));
+        assert!(answers[1..].iter().all(|a| a.hang.is_none()));
+        let register = ApiRequest {
+            method: "POST".into(),
+            path: "/client/register".into(),
+            ..Default::default()
+        };
+        emulator.handle(&register, 0);
+
+        let stats = ApiRequest {
+            method: "GET".into(),
+            path: "/_emulator/stats".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            emulator.hook(&stats).body_json(),
+            Some(serde_json::json!({"requests": 6, "throttled": 2, "failed": 1, "hung": 1}))
+        );
+        let reset = ApiRequest {
+            method: "POST".into(),
+            path: "/_emulator/reset-log".into(),
+            ..Default::default()
+        };
+        emulator.hook(&reset);
+        assert_eq!(
+            emulator.hook(&stats).body_json(),
+            Some(serde_json::json!({"requests": 0, "throttled": 0, "failed": 0, "hung": 0}))
+        );
+        // The schedule goes on where it stood: request 9 is the next one in three.
+        let statuses: Vec<_> =
+            (0..3).map(|_| emulator.handle(&accounts, 0).response.status).collect();
+        assert_eq!(statuses, [401, 401, 429]);
     }
 }

@@ -116,7 +116,8 @@ impl Default for Settings {
     }
 }
 
-/// An account the user is assigned to, with the roles they may assume in it (sorted by name).
+/// An account the user is assigned to, with the roles they may assume in it (sorted by name;
+/// possibly none, as for an account whose only assignment was removed).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Account {
@@ -126,10 +127,46 @@ pub struct Account {
     pub roles: Vec<String>,
 }
 
+/// How generated accounts are named.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum NameStyle {
+    /// `account-001`, `account-002`, …
+    #[default]
+    Plain,
+    /// Names with quotes, `$`, backticks, semicolons, non-ASCII letters and duplicates, the
+    /// same on every run, for trying out what a client does with them.
+    Hostile,
+}
+
+/// Names of hostile style, used in turn; `{n}` is the account's number. Two in a row are the
+/// same, so any six or more accounts hold two with the same name and different ids.
+const HOSTILE_NAMES: &[&str] = &[
+    r#"it's "prod" {n}"#,
+    "$HOME ${PATH} $(id) {n}",
+    "`touch pwned` {n}",
+    "x; touch pwned; {n}",
+    "Zürich café Ωμέγα 東京 {n}",
+    "same name",
+    "same name",
+    r"-n --help, 100% {} \ a/b | <c> & *? {n}",
+];
+
+/// What to generate: `accounts` accounts with the first `roles_per_account` roles each, but the
+/// first `without_roles` of them with none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generated {
+    pub accounts: usize,
+    pub roles_per_account: usize,
+    pub without_roles: usize,
+    pub name_style: NameStyle,
+}
+
 /// The accounts and roles the portal shows, in the order it lists them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Directory {
     pub accounts: Vec<Account>,
+    /// Position of each account in `accounts` by id, so a lookup does not scan thousands.
+    by_id: HashMap<String, usize>,
 }
 
 #[derive(Deserialize)]
@@ -140,7 +177,20 @@ struct Fixture {
 
 impl Directory {
     /// `accounts` accounts named `account-001`…, each with the first `roles_per_account` roles.
+    #[cfg(test)]
     pub fn generate(accounts: usize, roles_per_account: usize) -> Result<Directory, String> {
+        Directory::generate_with(Generated {
+            accounts,
+            roles_per_account,
+            without_roles: 0,
+            name_style: NameStyle::Plain,
+        })
+    }
+
+    /// Accounts with ids 100000000001…, e-mails aws+account-001@example.com… and names in
+    /// `spec.name_style`.
+    pub fn generate_with(spec: Generated) -> Result<Directory, String> {
+        let Generated { accounts, roles_per_account, without_roles, name_style } = spec;
         if !(1..=ROLE_NAMES.len()).contains(&roles_per_account) {
             return Err(format!(
                 "--roles-per-account must be between 1 and {} (got {roles_per_account})",
@@ -150,45 +200,59 @@ impl Directory {
         if accounts > 99_999 {
             return Err(format!("--accounts must be at most 99999 (got {accounts})"));
         }
+        if without_roles > accounts {
+            return Err(format!(
+                "--accounts-without-roles ({without_roles}) cannot exceed --accounts ({accounts})"
+            ));
+        }
+        let roles: Vec<String> =
+            ROLE_NAMES[..roles_per_account].iter().map(|r| (*r).to_owned()).collect();
         let accounts = (1..=accounts)
             .map(|n| Account {
                 account_id: format!("1000000{n:05}"),
-                account_name: format!("account-{n:03}"),
+                account_name: match name_style {
+                    NameStyle::Plain => format!("account-{n:03}"),
+                    NameStyle::Hostile => HOSTILE_NAMES[(n - 1) % HOSTILE_NAMES.len()]
+                        .replace("{n}", &format!("{n:03}")),
+                },
                 email_address: format!("aws+account-{n:03}@example.com"),
-                roles: ROLE_NAMES[..roles_per_account].iter().map(|r| (*r).to_owned()).collect(),
+                roles: if n <= without_roles { Vec::new() } else { roles.clone() },
             })
             .collect();
-        Ok(Directory::sorted(accounts))
+        Ok(Directory::new(accounts))
     }
 
-    /// Reads `{"accounts":[{"accountId","accountName","emailAddress","roles":[…]}]}`.
+    /// Reads `{"accounts":[{"accountId","accountName","emailAddress","roles":[…]}]}`. Names may
+    /// be any text and repeat; ids must not repeat.
     pub fn from_fixture(json: &str) -> Result<Directory, String> {
         let fixture: Fixture = serde_json::from_str(json).map_err(|e| e.to_string())?;
         let mut seen = std::collections::HashSet::new();
         for account in &fixture.accounts {
-            if account.roles.is_empty() {
-                return Err(format!(
-                    "account {} has no roles; the portal only lists accounts with at least one",
-                    account.account_id
-                ));
+            if account.account_id.is_empty() {
+                return Err(format!("account {:?} has an empty accountId", account.account_name));
             }
             if !seen.insert(account.account_id.as_str()) {
                 return Err(format!("account {} appears twice", account.account_id));
             }
         }
-        Ok(Directory::sorted(fixture.accounts))
+        Ok(Directory::new(fixture.accounts))
     }
 
-    fn sorted(mut accounts: Vec<Account>) -> Directory {
+    fn new(mut accounts: Vec<Account>) -> Directory {
         for account in &mut accounts {
             account.roles.sort();
             account.roles.dedup();
         }
-        Directory { accounts }
+        let by_id = accounts
+            .iter()
+            .enumerate()
+            .map(|(position, account)| (account.account_id.clone(), position))
+            .collect();
+        Directory { accounts, by_id }
     }
 
     pub fn account(&self, account_id: &str) -> Option<&Account> {
-        self.accounts.iter().find(|a| a.account_id == account_id)
+        self.by_id.get(account_id).map(|position| &self.accounts[*position])
     }
 }
 
@@ -472,13 +536,70 @@ mod tests {
     }
 
     #[test]
-    fn fixture_accounts_need_a_role() {
-        let fixture = r#"{"accounts":[{"accountId":"111122223333","accountName":"prod",
-            "emailAddress":"p@example.com","roles":["ReadOnlyAccess","AdministratorAccess"]}]}"#;
+    fn fixtures_take_accounts_without_roles_and_any_names() {
+        let fixture = r#"{"accounts":[
+            {"accountId":"111122223333","accountName":"prod","emailAddress":"p@example.com",
+             "roles":["ReadOnlyAccess","AdministratorAccess"]},
+            {"accountId":"444455556666","accountName":"it's \"$(id)\"; `x` Zürich",
+             "emailAddress":"e","roles":[]},
+            {"accountId":"777788889999","accountName":"prod","emailAddress":"q","roles":["Billing"]}]}"#;
         let directory = Directory::from_fixture(fixture).unwrap();
         assert_eq!(directory.accounts[0].roles, ["AdministratorAccess", "ReadOnlyAccess"]);
-        let roleless =
-            r#"{"accounts":[{"accountId":"1","accountName":"a","emailAddress":"e","roles":[]}]}"#;
-        assert!(Directory::from_fixture(roleless).unwrap_err().contains("no roles"));
+        let roleless = directory.account("444455556666").unwrap();
+        assert_eq!(roleless.account_name, "it's \"$(id)\"; `x` Zürich");
+        assert!(roleless.roles.is_empty());
+        assert_eq!(directory.account("777788889999").unwrap().account_name, "prod");
+        assert!(directory.account("999999999999").is_none());
+
+        let twice = r#"{"accounts":[{"accountId":"1","accountName":"a","emailAddress":"e","roles":[]},
+            {"accountId":"1","accountName":"b","emailAddress":"e","roles":[]}]}"#;
+        assert!(Directory::from_fixture(twice).unwrap_err().contains("appears twice"));
+    }
+
+    #[test]
+    fn the_first_accounts_can_be_generated_without_roles() {
+        let spec = Generated {
+            accounts: 4,
+            roles_per_account: 2,
+            without_roles: 2,
+            name_style: NameStyle::Plain,
+        };
+        let directory = Directory::generate_with(spec).unwrap();
+        let counts: Vec<_> = directory.accounts.iter().map(|a| a.roles.len()).collect();
+        assert_eq!(counts, [0, 0, 2, 2]);
+        let too_many = Generated { without_roles: 5, ..spec };
+        assert!(
+            Directory::generate_with(too_many).unwrap_err().contains("--accounts-without-roles")
+        );
+    }
+
+    #[test]
+    fn hostile_names_are_deterministic_and_hold_every_troublemaker() {
+        let spec = Generated {
+            accounts: 16,
+            roles_per_account: 1,
+            without_roles: 0,
+            name_style: NameStyle::Hostile,
+        };
+        let directory = Directory::generate_with(spec).unwrap();
+        assert_eq!(directory, Directory::generate_with(spec).unwrap());
+        let names: Vec<&str> = directory.accounts.iter().map(|a| a.account_name.as_str()).collect();
+        for needle in ["'", "\"", "$", "`", ";", "ü", "東", "\\"] {
+            assert!(names[..8].iter().any(|n| n.contains(needle)), "no {needle} in {names:?}");
+        }
+        assert_eq!(names[0], r#"it's "prod" 001"#);
+        assert_eq!(names[8], r#"it's "prod" 009"#);
+        assert_eq!(names[5], names[6], "two accounts share a name");
+        assert_ne!(directory.accounts[5].account_id, directory.accounts[6].account_id);
+        assert_eq!(directory.accounts[0].email_address, "aws+account-001@example.com");
+    }
+
+    #[test]
+    fn five_thousand_accounts_are_found_by_id() {
+        let directory = Directory::generate(5000, 3).unwrap();
+        assert_eq!(directory.accounts.len(), 5000);
+        let last = directory.account("100000005000").unwrap();
+        assert_eq!(last.account_name, "account-5000");
+        assert_eq!(last.roles.len(), 3);
     }
 }

@@ -1,9 +1,10 @@
 //! The emulator against botocore: a client nobody here wrote must find it faithful to AWS.
 
+use std::io::{Read as _, Write as _};
 use std::path::Path;
 use std::process::Command;
 
-use aws_sso_tests::emulator::Emulator;
+use aws_sso_tests::emulator::{Emulator, Stats};
 use aws_sso_tests::python::python_with_botocore;
 
 const ACCOUNTS: &str = "7";
@@ -29,6 +30,20 @@ fn botocore_accepts_every_answer_of_the_emulator() {
     let no_rotate = Emulator::start(&["--no-rotate-refresh-tokens"]);
     let throttle = Emulator::start(&["--rate-limit", "1"]);
     let fail_first = Emulator::start(&["--fail-first", "2"]);
+    let throttle_every = Emulator::start(&["--throttle-every", "3"]);
+    let fail_burst = Emulator::start(&["--fail-burst", "2", "--fail-burst-every", "4"]);
+    let hang = Emulator::start(&["--hang-first", "1", "--hang-ms", "3000"]);
+    let token_expiry = Emulator::start(&["--token-expires-after-requests", "2"]);
+    let hostile = Emulator::start(&[
+        "--accounts",
+        "8",
+        "--roles-per-account",
+        "1",
+        "--accounts-without-roles",
+        "1",
+        "--name-style",
+        "hostile",
+    ]);
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/emulator_fidelity.py");
     let output = Command::new(&python)
@@ -40,6 +55,9 @@ fn botocore_accepts_every_answer_of_the_emulator() {
         .args(["--browser", &browser.url, "--authorize-deny", &authorize_deny.url])
         .args(["--no-rotate", &no_rotate.url, "--throttle", &throttle.url])
         .args(["--fail-first", &fail_first.url])
+        .args(["--throttle-every", &throttle_every.url, "--fail-burst", &fail_burst.url])
+        .args(["--hang", &hang.url, "--token-expiry", &token_expiry.url])
+        .args(["--hostile", &hostile.url])
         // Nothing from the developer's own AWS setup may reach botocore.
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
@@ -60,7 +78,7 @@ fn botocore_accepts_every_answer_of_the_emulator() {
         String::from_utf8_lossy(&output.stderr),
         default.stderr()
     );
-    assert_eq!(stdout.lines().filter(|line| line.starts_with("ok ")).count(), 13, "{stdout}");
+    assert_eq!(stdout.lines().filter(|line| line.starts_with("ok ")).count(), 18, "{stdout}");
 
     // botocore reached every operation on the path the emulator serves it at.
     let operations = default.operations();
@@ -151,7 +169,7 @@ fn a_fixture_file_sets_the_accounts_and_roles() {
     )
     .unwrap();
     let emulator = Emulator::start(&["--quiet", "--fixture", fixture.to_str().unwrap()]);
-    let token = device_login(&emulator);
+    let token = emulator.device_login().access_token;
     let accounts = raw_request(
         &emulator,
         "GET",
@@ -202,44 +220,22 @@ fn help_documents_every_flag() {
         "--fail-first",
         "--fail-rate",
         "--seed",
+        "--throttle-every",
+        "--fail-burst",
+        "--fail-burst-every",
+        "--hang-every",
+        "--hang-first",
+        "--hang-ms",
+        "--token-expires-after-requests",
+        "--accounts-without-roles",
+        "--name-style",
+        "/_emulator/stats",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}:\n{help}");
     }
 }
 
-/// A device-code login by hand (approved on the second poll); returns the access token.
-fn device_login(emulator: &Emulator) -> String {
-    let register = body_of(&raw_request(
-        emulator,
-        "POST",
-        "/client/register",
-        &[],
-        r#"{"clientName":"t","clientType":"public"}"#,
-    ));
-    let start = body_of(&raw_request(
-        emulator,
-        "POST",
-        "/device_authorization",
-        &[],
-        &serde_json::json!({"clientId": register["clientId"], "clientSecret": register["clientSecret"],
-            "startUrl": "https://d-1234567890.awsapps.com/start"})
-        .to_string(),
-    ));
-    let poll = serde_json::json!({"clientId": register["clientId"], "clientSecret": register["clientSecret"],
-        "grantType": "urn:ietf:params:oauth:grant-type:device_code", "deviceCode": start["deviceCode"]})
-    .to_string();
-    let pending = raw_request(emulator, "POST", "/token", &[], &poll);
-    assert!(pending.starts_with("HTTP/1.1 400"), "{pending}");
-    let token = body_of(&raw_request(emulator, "POST", "/token", &[], &poll));
-    token["accessToken"].as_str().expect("an access token").to_owned()
-}
-
-fn body_of(answer: &str) -> serde_json::Value {
-    let body = answer.split_once("\r\n\r\n").map(|(_, body)| body).unwrap_or_default();
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {answer}"))
-}
-
-/// One HTTP/1.1 exchange, returned whole (status line, headers, body).
+/// One exchange, returned whole (status line, headers, body) for the older tests' checks.
 fn raw_request(
     emulator: &Emulator,
     method: &str,
@@ -247,22 +243,8 @@ fn raw_request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> String {
-    use std::io::{Read as _, Write as _};
-    let address = emulator.url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(address).expect("connect to the emulator");
-    let mut request =
-        format!("{method} {target} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!(
-        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    ));
-    stream.write_all(request.as_bytes()).expect("send the request");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("read the answer");
-    answer
+    let reply = emulator.send(method, target, headers, body);
+    format!("{}\r\n\r\n{}", reply.head, reply.body)
 }
 
 #[test]
@@ -291,4 +273,279 @@ fn sigterm_stops_the_emulator_with_success() {
     assert!(killed.expect("run kill").success());
     let status = child.wait().expect("wait for the emulator");
     assert!(status.success(), "{status}");
+}
+
+// ---- faults, odd directories and scale ----
+
+/// The statuses of `count` ListAccounts calls made one after the other with `token`.
+fn list_statuses(emulator: &Emulator, token: &str, count: usize) -> Vec<u16> {
+    (0..count).map(|_| emulator.portal_get("/assignment/accounts", token).status).collect()
+}
+
+/// Runs the emulator with `args` that it must refuse; returns what it said on stderr.
+fn refused(args: &[&str]) -> String {
+    let output = Command::new(aws_sso_tests::emulator::workspace_bin("aws-sso-emulator"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run the emulator");
+    assert!(!output.status.success(), "{args:?} was accepted");
+    assert!(output.stdout.is_empty(), "{args:?} printed a URL");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn throttle_every_3_answers_one_request_in_three_with_429() {
+    let emulator = Emulator::start(&["--quiet", "--throttle-every", "3"]);
+    assert_eq!(emulator.stats(), Stats::default());
+    let token = emulator.device_login().access_token;
+    assert_eq!(list_statuses(&emulator, &token, 9), [200, 200, 429, 200, 200, 429, 200, 200, 429]);
+    let roles = emulator.portal_get("/assignment/roles?account_id=100000000001", &token);
+    assert_eq!(roles.status, 200, "request 10 is not a third: {}", roles.body);
+    assert_eq!(emulator.portal_get("/assignment/accounts", &token).status, 200);
+    let throttled = emulator.portal_get("/assignment/accounts", &token);
+    assert_eq!(throttled.status, 429);
+    let head = throttled.head.to_ascii_lowercase();
+    assert!(head.contains("retry-after: 1"), "{head}");
+    assert!(head.contains("x-amzn-errortype: toomanyrequestsexception:"), "{head}");
+    assert_eq!(throttled.json(), serde_json::json!({"message": "Rate exceeded"}));
+    assert_eq!(emulator.stats(), Stats { requests: 12, throttled: 4, failed: 0, hung: 0 });
+}
+
+#[test]
+fn fail_bursts_answer_consecutive_requests_with_500_in_every_window() {
+    let emulator = Emulator::start(&["--quiet", "--fail-burst", "2", "--fail-burst-every", "5"]);
+    let token = emulator.device_login().access_token;
+    assert_eq!(
+        list_statuses(&emulator, &token, 10),
+        [200, 200, 200, 500, 500, 200, 200, 200, 500, 500]
+    );
+    let failed = emulator.portal_get("/assignment/accounts", &token);
+    assert_eq!(failed.status, 200);
+    assert_eq!(emulator.stats(), Stats { requests: 11, throttled: 0, failed: 4, hung: 0 });
+
+    assert!(refused(&["--fail-burst", "2"]).contains("--fail-burst-every"));
+    let whole = refused(&["--fail-burst", "5", "--fail-burst-every", "5"]);
+    assert!(whole.contains("must be less than --fail-burst-every"), "{whole}");
+}
+
+#[test]
+fn a_hung_request_outlasts_a_client_timeout_and_the_next_one_is_answered() {
+    let emulator = Emulator::start(&["--quiet", "--hang-first", "1", "--hang-ms", "1500"]);
+    let token = emulator.device_login().access_token;
+    let address = emulator.url.trim_start_matches("http://").to_owned();
+
+    // A client with a 300 ms timeout gives up on the first portal request…
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream.set_read_timeout(Some(std::time::Duration::from_millis(300))).unwrap();
+    write!(
+        stream,
+        "GET /assignment/accounts HTTP/1.1\r\nHost: {address}\r\nx-amz-sso_bearer_token: {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut buffer = [0; 64];
+    let timed_out = stream.read(&mut buffer).unwrap_err();
+    assert!(
+        matches!(timed_out.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        "{timed_out:?}"
+    );
+    drop(stream);
+
+    // …and its retry is answered at once, while the first is still held back.
+    let started = std::time::Instant::now();
+    assert_eq!(emulator.portal_get("/assignment/accounts", &token).status, 200);
+    assert!(started.elapsed() < std::time::Duration::from_millis(1000), "{:?}", started.elapsed());
+    assert_eq!(emulator.stats(), Stats { requests: 2, throttled: 0, failed: 0, hung: 1 });
+
+    // A patient client gets the normal answer after the wait.
+    let every = Emulator::start(&["--quiet", "--hang-every", "2", "--hang-ms", "400"]);
+    let token = every.device_login().access_token;
+    let timings: Vec<_> = (0..4)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let status = every.portal_get("/assignment/accounts", &token).status;
+            (status, started.elapsed() >= std::time::Duration::from_millis(400))
+        })
+        .collect();
+    assert_eq!(timings, [(200, false), (200, true), (200, false), (200, true)]);
+    assert_eq!(every.stats().hung, 2);
+}
+
+#[test]
+fn a_token_stops_working_after_its_requests_and_a_refreshed_one_works() {
+    let emulator = Emulator::start(&["--quiet", "--token-expires-after-requests", "3"]);
+    let login = emulator.device_login();
+    let token = &login.access_token;
+    let roles = emulator.portal_get("/assignment/roles?account_id=100000000001", token);
+    assert_eq!(roles.status, 200);
+    assert_eq!(list_statuses(&emulator, token, 3), [200, 200, 401]);
+    let expired = emulator.portal_get("/assignment/roles?account_id=100000000002", token);
+    assert_eq!(expired.status, 401);
+    assert!(
+        expired.head.to_ascii_lowercase().contains("x-amzn-errortype: unauthorizedexception:"),
+        "{}",
+        expired.head
+    );
+    assert_eq!(
+        expired.json(),
+        serde_json::json!({"message": "Session token not found or invalid"})
+    );
+
+    let refreshed = emulator.refresh(&login);
+    assert_ne!(refreshed.access_token, login.access_token);
+    assert_eq!(list_statuses(&emulator, &refreshed.access_token, 4), [200, 200, 200, 401]);
+    assert_eq!(emulator.stats(), Stats { requests: 9, throttled: 0, failed: 0, hung: 0 });
+}
+
+#[test]
+fn accounts_without_roles_are_listed_with_an_empty_role_list() {
+    let emulator = Emulator::start(&[
+        "--quiet",
+        "--accounts",
+        "3",
+        "--roles-per-account",
+        "2",
+        "--accounts-without-roles",
+        "2",
+    ]);
+    let token = emulator.device_login().access_token;
+    let accounts = emulator.portal_get("/assignment/accounts", &token).json();
+    assert_eq!(accounts["accountList"].as_array().map(Vec::len), Some(3), "{accounts}");
+    for (id, roles) in [("100000000001", 0), ("100000000002", 0), ("100000000003", 2)] {
+        let reply = emulator.portal_get(&format!("/assignment/roles?account_id={id}"), &token);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let body = reply.json();
+        assert_eq!(body["roleList"].as_array().map(Vec::len), Some(roles), "{body}");
+        assert!(body["nextToken"].is_null(), "{body}");
+    }
+    let too_many = refused(&["--accounts", "2", "--accounts-without-roles", "3"]);
+    assert!(
+        too_many.contains("--accounts-without-roles (3) cannot exceed --accounts (2)"),
+        "{too_many}"
+    );
+}
+
+/// Every account name the portal lists, paging `page_size` at a time.
+fn listed_names(emulator: &Emulator, token: &str, page_size: usize) -> Vec<(String, String)> {
+    let mut names = Vec::new();
+    let mut target = format!("/assignment/accounts?max_result={page_size}");
+    loop {
+        let page = emulator.portal_get(&target, token).json();
+        for account in page["accountList"].as_array().expect("an accountList") {
+            let field = |name: &str| account[name].as_str().expect("a string").to_owned();
+            names.push((field("accountId"), field("accountName")));
+        }
+        match page["nextToken"].as_str() {
+            Some(next) => {
+                target = format!(
+                    "/assignment/accounts?max_result={page_size}&next_token={}",
+                    encode(next)
+                );
+            }
+            None => return names,
+        }
+    }
+}
+
+/// Percent-encodes all but the RFC 3986 unreserved characters, as clients must.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[test]
+fn hostile_generated_names_carry_every_troublemaker_and_a_duplicate() {
+    let emulator = Emulator::start(&["--quiet", "--accounts", "8", "--name-style", "hostile"]);
+    let token = emulator.device_login().access_token;
+    let accounts = listed_names(&emulator, &token, 3);
+    assert_eq!(accounts.len(), 8);
+    assert_eq!(accounts[0], ("100000000001".to_owned(), r#"it's "prod" 001"#.to_owned()));
+    let names: Vec<&str> = accounts.iter().map(|(_, name)| name.as_str()).collect();
+    for needle in ["'", "\"", "$(", "`", ";", "é", "東京"] {
+        assert!(names.iter().any(|name| name.contains(needle)), "no {needle} in {names:?}");
+    }
+    let mut unique = names.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), 7, "one name is shared by two accounts: {names:?}");
+    // The same names on every run.
+    let again = Emulator::start(&["--quiet", "--accounts", "8", "--name-style", "hostile"]);
+    let token = again.device_login().access_token;
+    assert_eq!(listed_names(&again, &token, 100), accounts);
+}
+
+#[test]
+fn a_fixture_may_hold_any_names_duplicates_and_accounts_without_roles() {
+    let fixture = serde_json::json!({"accounts": [
+        {"accountId": "111111111111", "accountName": "it's \"$(rm -rf ~)\"; `id` \\ Ærøskøbing 日本",
+         "emailAddress": "a@example.com", "roles": ["ReadOnlyAccess"]},
+        {"accountId": "222222222222", "accountName": "twin", "emailAddress": "b@example.com",
+         "roles": []},
+        {"accountId": "333333333333", "accountName": "twin", "emailAddress": "c@example.com",
+         "roles": ["AdministratorAccess", "Billing"]},
+    ]});
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.json");
+    std::fs::write(&path, fixture.to_string()).unwrap();
+    let emulator = Emulator::start(&["--quiet", "--fixture", path.to_str().unwrap()]);
+    let token = emulator.device_login().access_token;
+    let expected: Vec<(String, String)> = fixture["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["accountId"].as_str().unwrap().to_owned(),
+                a["accountName"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(listed_names(&emulator, &token, 1), expected);
+    let roles = emulator.portal_get("/assignment/roles?account_id=222222222222", &token).json();
+    assert_eq!(roles, serde_json::json!({"nextToken": null, "roleList": []}));
+}
+
+#[test]
+fn five_thousand_accounts_page_quickly_at_100_a_page() {
+    let emulator = Emulator::start(&["--quiet", "--accounts", "5000", "--roles-per-account", "3"]);
+    let token = emulator.device_login().access_token;
+    let started = std::time::Instant::now();
+    let accounts = listed_names(&emulator, &token, 100);
+    let elapsed = started.elapsed();
+    assert_eq!(accounts.len(), 5000);
+    assert_eq!(accounts[4999], ("100000005000".to_owned(), "account-5000".to_owned()));
+    assert_eq!(emulator.stats().requests, 50);
+    // 50 pages over loopback; quadratic paging would show here.
+    assert!(elapsed < std::time::Duration::from_secs(3), "{elapsed:?}");
+    let roles = emulator.portal_get("/assignment/roles?account_id=100000005000", &token).json();
+    assert_eq!(roles["roleList"].as_array().map(Vec::len), Some(3), "{roles}");
+}
+
+#[test]
+fn rate_limit_20_is_a_bucket_of_20_refilled_at_20_per_second() {
+    let emulator = Emulator::start(&["--quiet", "--rate-limit", "20"]);
+    let token = emulator.device_login().access_token;
+    let started = std::time::Instant::now();
+    let first: Vec<u16> = list_statuses(&emulator, &token, 21);
+    assert_eq!(first[..20], [200; 20], "a full bucket serves a burst of 20");
+    // Then, asking as fast as the loopback allows for a second, about 20 more get through.
+    let mut served = 20;
+    while started.elapsed() < std::time::Duration::from_millis(1000) {
+        served += usize::from(emulator.portal_get("/assignment/accounts", &token).status == 200);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let bound = 20.0 + 20.0 * elapsed;
+    assert!(served as f64 <= bound + 1.0, "{served} served in {elapsed:.2} s (bound {bound:.1})");
+    assert!(served as f64 >= bound * 0.8, "{served} served in {elapsed:.2} s (bound {bound:.1})");
+    let stats = emulator.stats();
+    assert_eq!(stats.requests - stats.throttled, served as u64, "{stats:?}");
+    // Each token has its own bucket.
+    let other = emulator.device_login().access_token;
+    assert_eq!(list_statuses(&emulator, &other, 20), [200; 20]);
 }

@@ -474,7 +474,7 @@ fn a_legacy_profile_logs_in_with_a_device_code_keyed_by_its_start_url() {
 fn ctrl_c_while_waiting_leaves_nothing_behind() {
     let sandbox = Sandbox::new(ONE_SESSION, &[]);
     // A browser that never approves: the login waits for the redirect until interrupted.
-    let mut child = sandbox
+    let child = sandbox
         .std_cmd("aws-sso-login")
         .env("BROWSER", "true")
         .stdout(std::process::Stdio::piped())

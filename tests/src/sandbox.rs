@@ -48,6 +48,13 @@ impl Sandbox {
         sandbox
     }
 
+    /// Writes our own `config.yaml` (`~/.config/aws-sso/config.yaml` in this HOME).
+    pub fn write_settings(&self, yaml: &str) {
+        let dir = self.path().join(".config/aws-sso");
+        std::fs::create_dir_all(&dir).expect("mkdir ~/.config/aws-sso");
+        std::fs::write(dir.join("config.yaml"), yaml).expect("write config.yaml");
+    }
+
     pub fn path(&self) -> &Path {
         self.home.path()
     }

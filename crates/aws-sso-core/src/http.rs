@@ -4,12 +4,14 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
 use crate::env::{self, Environment};
+use crate::portal::RateLimiter;
 use crate::secret::Secret;
 
 /// The header that carries the portal's bearer token (lowercase, with an underscore).
@@ -44,8 +46,8 @@ const THROTTLING_CODES: &[&str] = &[
     "RequestTimeoutException",
 ];
 
-/// How the HTTP client connects: trust roots, timeouts, retries.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// How the HTTP client connects: trust roots, timeouts, retries, rate.
+#[derive(Clone, Debug)]
 pub struct HttpSettings {
     /// A PEM bundle trusted in addition to the system roots (`AWS_CA_BUNDLE`, profile `ca_bundle`).
     pub ca_bundle: Option<PathBuf>,
@@ -53,11 +55,17 @@ pub struct HttpSettings {
     pub timeout: Duration,
     pub connect_timeout: Duration,
     pub user_agent: String,
-    /// Attempts per call for the calls that may be retried (1 = no retry).
+    /// Attempts per call for the calls that may be retried, when they fail with a 5xx, a
+    /// connection error or a timeout (1 = no retry).
     pub max_attempts: u32,
+    /// Attempts per call when the service throttles (429 `TooManyRequestsException`): more
+    /// patient than `max_attempts`, since waiting is all a throttled call needs.
+    pub max_throttled_attempts: u32,
     /// The first backoff delay; it doubles with each attempt, with jitter, up to `max_backoff`.
     pub backoff_base: Duration,
     pub max_backoff: Duration,
+    /// Every attempt, retries included, waits here first; shared by every request of one run.
+    pub rate_limiter: Option<Arc<RateLimiter>>,
 }
 
 impl Default for HttpSettings {
@@ -68,8 +76,10 @@ impl Default for HttpSettings {
             connect_timeout: Duration::from_secs(5),
             user_agent: format!("aws-sso/{}", env!("CARGO_PKG_VERSION")),
             max_attempts: 3,
+            max_throttled_attempts: 8,
             backoff_base: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
+            rate_limiter: None,
         }
     }
 }
@@ -109,6 +119,17 @@ impl HttpSettings {
 
     pub fn with_max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = attempts.max(1);
+        self
+    }
+
+    pub fn with_max_throttled_attempts(mut self, attempts: u32) -> Self {
+        self.max_throttled_attempts = attempts.max(1);
+        self
+    }
+
+    /// Makes every attempt wait on `limiter` (`None`: no limit).
+    pub fn with_rate_limiter(mut self, limiter: Option<Arc<RateLimiter>>) -> Self {
+        self.rate_limiter = limiter;
         self
     }
 }
@@ -173,6 +194,14 @@ impl HttpError {
         match self {
             HttpError::Service(e) => Some(&e.code),
             _ => None,
+        }
+    }
+
+    /// The service is throttling: HTTP 429 or one of botocore's throttling codes.
+    pub fn is_throttling(&self) -> bool {
+        match self {
+            HttpError::Service(e) => e.status == 429 || THROTTLING_CODES.contains(&e.code.as_str()),
+            _ => false,
         }
     }
 
@@ -370,19 +399,49 @@ pub(crate) struct Request<'a> {
 
 /// The HTTP client. The `reqwest` client inside is built on the first request, because
 /// building it loads the TLS roots (milliseconds the shell hook cannot spend).
+///
+/// A clone shares the counters of the original.
 #[derive(Clone, Debug, Default)]
 pub struct HttpClient {
     settings: HttpSettings,
     client: OnceLock<reqwest::Client>,
+    counters: Arc<Counters>,
+}
+
+/// What a client has sent so far, for a listing's summary and the benchmark.
+#[derive(Debug, Default)]
+struct Counters {
+    attempts: AtomicUsize,
+    throttled: AtomicUsize,
 }
 
 impl HttpClient {
     pub fn new(settings: HttpSettings) -> Self {
-        Self { settings, client: OnceLock::new() }
+        Self { settings, client: OnceLock::new(), counters: Arc::default() }
     }
 
     pub fn settings(&self) -> &HttpSettings {
         &self.settings
+    }
+
+    /// The same client (sharing its connections once built) whose attempts wait on `limiter`,
+    /// with counters of its own that start at zero.
+    pub fn with_rate_limiter(&self, limiter: Option<Arc<RateLimiter>>) -> HttpClient {
+        HttpClient {
+            settings: self.settings.clone().with_rate_limiter(limiter),
+            client: self.client.clone(),
+            counters: Arc::default(),
+        }
+    }
+
+    /// Requests sent so far, retries included.
+    pub fn attempts(&self) -> usize {
+        self.counters.attempts.load(Ordering::Relaxed)
+    }
+
+    /// Throttling answers (429) met so far.
+    pub fn throttled(&self) -> usize {
+        self.counters.throttled.load(Ordering::Relaxed)
     }
 
     /// The underlying client with our TLS roots, proxies and timeouts, built on first use.
@@ -424,21 +483,42 @@ impl HttpClient {
     }
 
     /// Sends the call, retrying when it may, and gives the body of the 2xx answer.
+    ///
+    /// Every attempt waits on the rate limiter first. A throttled call is retried up to
+    /// `max_throttled_attempts` times with full jitter; a 5xx, connection error or timeout up to
+    /// `max_attempts` times; either honours `Retry-After`. A 401 is never retried.
     pub(crate) async fn send(&self, req: &Request<'_>) -> Result<Vec<u8>, HttpError> {
-        let attempts = if req.retry { self.settings.max_attempts.max(1) } else { 1 };
         let mut attempt = 1;
+        let mut throttled = 0;
+        let mut failed = 0;
         loop {
+            if let Some(limiter) = &self.settings.rate_limiter {
+                limiter.wait().await;
+            }
+            self.counters.attempts.fetch_add(1, Ordering::Relaxed);
             let (result, retry_after) = self.attempt(req, attempt).await;
             let err = match result {
                 Ok(body) => return Ok(body),
                 Err(e) => e,
             };
-            if attempt >= attempts || !err.is_retryable() {
+            let backoff = if err.is_throttling() {
+                self.counters.throttled.fetch_add(1, Ordering::Relaxed);
+                throttled += 1;
+                if throttled >= self.settings.max_throttled_attempts {
+                    return Err(err);
+                }
+                self.full_jitter_backoff(throttled)
+            } else {
+                failed += 1;
+                if failed >= self.settings.max_attempts {
+                    return Err(err);
+                }
+                self.backoff(failed)
+            };
+            if !req.retry || !err.is_retryable() {
                 return Err(err);
             }
-            let delay = retry_after
-                .map(|d| d.min(MAX_RETRY_AFTER))
-                .unwrap_or_else(|| self.backoff(attempt));
+            let delay = retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(backoff);
             tracing::debug!(
                 operation = req.operation,
                 attempt,
@@ -541,9 +621,18 @@ impl HttpClient {
 
     /// Exponential backoff from `backoff_base`, capped, with jitter between half and the whole.
     fn backoff(&self, attempt: u32) -> Duration {
+        self.exponential(attempt).mul_f64(0.5 + 0.5 * random_fraction())
+    }
+
+    /// Exponential backoff with full jitter (anywhere from zero to the whole), so that many
+    /// throttled requests do not come back together.
+    fn full_jitter_backoff(&self, attempt: u32) -> Duration {
+        self.exponential(attempt).mul_f64(random_fraction())
+    }
+
+    fn exponential(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
-        let full = self.settings.backoff_base.saturating_mul(factor).min(self.settings.max_backoff);
-        full.mul_f64(0.5 + 0.5 * random_fraction())
+        self.settings.backoff_base.saturating_mul(factor).min(self.settings.max_backoff)
     }
 }
 
@@ -610,11 +699,18 @@ pub(crate) mod test_server {
         pub status: u16,
         pub headers: Vec<(&'static str, String)>,
         pub body: String,
+        /// How long a routed server waits before answering.
+        pub delay: Option<std::time::Duration>,
     }
 
     impl Canned {
         pub fn json(status: u16, body: &str) -> Self {
-            Self { status, headers: Vec::new(), body: body.to_owned() }
+            Self { status, headers: Vec::new(), body: body.to_owned(), delay: None }
+        }
+
+        pub fn after(mut self, delay: std::time::Duration) -> Self {
+            self.delay = Some(delay);
+            self
         }
 
         pub fn header(mut self, name: &'static str, value: &str) -> Self {
@@ -658,19 +754,34 @@ pub(crate) mod test_server {
                     let Ok((mut stream, _)) = listener.accept() else { return };
                     let recorded = read_request(&mut stream);
                     seen.lock().expect("lock").push(recorded);
-                    let mut head = format!(
-                        "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
-                         Connection: close\r\n",
-                        canned.status,
-                        canned.body.len()
-                    );
-                    for (name, value) in &canned.headers {
-                        head.push_str(&format!("{name}: {value}\r\n"));
-                    }
-                    head.push_str("\r\n");
-                    let _ = stream.write_all(head.as_bytes());
-                    let _ = stream.write_all(canned.body.as_bytes());
-                    let _ = stream.flush();
+                    write_answer(&mut stream, &canned);
+                }
+            });
+            Self { base_url, requests }
+        }
+
+        /// A server that answers every request with `answer(request)`, each connection on a
+        /// thread of its own, for as long as the test runs.
+        pub fn route(answer: impl Fn(&Recorded) -> Canned + Send + Sync + 'static) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+            let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+            let requests = Arc::new(Mutex::new(Vec::new()));
+            let seen = Arc::clone(&requests);
+            let answer = Arc::new(answer);
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    let Ok(mut stream) = stream else { return };
+                    let seen = Arc::clone(&seen);
+                    let answer = Arc::clone(&answer);
+                    std::thread::spawn(move || {
+                        let recorded = read_request(&mut stream);
+                        let canned = answer(&recorded);
+                        seen.lock().expect("lock").push(recorded);
+                        if let Some(delay) = canned.delay {
+                            std::thread::sleep(delay);
+                        }
+                        write_answer(&mut stream, &canned);
+                    });
                 }
             });
             Self { base_url, requests }
@@ -679,6 +790,22 @@ pub(crate) mod test_server {
         pub fn requests(&self) -> Vec<Recorded> {
             self.requests.lock().expect("lock").clone()
         }
+    }
+
+    fn write_answer(stream: &mut std::net::TcpStream, canned: &Canned) {
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n",
+            canned.status,
+            canned.body.len()
+        );
+        for (name, value) in &canned.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = stream.write_all(head.as_bytes());
+        let _ = stream.write_all(canned.body.as_bytes());
+        let _ = stream.flush();
     }
 
     fn read_request(stream: &mut std::net::TcpStream) -> Recorded {

@@ -7,11 +7,13 @@
 //! - [`config`]: `~/.aws/config` and `~/.aws/credentials` (parser, format-preserving editor) and our
 //!   own `config.yaml`.
 //! - [`endpoint`]: where the `sso` and `sso-oidc` services live (regions, partitions, overrides).
-//! - [`cache`]: token, registration and role-credential files, byte-compatible with the AWS CLI v2.
+//! - [`cache`]: token, registration and role-credential files, byte-compatible with the AWS CLI v2,
+//!   and our account cache (accounts and roles, with lookups by id, name or prefix).
 //! - [`lock`]: cross-process locks around login, refresh and credential fetches.
 //! - [`http`]: the HTTP client, built only when a call is made.
 //! - [`oidc`]: RegisterClient, StartDeviceAuthorization, CreateToken and the login flows.
-//! - [`portal`]: ListAccounts, ListAccountRoles, GetRoleCredentials, Logout.
+//! - [`portal`]: ListAccounts, ListAccountRoles, GetRoleCredentials, Logout, and the listing of
+//!   every account and role at the rate limit.
 //! - [`session`]: which `[sso-session]` a command means, and a valid token for it.
 //! - [`env`]: the names of every environment variable we read.
 //! - [`fs`]: atomic, private file writes.

@@ -3,3 +3,4 @@
 mod emulator;
 mod interop;
 mod login;
+mod ls;

@@ -4,6 +4,8 @@
 //! - [`registration`]: `~/.aws/sso/cache/<key>.json`, the OIDC client registration.
 //! - [`role_credentials`]: `~/.aws/cli/cache/<key>.json`, role credentials (`ProviderType: sso`),
 //!   and our index of the entries we wrote for each session.
+//! - [`accounts`]: `<cache dir>/aws-sso/accounts-<session>.json`, ours: the accounts and roles a
+//!   session reaches.
 //!
 //! File names, JSON key orders and bytes match what the AWS CLI v2 writes (aws-contracts.md §3),
 //! so `aws`, botocore and these tools share one login. Reading is lenient, as the SDKs are.
@@ -31,6 +33,7 @@ pub(crate) mod fs {
         Ok(files::remove_file_if_exists(path)?)
     }
 }
+pub mod accounts;
 pub mod registration;
 pub mod role_credentials;
 pub mod token;
@@ -43,6 +46,10 @@ use sha1::{Digest as _, Sha1};
 
 use crate::env::{self, Environment};
 
+pub use accounts::{
+    AccountCache, AccountLookupError, CachedAccount, account_cache_path, load_account_cache,
+    save_account_cache,
+};
 pub use fs::{remove_file_if_exists, write_private};
 pub use registration::{
     CachedRegistration, GrantFlow, RegistrationKey, load_registration, save_registration,
@@ -118,6 +125,7 @@ pub enum CacheFile {
     Registration,
     RoleCredentials,
     RoleIndex,
+    Accounts,
 }
 
 impl CacheFile {
@@ -127,6 +135,7 @@ impl CacheFile {
             CacheFile::Registration => "the next `aws-sso-login` replaces it",
             CacheFile::RoleCredentials => "the next credential fetch replaces it",
             CacheFile::RoleIndex => "the next credential fetch rewrites it",
+            CacheFile::Accounts => "run `aws-sso-ls --refresh` to rebuild it",
         }
     }
 }
@@ -138,6 +147,7 @@ impl fmt::Display for CacheFile {
             CacheFile::Registration => "SSO client registration file",
             CacheFile::RoleCredentials => "role credentials cache file",
             CacheFile::RoleIndex => "role credentials index file",
+            CacheFile::Accounts => "account cache file",
         })
     }
 }

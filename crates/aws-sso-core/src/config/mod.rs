@@ -4,11 +4,13 @@
 //! - `ini`: the file as lossless lines, shared by the reader and the editor;
 //! - `profile`: the merged meaning of both files ([`AwsConfig`]), per the cross-SDK suite;
 //! - `edit`: format-preserving changes ([`ConfigDocument`], [`update_config_file`]);
+//! - [`managed`]: the marked block of profiles `aws-sso-ls --write-profiles` generates;
 //! - [`settings`]: `<config dir>/aws-sso/config.yaml`.
 
 mod edit;
 mod files;
 mod ini;
+pub mod managed;
 mod profile;
 pub mod settings;
 
@@ -65,6 +67,9 @@ pub enum ConfigError {
         "cannot write a {what} named {name:?} to the AWS config: use letters, digits and - / . % @ _ : + only"
     )]
     InvalidName { what: &'static str, name: String },
+
+    #[error(transparent)]
+    ProfileBlock(#[from] managed::ManagedBlockError),
 
     #[error("{}: {message}", path.display())]
     Settings { path: PathBuf, line: Option<usize>, column: Option<usize>, message: String },

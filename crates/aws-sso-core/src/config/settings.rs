@@ -6,6 +6,10 @@
 //! sessions:
 //!   corp:
 //!     login_flow: browser     # per [sso-session], wins over the global choice
+//! rate_limit: 20              # portal requests per second; 0 = unlimited
+//! concurrency: 16             # portal requests in flight at once
+//! account_cache_ttl: 24h      # how long `aws-sso-ls` lists from its cache: 90m, 24h, 7d…
+//! profile_template: "{account_name}.{role}"   # names of `aws-sso-ls --write-profiles`
 //! ```
 //!
 //! Unknown keys are errors, so a typo does not silently do nothing. A new setting is a new
@@ -15,6 +19,7 @@ use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use jiff::{SignedDuration, Span, SpanRelativeTo};
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
@@ -30,7 +35,7 @@ pub enum LoginFlow {
     DeviceCode,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// The command that opens the login page.
@@ -38,6 +43,15 @@ pub struct Settings {
     pub login_flow: Option<LoginFlow>,
     /// Settings for one `[sso-session]`, by its name.
     pub sessions: BTreeMap<String, SessionSettings>,
+    /// Portal requests per second, shared by every request of a run; 0 means unlimited.
+    pub rate_limit: Option<f64>,
+    /// Portal requests in flight at once while listing roles.
+    pub concurrency: Option<usize>,
+    /// How long the account cache stays fresh, e.g. `24h`, `90m`, `7d`
+    /// ([`Settings::account_cache_ttl`]).
+    pub account_cache_ttl: Option<String>,
+    /// How `aws-sso-ls --write-profiles` names profiles; the writer holds the default.
+    pub profile_template: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +59,9 @@ pub struct Settings {
 pub struct SessionSettings {
     pub login_flow: Option<LoginFlow>,
 }
+
+/// How long the account cache stays fresh when `account_cache_ttl` is not set.
+pub const DEFAULT_ACCOUNT_CACHE_TTL: SignedDuration = SignedDuration::from_hours(24);
 
 const FILE_NAME: &str = "config.yaml";
 const APP_DIR: &str = "aws-sso";
@@ -95,7 +112,7 @@ impl Settings {
         if !has_content {
             return Ok(Settings::default());
         }
-        yaml_serde::from_str(text).map_err(|e| {
+        let settings: Settings = yaml_serde::from_str(text).map_err(|e| {
             let location = e.location();
             ConfigError::Settings {
                 path: path.to_owned(),
@@ -103,13 +120,71 @@ impl Settings {
                 column: location.as_ref().map(|l| l.column()),
                 message: e.to_string(),
             }
-        })
+        })?;
+        settings.check().map_err(|(key, message)| ConfigError::Settings {
+            path: path.to_owned(),
+            line: line_of_key(text, key),
+            column: None,
+            message: format!("{key}: {message}"),
+        })?;
+        Ok(settings)
+    }
+
+    /// The values serde cannot check: the key at fault and what is wrong with it.
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(rate) = self.rate_limit
+            && !(rate.is_finite() && rate >= 0.0)
+        {
+            return Err((
+                "rate_limit",
+                format!("{rate} is not a number of requests per second (use 0 for no limit)"),
+            ));
+        }
+        if self.concurrency == Some(0) {
+            return Err(("concurrency", "must be at least 1".to_owned()));
+        }
+        if let Some(ttl) = &self.account_cache_ttl {
+            parse_ttl(ttl).map_err(|message| ("account_cache_ttl", message))?;
+        }
+        Ok(())
+    }
+
+    /// How long the account cache stays fresh: `account_cache_ttl`, else 24 hours. A value that
+    /// does not parse (only possible when built without [`Settings::parse`]) gives the default.
+    pub fn account_cache_ttl(&self) -> SignedDuration {
+        self.account_cache_ttl
+            .as_deref()
+            .and_then(|text| parse_ttl(text).ok())
+            .unwrap_or(DEFAULT_ACCOUNT_CACHE_TTL)
     }
 
     /// The login flow configured for `session`, else the global one.
     pub fn login_flow_for(&self, session: &str) -> Option<LoginFlow> {
         self.sessions.get(session).and_then(|s| s.login_flow).or(self.login_flow)
     }
+}
+
+/// A duration in jiff's friendly format (`24h`, `90m`, `1h30m`, `7d`, `2 weeks`), a day being
+/// 24 hours; or ISO 8601 (`PT24H`, `P1D`).
+fn parse_ttl(text: &str) -> Result<SignedDuration, String> {
+    let not_a_duration =
+        || format!("\"{text}\" is not a duration; write it like 24h, 90m, 1h30m or 7d");
+    let span: Span = text.trim().parse().map_err(|_| not_a_duration())?;
+    let duration =
+        span.to_duration(SpanRelativeTo::days_are_24_hours()).map_err(|_| not_a_duration())?;
+    if duration.is_negative() {
+        return Err(format!("\"{text}\" is negative; write it like 24h, 90m, 1h30m or 7d"));
+    }
+    Ok(duration)
+}
+
+/// The 1-based line where `key:` starts a line of the top level, for error messages.
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    text.lines()
+        .position(|line| {
+            line.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+        .map(|i| i + 1)
 }
 
 #[cfg(test)]
@@ -152,6 +227,67 @@ mod tests {
         let err = parse("login_flow: telepathy\n").expect_err("bad value");
         let text = err.to_string();
         assert!(text.contains("telepathy") && text.contains("device-code"), "{text}");
+    }
+
+    #[test]
+    fn reads_the_listing_settings() {
+        let s = parse(
+            "rate_limit: 12.5\nconcurrency: 4\naccount_cache_ttl: 90m\nprofile_template: \"{account_name}-{role}\"\n",
+        )
+        .expect("valid");
+        assert_eq!(s.rate_limit, Some(12.5));
+        assert_eq!(s.concurrency, Some(4));
+        assert_eq!(s.account_cache_ttl(), SignedDuration::from_mins(90));
+        assert_eq!(s.profile_template.as_deref(), Some("{account_name}-{role}"));
+        assert_eq!(parse("rate_limit: 0\n").expect("unlimited").rate_limit, Some(0.0));
+        assert_eq!(parse("rate_limit: 20\n").expect("integer").rate_limit, Some(20.0));
+        assert_eq!(Settings::default().account_cache_ttl(), SignedDuration::from_hours(24));
+    }
+
+    #[test]
+    fn cache_ttls_read_like_people_write_them() {
+        for (text, hours) in [
+            ("24h", 24.0),
+            ("90m", 1.5),
+            ("1h30m", 1.5),
+            ("7d", 168.0),
+            ("2 weeks", 336.0),
+            ("1 day 12 hours", 36.0),
+            ("PT24H", 24.0),
+            ("P1D", 24.0),
+            ("0s", 0.0),
+        ] {
+            let s = parse(&format!("account_cache_ttl: {text}\n")).expect(text);
+            assert_eq!(s.account_cache_ttl().as_secs_f64() / 3600.0, hours, "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_listing_settings_name_the_file_the_key_and_the_value() {
+        for (text, line, wants) in [
+            (
+                "browser: x\naccount_cache_ttl: 3 fortnights\n",
+                2,
+                "\"3 fortnights\" is not a duration",
+            ),
+            ("account_cache_ttl: \"24\"\n", 1, "write it like 24h"),
+            ("account_cache_ttl: 1y\n", 1, "\"1y\" is not a duration"),
+            ("account_cache_ttl: -1h\n", 1, "negative"),
+            ("rate_limit: -5\n", 1, "rate_limit: -5 is not a number of requests per second"),
+            ("rate_limit: .nan\n", 1, "rate_limit: NaN"),
+            ("concurrency: 0\n", 1, "concurrency: must be at least 1"),
+        ] {
+            let err = parse(text).expect_err(text);
+            let message = err.to_string();
+            assert!(message.starts_with("/home/u/.config/aws-sso/config.yaml: "), "{message}");
+            assert!(message.contains(wants), "{text}: {message}");
+            assert!(
+                matches!(err, ConfigError::Settings { line: Some(l), .. } if l == line),
+                "{text}: {err:?}"
+            );
+        }
+        assert!(parse("rate_limit: fast\n").is_err());
+        assert!(parse("concurrency: -1\n").is_err());
     }
 
     #[test]

@@ -1,6 +1,13 @@
 //! The SSO portal (aws-contracts.md §2): ListAccounts and ListAccountRoles with paging,
 //! GetRoleCredentials and Logout, authenticated by the access token in
 //! `x-amz-sso_bearer_token`.
+//!
+//! - [`listing`]: every account and its roles, fetched concurrently, and how a listing updates
+//!   the account cache.
+//! - [`rate_limit`]: the client-side rate limiter all requests of one run share.
+
+pub mod listing;
+pub mod rate_limit;
 
 use std::sync::Arc;
 
@@ -9,6 +16,12 @@ use serde::Deserialize;
 use crate::cache::role_credentials::RoleCredentials;
 use crate::http::{self, HttpClient, HttpError, Method, Request};
 use crate::secret::Secret;
+
+pub use listing::{
+    FailedAccount, ListedAccount, Listing, ListingOptions, ListingProgress, list_everything,
+    merge_into_cache,
+};
+pub use rate_limit::RateLimiter;
 
 /// The largest page the portal gives (`maxResults` is at most 100).
 const PAGE_SIZE: u32 = 100;
@@ -81,6 +94,19 @@ impl PortalClient {
 
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// The HTTP client, with its counters of requests sent and throttling met.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// The same portal, whose requests all wait on `limiter` (`None`: no limit), counted apart.
+    pub fn with_rate_limiter(&self, limiter: Option<Arc<RateLimiter>>) -> PortalClient {
+        PortalClient {
+            base_url: self.base_url.clone(),
+            http: Arc::new(self.http.with_rate_limiter(limiter)),
+        }
     }
 
     /// One page of accounts and the token of the next page, if any.

@@ -1,0 +1,120 @@
+//! `aws-sso-ls`: every account and role of a session, from the account cache or the portal.
+
+mod cli;
+mod profiles;
+mod progress;
+mod render;
+
+use std::process::ExitCode;
+
+use aws_sso_cli::Printer;
+use aws_sso_core::cache::accounts::AccountCache;
+use aws_sso_core::env::Environment;
+use aws_sso_core::session::{self, AccountsRequest, AccountsSource, Context, SessionRequest};
+use aws_sso_core::time::format_cli;
+use clap::Parser;
+
+use crate::cli::Cli;
+use crate::render::{Row, View};
+
+/// The name in every message.
+const NAME: &str = "aws-sso-ls";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = Environment::from_process();
+    aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);
+    let printer = Printer::new(cli.global.quiet, cli.global.color, &env);
+    aws_sso_cli::finish(NAME, run(cli, env, printer))
+}
+
+fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
+    let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
+    let request = SessionRequest {
+        sso_session: cli.global.session.sso_session.clone(),
+        profile: cli.global.session.profile.clone(),
+        project_session: None,
+    };
+    let target = session::resolve(&ctx, &request)?;
+    let accounts_request = AccountsRequest { refresh: cli.refresh, accounts_only: cli.accounts };
+    let mut progress = progress::Progress::new(printer);
+    let accounts = aws_sso_cli::runtime()?.block_on(session::accounts(
+        &ctx,
+        &target,
+        accounts_request,
+        &mut progress,
+    ))?;
+    progress.finish();
+
+    if let Some(problem) = &accounts.login_problem {
+        let age = match accounts.source {
+            AccountsSource::StaleCache => "an out-of-date cache",
+            _ => "the cache",
+        };
+        tracing::warn!("{problem}\n  Listing {age} of {}.", format_cli(accounts.cache.fetched_at));
+    }
+    if accounts.source == AccountsSource::Fetched && accounts.throttled > 0 {
+        tracing::info!(
+            "{} portal requests, {} answered 429 (throttled) and retried",
+            accounts.requests,
+            accounts.throttled
+        );
+    }
+
+    if cli.write_profiles {
+        profiles::write(&ctx, &target, &accounts.cache, &cli, printer)?;
+    } else {
+        let rows = rows(&accounts.cache, &cli.filter, cli.accounts);
+        let view = View { format: cli.output, accounts_only: cli.accounts, wide: cli.wide };
+        printer.data(&render::render(&rows, &view, printer)?)?;
+        if rows.is_empty() && !cli.filter.is_empty() {
+            tracing::warn!(
+                "no account or role matches {:?}; `aws-sso-ls --refresh` fetches the list again",
+                cli.filter.join(" ")
+            );
+        }
+    }
+
+    if accounts.failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let errors: Vec<String> = accounts.failed.iter().map(|f| f.error.to_string()).collect();
+    let same_reason = errors.windows(2).all(|pair| pair[0] == pair[1]);
+    let lines: Vec<String> = accounts
+        .failed
+        .iter()
+        .zip(&errors)
+        .map(|(f, error)| {
+            let label = format!("{} ({})", f.account_name, f.account_id);
+            if same_reason { label } else { format!("{label}: {error}") }
+        })
+        .collect();
+    let because = match (same_reason, errors.first()) {
+        (true, Some(error)) => format!("\n  because: {error}"),
+        _ => String::new(),
+    };
+    tracing::error!(
+        "the roles of {} account{} could not be fetched; their previously cached roles, if any, are listed:\n  {}{because}",
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" },
+        lines.join("\n  ")
+    );
+    Ok(ExitCode::FAILURE)
+}
+
+/// The rows to show, in the cache's order (account name, id, role). An account without any
+/// role is a row of its own, so it never silently disappears.
+fn rows<'a>(cache: &'a AccountCache, filter: &[String], accounts_only: bool) -> Vec<Row<'a>> {
+    if accounts_only {
+        return cache
+            .accounts_matching(filter)
+            .into_iter()
+            .map(|account| Row { account, role: None })
+            .collect();
+    }
+    cache
+        .rows(filter)
+        .into_iter()
+        .map(|(account, role)| Row { account, role: (!role.is_empty()).then_some(role) })
+        .collect()
+}

@@ -1,0 +1,238 @@
+//! `cargo xtask bench`: the speed targets of `aws-sso-ls` (issue 3), measured on release builds
+//! against the emulator, each figure printed beside a reference measured in the same run. The
+//! machines are shared and noisy, so this reports; it does not fail a build.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use aws_sso_tests::Sandbox;
+use aws_sso_tests::sandbox::ONE_SESSION;
+
+use crate::{cargo, step, target_dir, workspace_root};
+
+pub fn run() -> anyhow::Result<()> {
+    step("Building release binaries");
+    cargo(&[
+        "build",
+        "--release",
+        "--quiet",
+        "-p",
+        "aws-sso-login",
+        "-p",
+        "aws-sso-ls",
+        "-p",
+        "aws-sso-emulator",
+    ])?;
+    let bin = target_dir().join("release");
+    let mut report = Vec::new();
+    report.extend(cold_refresh(&bin)?);
+    report.push(rate_limited(&bin)?);
+    report.extend(from_cache(&bin)?);
+    step("Results");
+    let width = report.iter().map(|r| r.0.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (what, figure) in report {
+        out.push_str(&format!("  {what:<width$}  {figure}\n"));
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        print!("{out}");
+    }
+    Ok(())
+}
+
+/// A logged-in sandbox whose config.yaml holds `settings`.
+fn sandbox(bin: &Path, emulator: &[&str], settings: &str) -> anyhow::Result<Sandbox> {
+    let mut args = emulator.to_vec();
+    args.push("--quiet");
+    let sandbox = Sandbox::new_in(bin, ONE_SESSION, &args);
+    sandbox.write_settings(settings);
+    let login = sandbox.std_cmd("aws-sso-login").output()?;
+    if !login.status.success() {
+        bail!("login failed: {}", String::from_utf8_lossy(&login.stderr));
+    }
+    Ok(sandbox)
+}
+
+fn timed(mut cmd: Command) -> anyhow::Result<(Duration, Output)> {
+    let started = Instant::now();
+    let out = cmd.stdin(Stdio::null()).output()?;
+    let took = started.elapsed();
+    if !out.status.success() {
+        bail!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok((took, out))
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn millis(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// 300 accounts × 3 roles, 20 ms latency, no rate limit: the cold refresh, beside a sequential
+/// client (botocore's paginators, as the Python tools do; our own binary at concurrency 1 when
+/// botocore is missing).
+fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    step("Cold refresh: 300 accounts × 3 roles, 20 ms latency, no rate limit");
+    let emulator = ["--accounts", "300", "--roles-per-account", "3", "--latency-ms", "20"];
+    let sandbox = sandbox(bin, &emulator, "rate_limit: 0\n")?;
+    let mut samples = Vec::new();
+    for _ in 0..3 {
+        let mut cmd = sandbox.std_cmd("aws-sso-ls");
+        cmd.args(["--refresh", "-o", "ids"]);
+        let (took, out) = timed(cmd)?;
+        let rows = String::from_utf8_lossy(&out.stdout).lines().count();
+        if rows != 900 {
+            bail!("the cold refresh listed {rows} rows, not 900");
+        }
+        samples.push(took);
+    }
+    let ours = median(samples);
+    let reference = match sequential_botocore(&sandbox)? {
+        Some(took) => format!("sequential botocore {}", secs(took)),
+        None => {
+            sandbox.write_settings("rate_limit: 0\nconcurrency: 1\n");
+            let mut cmd = sandbox.std_cmd("aws-sso-ls");
+            cmd.args(["--refresh", "-o", "ids"]);
+            let (took, _) = timed(cmd)?;
+            format!("aws-sso-ls at concurrency 1: {} (botocore not installed)", secs(took))
+        }
+    };
+    let verdict = if ours < Duration::from_millis(1500) { "met" } else { "MISSED" };
+    Ok(vec![(
+        "cold --refresh, 300×3, 20 ms latency".to_owned(),
+        format!("{} (target < 1.50 s: {verdict}); reference: {reference}", secs(ours)),
+    )])
+}
+
+fn sequential_botocore(sandbox: &Sandbox) -> anyhow::Result<Option<Duration>> {
+    let probe = Command::new("python3").args(["-c", "import botocore"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        return Ok(None);
+    }
+    let script = workspace_root().join("xtask/bench/sequential_listing.py");
+    let mut cmd = Command::new("python3");
+    cmd.arg(script).arg(&sandbox.emulator.url).arg(sandbox.token_path("corp"));
+    let (took, out) = timed(cmd)?;
+    let pairs = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if pairs != "900" {
+        bail!("the botocore reference listed {pairs} pairs, not 900");
+    }
+    Ok(Some(took))
+}
+
+/// 665 accounts × 3 roles against a service limit of 20 requests a second: the time beside the
+/// bound (requests ÷ 20/s), the 429s met, and the accounts lost (must be none).
+fn rate_limited(bin: &Path) -> anyhow::Result<(String, String)> {
+    step("Rate limited: 665 accounts × 3 roles, the service allows 20 requests/s (about 34 s)");
+    let emulator = ["--accounts", "665", "--roles-per-account", "3", "--rate-limit", "20"];
+    let sandbox = sandbox(bin, &emulator, "")?;
+    sandbox.emulator.reset_log();
+    let mut cmd = sandbox.std_cmd("aws-sso-ls");
+    cmd.args(["--refresh", "-o", "ids"]);
+    let (took, out) = timed(cmd)?;
+    let stats = sandbox.emulator.stats();
+    let listed: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split(' ').next().map(str::to_owned))
+        .collect();
+    let served = stats.requests - stats.throttled;
+    let bound = Duration::from_secs_f64(served as f64 / 20.0);
+    let ratio = took.as_secs_f64() / bound.as_secs_f64();
+    let verdict = if ratio <= 1.10 && listed.len() == 665 { "met" } else { "MISSED" };
+    Ok((
+        "refresh at the rate limit, 665×3, 20/s".to_owned(),
+        format!(
+            "{} = {:.0}% of the bound {} ({served} requests ÷ 20/s); {} 429s met; {} of 665 accounts listed (target within 10 %, none lost: {verdict})",
+            secs(took),
+            ratio * 100.0,
+            secs(bound),
+            stats.throttled,
+            listed.len()
+        ),
+    ))
+}
+
+/// 5,000 accounts × 3 roles from the cache: time and peak memory, beside the start of the same
+/// binary doing nothing (`--version`).
+fn from_cache(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    step("From the cache: 5,000 accounts × 3 roles");
+    let emulator = ["--accounts", "5000", "--roles-per-account", "3"];
+    let sandbox = sandbox(bin, &emulator, "rate_limit: 0\n")?;
+    let mut fill = sandbox.std_cmd("aws-sso-ls");
+    fill.args(["--refresh", "-o", "ids"]);
+    timed(fill).context("filling the cache")?;
+    let sample = |args: &[&str]| -> anyhow::Result<Duration> {
+        let mut samples = Vec::new();
+        for _ in 0..15 {
+            let mut cmd = sandbox.std_cmd("aws-sso-ls");
+            cmd.args(args).stdout(Stdio::null());
+            samples.push(timed(cmd)?.0);
+        }
+        Ok(median(samples))
+    };
+    let baseline = sample(&["--version"])?;
+    let ids = sample(&["-o", "ids"])?;
+    let table = sample(&[])?;
+    let verdict = |d: Duration| if d < Duration::from_millis(30) { "met" } else { "MISSED" };
+    let mut rows = vec![
+        (
+            "from the cache, 5000×3, -o ids".to_owned(),
+            format!(
+                "{} (target < 30 ms: {}); reference: the same binary's --version {}",
+                millis(ids),
+                verdict(ids),
+                millis(baseline)
+            ),
+        ),
+        (
+            "from the cache, 5000×3, table".to_owned(),
+            format!("{} (target < 30 ms: {})", millis(table), verdict(table)),
+        ),
+    ];
+    rows.push(("peak memory, from the cache, 5000×3".to_owned(), peak_memory(&sandbox)?));
+    Ok(rows)
+}
+
+/// GNU time's maximum resident set size of a listing, beside that of `--version`.
+fn peak_memory(sandbox: &Sandbox) -> anyhow::Result<String> {
+    let gnu_time = Path::new("/usr/bin/time");
+    if !gnu_time.is_file() {
+        return Ok("not measured: needs GNU time (apt-get install time)".to_owned());
+    }
+    let measure = |args: &[&str]| -> anyhow::Result<u64> {
+        let template = sandbox.std_cmd("aws-sso-ls");
+        let mut cmd = Command::new(gnu_time);
+        cmd.env_clear();
+        for (k, v) in template.get_envs() {
+            if let Some(v) = v {
+                cmd.env(k, v);
+            }
+        }
+        cmd.args(["-f", "%M"]).arg(template.get_program()).args(args).stdout(Stdio::null());
+        let out = cmd.output()?;
+        let text = String::from_utf8_lossy(&out.stderr);
+        text.lines()
+            .last()
+            .and_then(|l| l.trim().parse().ok())
+            .with_context(|| format!("GNU time printed no figure: {text}"))
+    };
+    let listing = measure(&["-o", "ids"])?;
+    let baseline = measure(&["--version"])?;
+    let verdict = if listing < 20 * 1024 { "met" } else { "MISSED" };
+    Ok(format!(
+        "{:.1} MB (target < 20 MB: {verdict}); reference: --version {:.1} MB",
+        listing as f64 / 1024.0,
+        baseline as f64 / 1024.0
+    ))
+}

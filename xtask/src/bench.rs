@@ -30,6 +30,7 @@ pub fn run() -> anyhow::Result<()> {
     report.extend(cold_refresh(&bin)?);
     report.push(rate_limited(&bin)?);
     report.extend(from_cache(&bin)?);
+    report.extend(env_fast_path(&bin)?);
     step("Results");
     let width = report.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let mut out = String::new();
@@ -204,31 +205,90 @@ fn from_cache(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
     Ok(rows)
 }
 
-/// GNU time's maximum resident set size of a listing, beside that of `--version`.
-fn peak_memory(sandbox: &Sandbox) -> anyhow::Result<String> {
+/// `aws-sso-env` with credentials cached: each path beside starting `/bin/true`.
+fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    step("aws-sso-env with cached credentials");
+    let sandbox = sandbox(bin, &["--accounts", "3"], "")?;
+    let role = ["100000000001", "ReadOnlyAccess"];
+    let mut warm = sandbox.std_cmd("aws-sso-env");
+    warm.args(role);
+    timed(warm).context("fetching the credentials once")?;
+    let sample = |cmd: &dyn Fn() -> Command| -> anyhow::Result<Duration> {
+        let mut samples = Vec::new();
+        for _ in 0..31 {
+            let mut c = cmd();
+            c.stdout(Stdio::null());
+            samples.push(timed(c)?.0);
+        }
+        Ok(median(samples))
+    };
+    let baseline = sample(&|| Command::new("/bin/true"))?;
+    let cases: [(&str, Vec<&str>); 4] = [
+        ("aws-sso-env (env format)", vec![role[0], role[1]]),
+        ("aws-sso-env --format process", vec![role[0], role[1], "--format", "process"]),
+        ("aws-sso-env credential-process", vec!["credential-process", role[0], role[1]]),
+        ("aws-sso-env exec -- true", vec!["exec", role[0], role[1], "--", "true"]),
+    ];
+    let mut rows = Vec::new();
+    for (name, args) in cases {
+        let took = sample(&|| {
+            let mut c = sandbox.std_cmd("aws-sso-env");
+            c.args(&args);
+            c
+        })?;
+        let memory = peak_rss(&sandbox, "aws-sso-env", &args)?.map_or_else(
+            || "peak memory not measured (needs GNU time)".to_owned(),
+            |kb| {
+                let verdict = if kb < 10 * 1024 { "met" } else { "MISSED" };
+                format!("peak {:.1} MB (target < 10 MB: {verdict})", kb as f64 / 1024.0)
+            },
+        );
+        let verdict = if took < Duration::from_millis(3) { "met" } else { "MISSED" };
+        rows.push((
+            format!("{name}, cached"),
+            format!(
+                "{} (target < 3 ms: {verdict}), {memory}; reference: /bin/true {}",
+                millis(took),
+                millis(baseline)
+            ),
+        ));
+    }
+    Ok(rows)
+}
+
+/// GNU time's maximum resident set size, in kB, of one run of `tool args`.
+fn peak_rss(sandbox: &Sandbox, tool: &str, args: &[&str]) -> anyhow::Result<Option<u64>> {
     let gnu_time = Path::new("/usr/bin/time");
     if !gnu_time.is_file() {
-        return Ok("not measured: needs GNU time (apt-get install time)".to_owned());
+        return Ok(None);
     }
-    let measure = |args: &[&str]| -> anyhow::Result<u64> {
-        let template = sandbox.std_cmd("aws-sso-ls");
-        let mut cmd = Command::new(gnu_time);
-        cmd.env_clear();
-        for (k, v) in template.get_envs() {
-            if let Some(v) = v {
-                cmd.env(k, v);
-            }
+    let template = sandbox.std_cmd(tool);
+    let mut cmd = Command::new(gnu_time);
+    cmd.env_clear();
+    for (k, v) in template.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
         }
-        cmd.args(["-f", "%M"]).arg(template.get_program()).args(args).stdout(Stdio::null());
-        let out = cmd.output()?;
-        let text = String::from_utf8_lossy(&out.stderr);
-        text.lines()
-            .last()
-            .and_then(|l| l.trim().parse().ok())
-            .with_context(|| format!("GNU time printed no figure: {text}"))
+    }
+    cmd.args(["-f", "%M"]).arg(template.get_program()).args(args).stdout(Stdio::null());
+    let out = cmd.output()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let kb = text
+        .lines()
+        .last()
+        .and_then(|l| l.trim().parse().ok())
+        .with_context(|| format!("GNU time printed no figure: {text}"))?;
+    Ok(Some(kb))
+}
+
+/// GNU time's maximum resident set size of a listing, beside that of `--version`.
+fn peak_memory(sandbox: &Sandbox) -> anyhow::Result<String> {
+    let (Some(listing), Some(baseline)) = (
+        peak_rss(sandbox, "aws-sso-ls", &["-o", "ids"])?,
+        peak_rss(sandbox, "aws-sso-ls", &["--version"])?,
+    ) else {
+        return Ok("not measured: needs GNU time (apt-get install time)".to_owned());
     };
-    let listing = measure(&["-o", "ids"])?;
-    let baseline = measure(&["--version"])?;
     let verdict = if listing < 20 * 1024 { "met" } else { "MISSED" };
     Ok(format!(
         "{:.1} MB (target < 20 MB: {verdict}); reference: --version {:.1} MB",

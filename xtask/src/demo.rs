@@ -43,6 +43,19 @@ pub fn run() -> anyhow::Result<()> {
     run("aws-sso-ls", &[])?;
     run("aws-sso-ls", &["account-002"])?;
     run("aws-sso-ls", &["--accounts", "--wide"])?;
+    // A command with role credentials in its environment; it prints who it is, not the secrets.
+    run(
+        "aws-sso-env",
+        &[
+            "exec",
+            "account-002",
+            "ReadOnlyAccess",
+            "--",
+            "sh",
+            "-c",
+            "echo \"running as $AWS_SSO_PROFILE with key $AWS_ACCESS_KEY_ID until $AWS_CREDENTIAL_EXPIRATION\"",
+        ],
+    )?;
     step("Done. Against a real IAM Identity Center, see the Quick start in README.md.");
     Ok(())
 }

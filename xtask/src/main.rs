@@ -5,8 +5,11 @@
 //!   which `cargo test` alone does not build for another package).
 //! - `bench`: the speed figures of `aws-sso-ls`, each beside a reference measured in the same run.
 //! - `install`: `cargo install` every binary of the suite.
+//! - `codegen`: write the generated files (the project file's JSON Schema); `--check` fails when
+//!   one is stale.
 
 mod bench;
+mod codegen;
 mod demo;
 
 use std::path::{Path, PathBuf};
@@ -15,7 +18,7 @@ use std::process::Command;
 use anyhow::bail;
 
 /// The binaries of the suite, by crate directory.
-const BINARIES: &[&str] = &["aws-sso-login", "aws-sso-ls", "aws-sso-emulator"];
+const BINARIES: &[&str] = &["aws-sso-login", "aws-sso-ls", "aws-sso-env", "aws-sso-emulator"];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,8 +27,9 @@ fn main() -> anyhow::Result<()> {
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(),
         Some("install") => install(),
+        Some("codegen") => codegen::run(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask <demo|test|bench|install>\n  demo     log in to a local emulator in a throw-away HOME and list its accounts\n  test     build every binary, then run every test (extra arguments go to cargo test)\n  bench    measure aws-sso-ls against the emulator (release build)\n  install  cargo install every binary of the suite"
+            "usage: cargo xtask <demo|test|bench|install|codegen>\n  demo     log in to a local emulator in a throw-away HOME and list its accounts\n  test     build every binary, then run every test (extra arguments go to cargo test)\n  bench    measure aws-sso-ls against the emulator (release build)\n  install  cargo install every binary of the suite\n  codegen  write the generated files (--check: fail when one is stale)"
         ),
     }
 }

@@ -28,6 +28,20 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// The end of every `main`: success as it is, an error as one message on stderr and the exit
 /// code of DESIGN.md §7. A closed stdout (`| head`) is not an error.
 pub fn finish(name: &str, result: anyhow::Result<ExitCode>) -> ExitCode {
+    finish_as(name, result, Layout::Lines)
+}
+
+/// How an error message is laid out on stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// The message as written, then its causes, one per line.
+    Lines,
+    /// Everything on one line: what `credential_process` callers show their users.
+    OneLine,
+}
+
+/// [`finish`], with the message laid out as `layout` says.
+pub fn finish_as(name: &str, result: anyhow::Result<ExitCode>, layout: Layout) -> ExitCode {
     let err = match result {
         Ok(code) => return code,
         Err(err) => err,
@@ -49,6 +63,10 @@ pub fn finish(name: &str, result: anyhow::Result<ExitCode>) -> ExitCode {
         if !top.contains(&cause) {
             text.push_str(&format!("  caused by: {cause}\n"));
         }
+    }
+    if layout == Layout::OneLine {
+        let joined = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>();
+        text = format!("{}\n", joined.join(" "));
     }
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
     ExitCode::from(u8::try_from(kind.exit_code()).unwrap_or(1))

@@ -37,6 +37,8 @@ pub const AWS_SSO_HTTP_TIMEOUT: &str = "AWS_SSO_HTTP_TIMEOUT";
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 /// The base of our `config.yaml` on Linux (XDG base directory spec).
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
+/// The base of our data directory (`$XDG_DATA_HOME/aws-sso`: the allow list), when absolute.
+pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
 
 /// A snapshot of the environment variables.
 #[derive(Clone, Debug, Default)]

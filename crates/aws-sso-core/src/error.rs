@@ -4,7 +4,7 @@
 //! session, which command fixes it); this type only gathers them. No variant ever holds a token,
 //! a secret or a session token.
 
-use crate::{cache, config, endpoint, http, oidc, session};
+use crate::{cache, config, credentials, endpoint, http, oidc, resolve, session, shell, trust};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -22,6 +22,14 @@ pub enum Error {
     Login(#[from] oidc::LoginError),
     #[error(transparent)]
     Session(#[from] session::SessionError),
+    #[error(transparent)]
+    Credentials(#[from] credentials::CredentialsError),
+    #[error(transparent)]
+    Resolve(#[from] resolve::ResolveError),
+    #[error(transparent)]
+    Trust(#[from] trust::TrustError),
+    #[error(transparent)]
+    Shell(#[from] shell::ShellError),
 }
 
 /// What kind of failure, which decides the exit code (DESIGN.md §7).
@@ -56,6 +64,9 @@ impl Error {
             Error::Http(e) if e.is_unauthorized() => ErrorKind::NotLoggedIn,
             Error::Http(_) => ErrorKind::Failure,
             Error::Session(e) => e.kind(),
+            Error::Credentials(e) => e.kind(),
+            Error::Resolve(e) => e.kind(),
+            Error::Trust(_) | Error::Shell(_) => ErrorKind::Failure,
         }
     }
 }

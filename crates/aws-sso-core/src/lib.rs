@@ -14,13 +14,18 @@
 //! - [`oidc`]: RegisterClient, StartDeviceAuthorization, CreateToken and the login flows.
 //! - [`portal`]: ListAccounts, ListAccountRoles, GetRoleCredentials, Logout, and the listing of
 //!   every account and role at the rate limit.
+//! - [`resolve`]: from `ACCOUNT [ROLE]`, the project file or `AWS_PROFILE` to one account and role.
 //! - [`session`]: which `[sso-session]` a command means, and a valid token for it.
+//! - [`credentials`]: role credentials, from the shared CLI cache or GetRoleCredentials.
+//! - [`shell`]: the credential variables, every `aws-sso-env --format`, and quoting for each shell.
 //! - [`env`]: the names of every environment variable we read.
 //! - [`fs`]: atomic, private file writes.
+//! - [`trust`]: which project files (`.aws-sso.yaml`) may be used, and the shell hook's marker.
 //! - [`secret`], [`time`]: a string that never prints, and the timestamp formats of the caches.
 
 pub mod cache;
 pub mod config;
+pub mod credentials;
 pub mod endpoint;
 pub mod env;
 pub mod error;
@@ -29,9 +34,12 @@ pub mod http;
 pub mod lock;
 pub mod oidc;
 pub mod portal;
+pub mod resolve;
 pub mod secret;
 pub mod session;
+pub mod shell;
 pub mod time;
+pub mod trust;
 
 pub use error::{Error, Result};
 pub use secret::Secret;

@@ -213,11 +213,10 @@ fn get_role_credentials_inner(
         .directory
         .account(account_id)
         .is_some_and(|account| account.roles.iter().any(|role| role == role_name));
+    // The service says no more than this, whether the account is unknown or only the role is
+    // not assigned: it does not tell which accounts exist.
     if !assigned {
-        return Err(PortalError::new(
-            PortalErrorKind::ResourceNotFound,
-            format!("No access: role {role_name} in account {account_id} is not assigned to you"),
-        ));
+        return Err(PortalError::new(PortalErrorKind::Forbidden, "No access"));
     }
     // Whole seconds, as the service sends them, in milliseconds.
     let expiration = (now / 1000 + state.settings.credentials_ttl) * 1000;
@@ -358,9 +357,26 @@ mod tests {
         assert_eq!(credentials["expiration"], 3_600_000);
         assert!(credentials["accessKeyId"].as_str().unwrap().starts_with("ASIA"));
         assert_eq!(credentials["secretAccessKey"].as_str().unwrap().len(), 40);
-        let unknown =
-            get_role_credentials(&state, &get("role_name=Billing&account_id=100000000001"), 0);
-        assert_eq!(unknown.error_type, Some("ResourceNotFoundException"));
+    }
+
+    #[test]
+    fn a_role_not_assigned_or_an_unknown_account_is_forbidden_without_saying_which() {
+        let state = state(1);
+        for query in [
+            "role_name=Billing&account_id=100000000001",
+            "role_name=ReadOnlyAccess&account_id=999999999999",
+        ] {
+            let response = get_role_credentials(&state, &get(query), 0);
+            assert_eq!(response.status, 403, "{query}");
+            assert_eq!(
+                response.header("x-amzn-errortype"),
+                Some(
+                    "ForbiddenException:http://internal.amazon.com/coral/com.amazonaws.switchboard.portal/"
+                ),
+                "{query}"
+            );
+            assert_eq!(response.body_json(), Some(json!({"message": "No access"})), "{query}");
+        }
     }
 
     #[test]
@@ -420,7 +436,7 @@ mod tests {
             &get("role_name=AdministratorAccess&account_id=100000000001"),
             0,
         );
-        assert_eq!(credentials.error_type, Some("ResourceNotFoundException"));
+        assert_eq!(credentials.error_type, Some("ForbiddenException"));
     }
 
     #[test]

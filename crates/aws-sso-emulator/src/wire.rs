@@ -172,11 +172,15 @@ impl OidcError {
     }
 }
 
-/// The exceptions of the `sso` (portal) model, plus the two the service sends outside the model.
+/// The exceptions of the `sso` (portal) model, plus the three the service sends outside the
+/// model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PortalErrorKind {
     InvalidRequest,
     Unauthorized,
+    /// Not in the model, yet what GetRoleCredentials answers for a role the user does not have
+    /// (`No access`), as `aws` users see it: botocore reports it as a generic ClientError.
+    Forbidden,
     TooManyRequests,
     ResourceNotFound,
     InternalServer,
@@ -188,6 +192,7 @@ impl PortalErrorKind {
         match self {
             PortalErrorKind::InvalidRequest => "InvalidRequestException",
             PortalErrorKind::Unauthorized => "UnauthorizedException",
+            PortalErrorKind::Forbidden => "ForbiddenException",
             PortalErrorKind::TooManyRequests => "TooManyRequestsException",
             PortalErrorKind::ResourceNotFound => "ResourceNotFoundException",
             PortalErrorKind::InternalServer => "InternalServerException",
@@ -199,6 +204,7 @@ impl PortalErrorKind {
         match self {
             PortalErrorKind::InvalidRequest => 400,
             PortalErrorKind::Unauthorized => 401,
+            PortalErrorKind::Forbidden => 403,
             PortalErrorKind::TooManyRequests => 429,
             PortalErrorKind::ResourceNotFound | PortalErrorKind::UnknownOperation => 404,
             PortalErrorKind::InternalServer => 500,

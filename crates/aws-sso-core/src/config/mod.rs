@@ -5,13 +5,15 @@
 //! - `profile`: the merged meaning of both files ([`AwsConfig`]), per the cross-SDK suite;
 //! - `edit`: format-preserving changes ([`ConfigDocument`], [`update_config_file`]);
 //! - [`managed`]: the marked block of profiles `aws-sso-ls --write-profiles` generates;
-//! - [`settings`]: `<config dir>/aws-sso/config.yaml`.
+//! - [`settings`]: `<config dir>/aws-sso/config.yaml`;
+//! - [`project`]: a project's `.aws-sso.yaml`, and its JSON Schema.
 
 mod edit;
 mod files;
 mod ini;
 pub mod managed;
 mod profile;
+pub mod project;
 pub mod settings;
 
 use std::io;
@@ -73,6 +75,9 @@ pub enum ConfigError {
 
     #[error("{}: {message}", path.display())]
     Settings { path: PathBuf, line: Option<usize>, column: Option<usize>, message: String },
+
+    #[error(transparent)]
+    Project(#[from] project::ProjectFileError),
 }
 
 fn configured_sessions(names: &[String]) -> String {

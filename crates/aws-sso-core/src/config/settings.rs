@@ -10,6 +10,8 @@
 //! concurrency: 16             # portal requests in flight at once
 //! account_cache_ttl: 24h      # how long `aws-sso-ls` lists from its cache: 90m, 24h, 7d…
 //! profile_template: "{account_name}.{role}"   # names of `aws-sso-ls --write-profiles`
+//! trusted_paths:              # project files below these need no `aws-sso-env allow`
+//!   - ~/src/work
 //! ```
 //!
 //! Unknown keys are errors, so a typo does not silently do nothing. A new setting is a new
@@ -52,6 +54,9 @@ pub struct Settings {
     pub account_cache_ttl: Option<String>,
     /// How `aws-sso-ls --write-profiles` names profiles; the writer holds the default.
     pub profile_template: Option<String>,
+    /// Directories whose project files (`.aws-sso.yaml`), at any depth, are trusted without
+    /// `aws-sso-env allow`. Absolute, or under `~/`, which [`Settings::load`] expands.
+    pub trusted_paths: Vec<PathBuf>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -88,10 +93,23 @@ impl Settings {
 
     /// Reads the file; a missing file (or no home at all) gives the defaults.
     pub fn load(env: &Environment) -> Result<Settings, ConfigError> {
-        match Self::path(env) {
-            Some(path) => Self::load_from(&path),
-            None => Ok(Settings::default()),
+        let Some(path) = Self::path(env) else { return Ok(Settings::default()) };
+        let mut settings = Self::load_from(&path)?;
+        settings.expand_home(env.home_dir().as_deref())?;
+        Ok(settings)
+    }
+
+    /// Replaces a leading `~` of the [`trusted_paths`](Settings::trusted_paths) by `home`.
+    /// [`Settings::load_from`] and [`Settings::parse`] leave them as written.
+    pub fn expand_home(&mut self, home: Option<&Path>) -> Result<(), ConfigError> {
+        for path in &mut self.trusted_paths {
+            let Ok(rest) = path.strip_prefix("~") else { continue };
+            let home = home.ok_or_else(|| ConfigError::NoHome {
+                variable: Some("trusted_paths of config.yaml".to_owned()),
+            })?;
+            *path = home.join(rest);
         }
+        Ok(())
     }
 
     pub fn load_from(path: &Path) -> Result<Settings, ConfigError> {
@@ -145,6 +163,18 @@ impl Settings {
         }
         if let Some(ttl) = &self.account_cache_ttl {
             parse_ttl(ttl).map_err(|message| ("account_cache_ttl", message))?;
+        }
+        for path in &self.trusted_paths {
+            // `Path::starts_with` compares whole components: `~user/x` does not match.
+            if !(path.is_absolute() || path.starts_with("~")) {
+                return Err((
+                    "trusted_paths",
+                    format!(
+                        "\"{}\" is not an absolute path; write it like ~/src/work or /srv/projects",
+                        path.display()
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -288,6 +318,52 @@ mod tests {
         }
         assert!(parse("rate_limit: fast\n").is_err());
         assert!(parse("concurrency: -1\n").is_err());
+    }
+
+    #[test]
+    fn trusted_paths_are_absolute_or_under_home() {
+        let mut s =
+            parse("trusted_paths:\n  - ~/src/work\n  - /srv/projects\n  - ~\n").expect("valid");
+        assert_eq!(
+            s.trusted_paths,
+            [PathBuf::from("~/src/work"), PathBuf::from("/srv/projects"), PathBuf::from("~")]
+        );
+        s.expand_home(Some(Path::new("/home/u"))).expect("expands");
+        assert_eq!(
+            s.trusted_paths,
+            [
+                PathBuf::from("/home/u/src/work"),
+                PathBuf::from("/srv/projects"),
+                PathBuf::from("/home/u")
+            ]
+        );
+        assert_eq!(Settings::default().trusted_paths, Vec::<PathBuf>::new());
+
+        let mut s = parse("trusted_paths: [~/src]\n").expect("valid");
+        let err = s.expand_home(None).expect_err("no home").to_string();
+        assert!(err.contains("trusted_paths") && err.contains("HOME"), "{err}");
+
+        for text in ["trusted_paths: [src/work]\n", "trusted_paths:\n  - ~other/src\n"] {
+            let err = parse(text).expect_err(text);
+            let message = err.to_string();
+            assert!(message.contains("is not an absolute path"), "{message}");
+            assert!(matches!(err, ConfigError::Settings { line: Some(1), .. }), "{err:?}");
+        }
+        assert!(parse("trusted_paths: /srv\n").is_err(), "a list is expected");
+    }
+
+    #[test]
+    fn load_expands_trusted_paths_with_the_home_of_the_environment() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("config.yaml"), "trusted_paths: [~/work]\n").expect("write");
+        let env = Environment::from_pairs([
+            ("AWS_SSO_CONFIG_DIR", dir.path().to_string_lossy().into_owned()),
+            ("HOME", "/home/u".to_owned()),
+        ]);
+        assert_eq!(
+            Settings::load(&env).expect("read").trusted_paths,
+            [PathBuf::from("/home/u/work")]
+        );
     }
 
     #[test]

@@ -1,0 +1,278 @@
+//! From the command line, the project file and the environment to one account and role
+//! (issue 4, DESIGN.md §1 and §7): positional `ACCOUNT [ROLE]`, else the nearest trusted
+//! `.aws-sso.yaml`, else `AWS_PROFILE`'s `sso_account_id` and `sso_role_name`.
+//!
+//! Resolution reads only files. When a name can only be answered by the account list and the
+//! cache cannot answer it, it says so ([`Resolution::NeedsAccounts`]) and the caller fetches the
+//! list (the one case that needs the network) and asks again.
+
+use std::path::PathBuf;
+
+use crate::cache::accounts::{
+    AccountCache, AccountLookupError, account_cache_path, load_account_cache,
+};
+use crate::config::project::ProjectFile;
+use crate::config::selected_profile;
+use crate::error::{ErrorKind, Result};
+use crate::session::{self, Context, SessionRequest, SessionTarget};
+
+/// What the command line named: `ACCOUNT [ROLE]`.
+#[derive(Clone, Debug, Default)]
+pub struct RoleChoice {
+    pub account: Option<String>,
+    pub role: Option<String>,
+}
+
+/// Where the account and role came from, for messages and `status`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoleSource {
+    Arguments,
+    ProjectFile(PathBuf),
+    Profile(String),
+}
+
+/// One account and role of one session: what credentials are for.
+#[derive(Clone, Debug)]
+pub struct ResolvedRole {
+    pub session: SessionTarget,
+    pub account_id: String,
+    /// Known when the account was named by name, or the account cache was read.
+    pub account_name: Option<String>,
+    pub role_name: String,
+    /// The region to export: the project file's, else the profile's `region`.
+    pub region: Option<String>,
+    pub source: RoleSource,
+}
+
+/// The outcome of [`resolve_role`].
+#[derive(Debug)]
+pub enum Resolution {
+    Resolved(ResolvedRole),
+    /// The account list is needed (a name or a missing role) and the cache is missing, stale or
+    /// does not know the name: fetch it with [`session::accounts`] and resolve again.
+    NeedsAccounts(SessionTarget),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(
+        "No account and role given. Name them (aws-sso-env ACCOUNT ROLE), put a .aws-sso.yaml with `account:` and `role:` in the project and run `aws-sso-env allow`, or set AWS_PROFILE to a profile with sso_account_id and sso_role_name."
+    )]
+    NothingNamed,
+    #[error(
+        "{path} names the account but is not allowed yet. Review it, then run: aws-sso-env allow {path}"
+    )]
+    ProjectNotAllowed { path: String },
+    #[error("{path} changed since it was allowed. Review it, then run: aws-sso-env allow {path}")]
+    ProjectChanged { path: String },
+    #[error("The profile \"{profile}\" has no {missing}, so it does not name an account and role.")]
+    ProfileIncomplete { profile: String, missing: &'static str },
+    #[error("{0}")]
+    Lookup(#[from] AccountLookupError),
+    #[error(
+        "Account {account} has {count} roles ({roles}); name one: aws-sso-env {account_arg} ROLE"
+    )]
+    RoleNeeded { account: String, account_arg: String, count: usize, roles: String },
+    #[error("Account {account} has no role you can use.")]
+    NoRoles { account: String },
+    #[error("Account {account} has no role matching \"{role}\". Its roles: {roles}.")]
+    NoSuchRole { account: String, role: String, roles: String },
+}
+
+impl ResolveError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ResolveError::ProjectNotAllowed { .. } | ResolveError::ProjectChanged { .. } => {
+                ErrorKind::Failure
+            }
+            _ => ErrorKind::Usage,
+        }
+    }
+}
+
+/// The project file in effect and whether it may be used.
+#[derive(Debug)]
+pub enum ProjectState {
+    Trusted(ProjectFile),
+    NotAllowed(ProjectFile),
+    Changed(ProjectFile),
+}
+
+/// Resolves the account and role. `project` is the nearest project file, if any, with its trust.
+pub fn resolve_role(
+    ctx: &Context,
+    request: &SessionRequest,
+    choice: &RoleChoice,
+    project: Option<&ProjectState>,
+) -> Result<Resolution> {
+    if let Some(account) = &choice.account {
+        let session = session::resolve(ctx, request)?;
+        return named(ctx, session, account, choice.role.as_deref(), RoleSource::Arguments, None);
+    }
+    match project {
+        Some(ProjectState::Trusted(file)) => {
+            let mut request = request.clone();
+            request.project_session = file.sso_session.clone();
+            let session = session::resolve(ctx, &request)?;
+            let source = RoleSource::ProjectFile(file.path.clone());
+            return named(
+                ctx,
+                session,
+                &file.account,
+                file.role.as_deref(),
+                source,
+                file.region.clone(),
+            );
+        }
+        Some(ProjectState::NotAllowed(file)) => {
+            return Err(
+                ResolveError::ProjectNotAllowed { path: file.path.display().to_string() }.into()
+            );
+        }
+        Some(ProjectState::Changed(file)) => {
+            return Err(
+                ResolveError::ProjectChanged { path: file.path.display().to_string() }.into()
+            );
+        }
+        None => {}
+    }
+    let profile_name = request.profile.clone().or_else(|| selected_profile(&ctx.env));
+    let Some(profile_name) = profile_name else {
+        return Err(ResolveError::NothingNamed.into());
+    };
+    let profile = ctx.config.profile(&profile_name);
+    let get = |key| profile.and_then(|p| p.get(key)).map(str::to_owned);
+    let (Some(account), Some(role)) = (get("sso_account_id"), get("sso_role_name")) else {
+        let missing =
+            if get("sso_account_id").is_none() { "sso_account_id" } else { "sso_role_name" };
+        return Err(ResolveError::ProfileIncomplete { profile: profile_name, missing }.into());
+    };
+    let mut request = request.clone();
+    request.profile = Some(profile_name.clone());
+    let session = session::resolve(ctx, &request)?;
+    named(ctx, session, &account, Some(&role), RoleSource::Profile(profile_name), get("region"))
+}
+
+/// An account id is 12 digits; anything else is a name or a prefix to look up.
+pub fn is_account_id(text: &str) -> bool {
+    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn named(
+    ctx: &Context,
+    session: SessionTarget,
+    account: &str,
+    role: Option<&str>,
+    source: RoleSource,
+    region: Option<String>,
+) -> Result<Resolution> {
+    // The fast path: an id and a role need no account list.
+    if is_account_id(account)
+        && let Some(role) = role
+    {
+        return Ok(Resolution::Resolved(ResolvedRole {
+            session,
+            account_id: account.to_owned(),
+            account_name: None,
+            role_name: role.to_owned(),
+            region,
+            source,
+        }));
+    }
+    let Some(cache) = usable_cache(ctx, &session) else {
+        return Ok(Resolution::NeedsAccounts(session));
+    };
+    let found = match cache.find_account(account) {
+        Ok(found) => found,
+        Err(AccountLookupError::NotFound { .. }) if !cache_is_fresh(ctx, &cache) => {
+            return Ok(Resolution::NeedsAccounts(session));
+        }
+        Err(e) => return Err(ResolveError::from(e).into()),
+    };
+    let label = found.label();
+    let role_name = match role {
+        Some(role) => match found.roles.iter().find(|r| r.as_str() == role) {
+            Some(r) => r.clone(),
+            None => {
+                let lower = role.to_lowercase();
+                let matches: Vec<&String> =
+                    found.roles.iter().filter(|r| r.to_lowercase().contains(&lower)).collect();
+                match matches.as_slice() {
+                    [only] => (*only).clone(),
+                    // A role the list does not know may still be one the user has (the list
+                    // can be stale): let the portal decide.
+                    [] if found.roles.is_empty() || !cache_is_fresh(ctx, &cache) => role.to_owned(),
+                    _ => {
+                        return Err(ResolveError::NoSuchRole {
+                            account: label,
+                            role: role.to_owned(),
+                            roles: found.roles.join(", "),
+                        }
+                        .into());
+                    }
+                }
+            }
+        },
+        None => match found.roles.as_slice() {
+            [only] => only.clone(),
+            [] => return Err(ResolveError::NoRoles { account: label }.into()),
+            roles => {
+                return Err(ResolveError::RoleNeeded {
+                    account: label,
+                    account_arg: shell_word(account),
+                    count: roles.len(),
+                    roles: roles.join(", "),
+                }
+                .into());
+            }
+        },
+    };
+    Ok(Resolution::Resolved(ResolvedRole {
+        session,
+        account_id: found.account_id.clone(),
+        account_name: Some(found.account_name.clone()),
+        role_name,
+        region,
+        source,
+    }))
+}
+
+/// The account cache of `session`, when it belongs to it.
+pub fn usable_cache(ctx: &Context, session: &SessionTarget) -> Option<AccountCache> {
+    let path = account_cache_path(&ctx.env, session)?;
+    match load_account_cache(&path) {
+        Ok(Some(cache)) if cache.is_for(session) => Some(cache),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!("{e}");
+            None
+        }
+    }
+}
+
+fn cache_is_fresh(ctx: &Context, cache: &AccountCache) -> bool {
+    cache.is_fresh(ctx.settings.account_cache_ttl(), jiff::Timestamp::now())
+}
+
+/// The account name of `resolved`, from the account cache when the resolution did not read it.
+pub fn account_name(ctx: &Context, resolved: &ResolvedRole) -> Option<String> {
+    if let Some(name) = &resolved.account_name {
+        return Some(name.clone());
+    }
+    let cache = usable_cache(ctx, &resolved.session)?;
+    cache
+        .accounts
+        .iter()
+        .find(|a| a.account_id == resolved.account_id)
+        .map(|a| a.account_name.clone())
+}
+
+/// A word as a user would type it in a shell: quoted only when it needs to be.
+fn shell_word(text: &str) -> String {
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@:/+".contains(c))
+    {
+        text.to_owned()
+    } else {
+        crate::shell::quote_posix(text)
+    }
+}

@@ -1,0 +1,542 @@
+//! Which project files (`.aws-sso.yaml`) may be acted on (DESIGN.md §6), and the marker file
+//! that tells the shell hook to look again.
+//!
+//! A project file is trusted when its path and content were allowed with `aws-sso-env allow`,
+//! or when it lies under a `trusted_paths` directory of config.yaml. An allow is a small JSON
+//! file, `<data dir>/allow/<sha256(canonical path)>`, holding the path and the SHA-256 of the
+//! allowed content: an edit changes the hash and so revokes the trust. Paths are canonical
+//! (symlinks resolved), so a file allowed through one path is allowed through every path. A file
+//! owned by another user, or writable by others, is refused whatever the list says: someone else
+//! could make it name any account.
+
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cache::our_cache_dir;
+use crate::config::project::{PROJECT_FILE_NAME, ProjectFile, sha256_hex};
+use crate::config::settings::Settings;
+use crate::env::{self, Environment};
+use crate::fs::{self, FileMode, FsError};
+
+/// How much a project file is trusted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// Allowed with `aws-sso-env allow`, and unchanged since.
+    Allowed,
+    /// Under this directory of `trusted_paths` (as configured, `~` expanded).
+    TrustedPrefix(PathBuf),
+    /// Never allowed, or denied.
+    NotAllowed,
+    /// Allowed once, but its content changed since: it must be allowed again.
+    ChangedSinceAllowed,
+}
+
+impl Trust {
+    /// Whether the file may be acted on.
+    pub fn is_trusted(&self) -> bool {
+        matches!(self, Trust::Allowed | Trust::TrustedPrefix(_))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrustError {
+    #[error(
+        "cannot find where to keep the list of allowed project files: set HOME, or XDG_DATA_HOME to an absolute path"
+    )]
+    NoDataDir,
+
+    #[error(
+        "cannot find where to keep the shell hook's marker file: set HOME, or XDG_CACHE_HOME to an absolute path"
+    )]
+    NoCacheDir,
+
+    #[error("cannot find {}: {source}; check that the file exists", path.display())]
+    Resolve {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+
+    #[error(
+        "{} is owned by another user (uid {owner}; you are uid {me}), who could make it name any account, so it is not used. If you trust its content, take it over: sudo chown \"$(id -un)\" {}",
+        path.display(),
+        shell_quote(path)
+    )]
+    NotOwned { path: PathBuf, owner: u32, me: u32 },
+
+    #[error(
+        "{} is writable by {who} (mode {mode:03o}), who could make it name any account, so it is not used. Fix it with: chmod go-w {}",
+        path.display(),
+        shell_quote(path)
+    )]
+    WritableByOthers { path: PathBuf, mode: u32, who: &'static str },
+
+    #[error(transparent)]
+    File(#[from] FsError),
+}
+
+/// Our data directory: `$XDG_DATA_HOME/aws-sso` (when absolute), else `~/.local/share/aws-sso`.
+pub fn data_dir(env: &Environment) -> Option<PathBuf> {
+    // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+    let base = env
+        .non_empty(env::XDG_DATA_HOME)
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| env.home_dir().map(|home| home.join(".local").join("share")))?;
+    Some(base.join("aws-sso"))
+}
+
+/// The allow record of the project file at `canonical` (a canonical path).
+pub fn allow_record_path(env: &Environment, canonical: &Path) -> Option<PathBuf> {
+    Some(data_dir(env)?.join("allow").join(sha256_hex(&path_bytes(canonical))))
+}
+
+/// What an allow record holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct AllowRecord {
+    path: String,
+    sha256: String,
+}
+
+/// How much `project` is trusted. Refused (an error) when the file is owned by another user or
+/// writable by others.
+pub fn trust_of(
+    env: &Environment,
+    settings: &Settings,
+    project: &ProjectFile,
+) -> Result<Trust, TrustError> {
+    check_ownership(&project.path)?;
+    let canonical = canonicalize(&project.path)?;
+    let record = match allow_record_path(env, &canonical) {
+        Some(record_path) => read_record(&record_path)?,
+        None => None,
+    }
+    .filter(|record| record.path == canonical.to_string_lossy());
+    if record.as_ref().is_some_and(|record| record.sha256 == project.sha256) {
+        return Ok(Trust::Allowed);
+    }
+    if let Some(prefix) = trusted_prefix(settings, &canonical) {
+        return Ok(Trust::TrustedPrefix(prefix));
+    }
+    Ok(if record.is_some() { Trust::ChangedSinceAllowed } else { Trust::NotAllowed })
+}
+
+/// The configured `trusted_paths` entry `canonical` lies under. Prefixes are compared whole
+/// component by whole component, after resolving their symlinks; relative ones (`~` that was
+/// never expanded) never match.
+fn trusted_prefix(settings: &Settings, canonical: &Path) -> Option<PathBuf> {
+    settings
+        .trusted_paths
+        .iter()
+        .filter(|prefix| prefix.is_absolute())
+        .find(|prefix| {
+            let resolved = std::fs::canonicalize(prefix).unwrap_or_else(|_| prefix.to_path_buf());
+            canonical.starts_with(resolved)
+        })
+        .cloned()
+}
+
+/// Records the path and content of `project` as allowed (atomically, in a private directory).
+/// Refused when the file is owned by another user or writable by others.
+pub fn allow(env: &Environment, project: &ProjectFile) -> Result<(), TrustError> {
+    check_ownership(&project.path)?;
+    let canonical = canonicalize(&project.path)?;
+    let record_path = allow_record_path(env, &canonical).ok_or(TrustError::NoDataDir)?;
+    let record = AllowRecord {
+        path: canonical.to_string_lossy().into_owned(),
+        sha256: project.sha256.clone(),
+    };
+    let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
+    bytes.push(b'\n');
+    // Not a secret, but private all the same: nobody else may add to what this user trusts.
+    fs::write_atomic(&record_path, &bytes, FileMode::Private)?;
+    Ok(())
+}
+
+/// Removes the allow of the project file at `path` (or in the directory `path`); `true` when it
+/// was allowed. The file itself may already be gone.
+pub fn deny(env: &Environment, path: &Path) -> Result<bool, TrustError> {
+    let path = if path.is_dir() { path.join(PROJECT_FILE_NAME) } else { path.to_path_buf() };
+    let canonical = match canonicalize(&path) {
+        Ok(canonical) => canonical,
+        // A deleted file: its directory still resolves.
+        Err(err) => match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => {
+                let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+                canonicalize(dir).map_err(|_| err)?.join(name)
+            }
+            _ => return Err(err),
+        },
+    };
+    let Some(record_path) = allow_record_path(env, &canonical) else { return Ok(false) };
+    Ok(fs::remove_file_if_exists(&record_path)?)
+}
+
+/// Refuses a file owned by someone other than the current user, or writable by its group or by
+/// others. Symlinks are followed: what counts is the file that is read. Always accepted on
+/// systems without Unix permissions.
+pub fn check_ownership(path: &Path) -> Result<(), TrustError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let meta = std::fs::metadata(path)
+            .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })?;
+        let me = current_uid()
+            .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })?;
+        ownership_problem(path, meta.uid(), meta.mode(), me).map_or(Ok(()), Err)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = path;
+        Ok(())
+    }
+}
+
+/// What is wrong with a file of `owner` and `mode` for the user `me`, if anything.
+#[cfg(unix)]
+fn ownership_problem(path: &Path, owner: u32, mode: u32, me: u32) -> Option<TrustError> {
+    if owner != me {
+        return Some(TrustError::NotOwned { path: path.to_owned(), owner, me });
+    }
+    let who = match (mode & 0o020 != 0, mode & 0o002 != 0) {
+        (true, true) => "its group and by others",
+        (true, false) => "its group",
+        (false, true) => "others",
+        (false, false) => return None,
+    };
+    Some(TrustError::WritableByOthers { path: path.to_owned(), mode: mode & 0o7777, who })
+}
+
+/// The effective user id of this process, without libc: from `/proc/self/status` where there
+/// is one, else the owner of a file we create.
+#[cfg(unix)]
+fn current_uid() -> io::Result<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    use std::sync::OnceLock;
+    static UID: OnceLock<u32> = OnceLock::new();
+    if let Some(uid) = UID.get() {
+        return Ok(*uid);
+    }
+    let from_proc = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
+        // "Uid:" lists the real, effective, saved and filesystem ids.
+        let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+        line.split_whitespace().nth(2)?.parse().ok()
+    });
+    let uid = match from_proc {
+        Some(uid) => uid,
+        None => tempfile::tempfile()?.metadata()?.uid(),
+    };
+    Ok(*UID.get_or_init(|| uid))
+}
+
+/// `<our cache dir>/hook-marker`: its mtime tells the shell hook that something it depends on
+/// changed (an allow, a deny, a login, a logout).
+pub fn marker_path(env: &Environment) -> Option<PathBuf> {
+    Some(our_cache_dir(env)?.join("hook-marker"))
+}
+
+/// Sets the marker's mtime to now, creating it (in a private directory) when missing.
+pub fn touch_marker(env: &Environment) -> Result<(), TrustError> {
+    let path = marker_path(env).ok_or(TrustError::NoCacheDir)?;
+    fs::create_private_dir(fs::parent_dir(&path))?;
+    let fail = |action, source| FsError { action, path: path.clone(), source };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(&path)
+        .map_err(|e| fail("open", e))?;
+    let now = std::time::SystemTime::now();
+    // The content only helps a person looking at the file; the hook reads the mtime.
+    let seconds = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    writeln!(file, "{seconds}").map_err(|e| fail("write", e))?;
+    file.set_modified(now).map_err(|e| fail("set the modification time of", e))?;
+    Ok(())
+}
+
+fn canonicalize(path: &Path) -> Result<PathBuf, TrustError> {
+    std::fs::canonicalize(path)
+        .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })
+}
+
+fn read_record(path: &Path) -> Result<Option<AllowRecord>, TrustError> {
+    let Some(bytes) = fs::read_if_exists(path)? else { return Ok(None) };
+    match serde_json::from_slice(&bytes) {
+        Ok(record) => Ok(Some(record)),
+        Err(e) => {
+            // Ours, and only ever a list of permissions: unreadable means not allowed.
+            tracing::warn!("ignoring the unreadable allow record {}: {e}", path.display());
+            Ok(None)
+        }
+    }
+}
+
+/// The bytes a path is hashed from: the OS bytes on Unix, UTF-8 (lossy) elsewhere.
+fn path_bytes(path: &Path) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt as _;
+        path.as_os_str().as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        path.to_string_lossy().as_bytes().to_vec()
+    }
+}
+
+/// `path` in POSIX single quotes, for commands quoted in messages.
+fn shell_quote(path: &Path) -> String {
+    format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::project::load_project_file;
+
+    struct Home {
+        dir: tempfile::TempDir,
+        env: Environment,
+    }
+
+    impl Home {
+        fn new() -> Self {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let env = Environment::from_pairs([("HOME", dir.path().to_string_lossy())]);
+            Home { dir, env }
+        }
+
+        /// A project directory holding a `.aws-sso.yaml` with `text`, mode 0644.
+        fn project(&self, name: &str, text: &str) -> PathBuf {
+            let dir = self.dir.path().join(name);
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            let file = dir.join(PROJECT_FILE_NAME);
+            std::fs::write(&file, text).expect("write");
+            set_mode(&file, 0o644);
+            file
+        }
+
+        fn trust(&self, settings: &Settings, path: &Path) -> Trust {
+            let project = load_project_file(path).expect("valid project file");
+            trust_of(&self.env, settings, &project).expect("trust")
+        }
+    }
+
+    fn set_mode(path: &Path, mode: u32) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        }
+        #[cfg(not(unix))]
+        let _ = (path, mode);
+    }
+
+    #[test]
+    fn allowed_until_edited_and_denied() {
+        let home = Home::new();
+        let settings = Settings::default();
+        let path = home.project("billing", "account: 123456789012\n");
+        assert_eq!(home.trust(&settings, &path), Trust::NotAllowed);
+
+        allow(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
+        assert_eq!(home.trust(&settings, &path), Trust::Allowed);
+        let record = home
+            .dir
+            .path()
+            .join(".local/share/aws-sso/allow")
+            .join(sha256_hex(&path_bytes(&std::fs::canonicalize(&path).expect("canonical"))));
+        let text = std::fs::read_to_string(&record).expect("record written");
+        assert!(
+            text.contains(&*std::fs::canonicalize(&path).expect("c").to_string_lossy()),
+            "{text}"
+        );
+
+        std::fs::write(&path, "account: 999999999999\n").expect("edit");
+        assert_eq!(home.trust(&settings, &path), Trust::ChangedSinceAllowed);
+        // Back to the allowed bytes: allowed again, since the content is what was allowed.
+        std::fs::write(&path, "account: 123456789012\n").expect("revert");
+        assert_eq!(home.trust(&settings, &path), Trust::Allowed);
+
+        assert!(deny(&home.env, &path).expect("deny"));
+        assert_eq!(home.trust(&settings, &path), Trust::NotAllowed);
+        assert!(!deny(&home.env, &path).expect("deny again"), "nothing left to deny");
+    }
+
+    #[test]
+    fn deny_takes_a_directory_or_a_deleted_file() {
+        let home = Home::new();
+        let path = home.project("a", "account: x\n");
+        allow(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
+        assert!(deny(&home.env, path.parent().expect("dir")).expect("deny by directory"));
+
+        allow(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
+        std::fs::remove_file(&path).expect("rm");
+        assert!(deny(&home.env, &path).expect("deny a deleted file"));
+    }
+
+    #[test]
+    fn each_file_is_allowed_on_its_own() {
+        let home = Home::new();
+        let settings = Settings::default();
+        let a = home.project("a", "account: x\n");
+        let b = home.project("b", "account: x\n");
+        allow(&home.env, &load_project_file(&a).expect("valid")).expect("allow");
+        assert_eq!(home.trust(&settings, &a), Trust::Allowed);
+        assert_eq!(home.trust(&settings, &b), Trust::NotAllowed, "same content, other path");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_directory_is_the_same_file() {
+        let home = Home::new();
+        let settings = Settings::default();
+        let real = home.project("real/project", "account: x\n");
+        let link = home.dir.path().join("link");
+        std::os::unix::fs::symlink(home.dir.path().join("real"), &link).expect("symlink");
+        let through_link = link.join("project").join(PROJECT_FILE_NAME);
+
+        allow(&home.env, &load_project_file(&through_link).expect("valid")).expect("allow");
+        assert_eq!(home.trust(&settings, &real), Trust::Allowed);
+        assert_eq!(home.trust(&settings, &through_link), Trust::Allowed);
+        assert!(deny(&home.env, &real).expect("deny through the real path"));
+        assert_eq!(home.trust(&settings, &through_link), Trust::NotAllowed);
+
+        // A trusted prefix that is itself a symlink covers the files it leads to.
+        let settings = Settings { trusted_paths: vec![link.clone()], ..Settings::default() };
+        assert_eq!(home.trust(&settings, &real), Trust::TrustedPrefix(link));
+    }
+
+    #[test]
+    fn files_under_a_trusted_prefix_need_no_allow() {
+        let home = Home::new();
+        let work = home.dir.path().join("work");
+        let settings = Settings { trusted_paths: vec![work.clone()], ..Settings::default() };
+        let inside = home.project("work/deep/billing", "account: x\n");
+        assert_eq!(home.trust(&settings, &inside), Trust::TrustedPrefix(work.clone()));
+        // An edit changes nothing under a prefix.
+        std::fs::write(&inside, "account: y\n").expect("edit");
+        assert_eq!(home.trust(&settings, &inside), Trust::TrustedPrefix(work));
+        // Whole components only: `work` does not cover `workshop`.
+        let beside = home.project("workshop", "account: x\n");
+        assert_eq!(home.trust(&settings, &beside), Trust::NotAllowed);
+        // A `~` never expanded is not a prefix of anything.
+        let settings = Settings { trusted_paths: vec![PathBuf::from("~")], ..Settings::default() };
+        assert_eq!(home.trust(&settings, &inside), Trust::NotAllowed);
+    }
+
+    #[test]
+    fn a_corrupt_record_means_not_allowed_and_allow_replaces_it() {
+        let home = Home::new();
+        let settings = Settings::default();
+        let path = home.project("p", "account: x\n");
+        let canonical = std::fs::canonicalize(&path).expect("canonical");
+        let record = allow_record_path(&home.env, &canonical).expect("record path");
+        std::fs::create_dir_all(record.parent().expect("dir")).expect("mkdir");
+        std::fs::write(&record, "{not json").expect("write");
+        assert_eq!(home.trust(&settings, &path), Trust::NotAllowed);
+        allow(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
+        assert_eq!(home.trust(&settings, &path), Trust::Allowed);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_others_can_write_are_refused() {
+        let home = Home::new();
+        let path = home.project("p", "account: x\n");
+        let project = load_project_file(&path).expect("valid");
+        allow(&home.env, &project).expect("allow");
+        for (mode, who) in
+            [(0o664, "its group"), (0o646, "others"), (0o666, "its group and by others")]
+        {
+            set_mode(&path, mode);
+            let err = check_ownership(&path).expect_err("refused");
+            let message = err.to_string();
+            assert!(message.contains(&format!("writable by {who} (mode {mode:03o})")), "{message}");
+            assert!(message.ends_with(&format!("chmod go-w '{}'", path.display())), "{message}");
+            assert!(matches!(
+                trust_of(&home.env, &Settings::default(), &project),
+                Err(TrustError::WritableByOthers { .. })
+            ));
+            assert!(matches!(allow(&home.env, &project), Err(TrustError::WritableByOthers { .. })));
+        }
+        set_mode(&path, 0o600);
+        check_ownership(&path).expect("private is fine");
+        set_mode(&path, 0o644);
+        check_ownership(&path).expect("world-readable is fine");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_of_another_user_are_refused() {
+        let me = current_uid().expect("uid");
+        let err = ownership_problem(Path::new("/p/it's/.aws-sso.yaml"), me + 1, 0o644, me)
+            .expect("refused");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("owned by another user (uid {}; you are uid {me})", me + 1)),
+            "{message}"
+        );
+        assert!(message.ends_with(r#"chown "$(id -un)" '/p/it'\''s/.aws-sso.yaml'"#), "{message}");
+        assert!(ownership_problem(Path::new("/p"), me, 0o644, me).is_none());
+
+        // And on a real file of another user.
+        let home = Home::new();
+        let path = if me == 0 {
+            let path = home.project("p", "account: x\n");
+            std::os::unix::fs::chown(&path, Some(65534), None).expect("chown");
+            path
+        } else {
+            PathBuf::from("/")
+        };
+        assert!(
+            matches!(check_ownership(&path), Err(TrustError::NotOwned { owner, .. }) if owner != me)
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_current_uid_owns_the_files_we_create() {
+        use std::os::unix::fs::MetadataExt as _;
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        assert_eq!(current_uid().expect("uid"), file.as_file().metadata().expect("meta").uid());
+    }
+
+    #[test]
+    fn the_marker_is_created_and_its_mtime_moves() {
+        let home = Home::new();
+        let marker = marker_path(&home.env).expect("marker path");
+        assert_eq!(marker, home.dir.path().join(".cache/aws-sso/hook-marker"));
+        touch_marker(&home.env).expect("touch");
+        assert!(marker.is_file());
+        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+        std::fs::File::options()
+            .write(true)
+            .open(&marker)
+            .and_then(|f| f.set_modified(long_ago))
+            .expect("backdate");
+        touch_marker(&home.env).expect("touch again");
+        let mtime = std::fs::metadata(&marker).and_then(|m| m.modified()).expect("mtime");
+        assert!(mtime > long_ago + std::time::Duration::from_secs(86_400), "{mtime:?}");
+        assert!(matches!(touch_marker(&Environment::default()), Err(TrustError::NoCacheDir)));
+    }
+
+    #[test]
+    fn the_data_dir_follows_xdg_when_absolute() {
+        let env = Environment::from_pairs([("XDG_DATA_HOME", "/xdg"), ("HOME", "/h")]);
+        assert_eq!(data_dir(&env), Some(PathBuf::from("/xdg/aws-sso")));
+        let env = Environment::from_pairs([("XDG_DATA_HOME", "rel"), ("HOME", "/h")]);
+        assert_eq!(data_dir(&env), Some(PathBuf::from("/h/.local/share/aws-sso")));
+        assert_eq!(data_dir(&Environment::default()), None);
+
+        let home = Home::new();
+        let project = load_project_file(&home.project("p", "account: x\n")).expect("valid");
+        assert!(matches!(allow(&Environment::default(), &project), Err(TrustError::NoDataDir)));
+        let gone = ProjectFile { path: home.dir.path().join("gone/.aws-sso.yaml"), ..project };
+        let err = allow(&home.env, &gone).expect_err("no such file");
+        assert!(matches!(err, TrustError::Resolve { .. }), "{err:?}");
+        assert!(err.to_string().contains("gone/.aws-sso.yaml"), "{err}");
+    }
+}

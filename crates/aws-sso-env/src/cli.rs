@@ -1,0 +1,125 @@
+//! The command line of `aws-sso-env`.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use aws_sso_cli::GlobalArgs;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// AWS role credentials from IAM Identity Center: for a shell, a command, or any SDK.
+///
+/// The account and role come from ACCOUNT [ROLE] (an account id, a name or a unique prefix; the
+/// role may be left out when the account has only one), else the nearest .aws-sso.yaml (once
+/// allowed with `aws-sso-env allow`), else AWS_PROFILE's sso_account_id and sso_role_name.
+/// Credentials are reused from ~/.aws/cli/cache, shared with the AWS CLI, while they last.
+#[derive(Debug, Parser)]
+#[command(name = "aws-sso-env", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub role: RoleArgs,
+
+    /// How to print the credentials.
+    #[arg(long, short = 'f', value_enum, default_value_t = FormatArg::Env)]
+    pub format: FormatArg,
+
+    /// The region to export (AWS_REGION, AWS_DEFAULT_REGION); default: the project file's or
+    /// the profile's.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RoleArgs {
+    /// The account: its id, its name, or a unique prefix of either.
+    #[arg(value_name = "ACCOUNT")]
+    pub account: Option<String>,
+
+    /// The role; may be left out when the account has only one.
+    #[arg(value_name = "ROLE")]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command with the credentials in its environment (no shell in between).
+    Exec(ExecArgs),
+    /// Print credentials as an SDK's credential_process expects (Version 1 JSON).
+    CredentialProcess(CredentialProcessArgs),
+    /// Trust a .aws-sso.yaml (this exact content): the shell hook and aws-sso-env use it.
+    Allow(PathArgs),
+    /// Stop trusting a .aws-sso.yaml.
+    Deny(PathArgs),
+    /// Show the project file in effect, its account and role, and how long credentials last.
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+
+    /// The region to export; default: the project file's or the profile's.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Run even inside another `aws-sso-env exec`, replacing its credentials.
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// A .aws-sso.yaml, or a directory holding one. Default: the nearest one from here up.
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = StatusFormat::Table)]
+    pub output: StatusFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    Table,
+    Json,
+}
+
+/// `--format`: the names of `aws configure export-credentials`, plus json and dotenv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// `export NAME='value'` for bash, zsh and sh.
+    Env,
+    /// `NAME='value'`.
+    EnvNoExport,
+    /// `set -gx NAME 'value'`.
+    Fish,
+    /// `$Env:NAME = 'value'`.
+    Powershell,
+    /// `set "NAME=value"`.
+    WindowsCmd,
+    /// The credential_process JSON (Version 1).
+    Process,
+    /// One JSON object.
+    Json,
+    /// `NAME="value"` for .env files.
+    Dotenv,
+}

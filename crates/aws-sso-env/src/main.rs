@@ -1,0 +1,173 @@
+//! `aws-sso-env`: role credentials for a shell, a command (`exec`) or an SDK
+//! (`credential-process`), and the trust of project files (`allow`, `deny`, `status`).
+
+mod cli;
+mod exec;
+mod project;
+mod status;
+
+use std::process::ExitCode;
+
+use aws_sso_cli::{Layout, Printer};
+use aws_sso_core::cache::role_credentials::RoleCredentials;
+use aws_sso_core::credentials::{self, CREDENTIAL_PROCESS_WINDOW, REUSE_WINDOW, RoleRequest};
+use aws_sso_core::env::Environment;
+use aws_sso_core::resolve::{self, Resolution, ResolvedRole, RoleChoice};
+use aws_sso_core::session::{self, AccountsRequest, Context, SessionRequest};
+use aws_sso_core::shell::{CredentialView, Format};
+use clap::Parser;
+use jiff::SignedDuration;
+
+use crate::cli::{Cli, Command, FormatArg, RoleArgs};
+
+/// The name in every message.
+const NAME: &str = "aws-sso-env";
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env = Environment::from_process();
+    aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);
+    let printer = Printer::new(cli.global.quiet, cli.global.color, &env);
+    if matches!(cli.command, Some(Command::CredentialProcess(_))) {
+        return credential_process(cli, env, printer);
+    }
+    aws_sso_cli::finish(NAME, run(cli, env, printer))
+}
+
+fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
+    let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
+    let request = session_request(&cli);
+    match cli.command {
+        None => {
+            let (resolved, creds) = credentials_for(&ctx, &request, &cli.role, REUSE_WINDOW)?;
+            let view = view(&ctx, &resolved, &creds, cli.region.clone(), needs_names(cli.format));
+            let text = aws_sso_core::shell::render(format(cli.format), &view)?;
+            printer.data(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Exec(args)) => exec::run(&ctx, &request, &args),
+        Some(Command::Allow(args)) => project::allow(&ctx, args.path.as_deref(), printer),
+        Some(Command::Deny(args)) => project::deny(&ctx, args.path.as_deref(), printer),
+        Some(Command::Status(args)) => status::run(&ctx, &request, &args, printer),
+        Some(Command::CredentialProcess(_)) => unreachable_credential_process(),
+    }
+}
+
+/// `credential-process` is handled before `run`; this arm only keeps the match exhaustive.
+fn unreachable_credential_process() -> anyhow::Result<ExitCode> {
+    anyhow::bail!("credential-process is dispatched before the other commands")
+}
+
+fn session_request(cli: &Cli) -> SessionRequest {
+    SessionRequest {
+        sso_session: cli.global.session.sso_session.clone(),
+        profile: cli.global.session.profile.clone(),
+        project_session: None,
+    }
+}
+
+/// The credential_process contract: the Version 1 JSON on stdout, or one line on stderr and a
+/// non-zero exit (SDKs show that line to their user).
+fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode {
+    let result = (|| -> anyhow::Result<()> {
+        let Some(Command::CredentialProcess(args)) = &cli.command else {
+            anyhow::bail!("not a credential-process command");
+        };
+        let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
+        let request = session_request(&cli);
+        let (resolved, creds) =
+            credentials_for(&ctx, &request, &args.role, CREDENTIAL_PROCESS_WINDOW)?;
+        let view = view(&ctx, &resolved, &creds, None, false);
+        printer.data(&aws_sso_core::shell::render(Format::Process, &view)?)?;
+        Ok(())
+    })();
+    aws_sso_cli::finish_as(NAME, result.map(|()| ExitCode::SUCCESS), Layout::OneLine)
+}
+
+/// The account and role the user means, and credentials for it: from the cache when they last
+/// long enough (no runtime, no HTTP client), else from the portal.
+pub fn credentials_for(
+    ctx: &Context,
+    request: &SessionRequest,
+    role: &RoleArgs,
+    window: SignedDuration,
+) -> anyhow::Result<(ResolvedRole, RoleCredentials)> {
+    let choice = RoleChoice { account: role.account.clone(), role: role.role.clone() };
+    let project = if choice.account.is_none() { project::in_effect(ctx)? } else { None };
+    let mut runtime = None;
+    let resolved = match resolve::resolve_role(ctx, request, &choice, project.as_ref())? {
+        Resolution::Resolved(resolved) => resolved,
+        Resolution::NeedsAccounts(target) => {
+            let rt = runtime.insert(aws_sso_cli::runtime()?);
+            let listing = AccountsRequest { refresh: false, accounts_only: false };
+            rt.block_on(session::accounts(ctx, &target, listing, &mut ()))?;
+            match resolve::resolve_role(ctx, request, &choice, project.as_ref())? {
+                Resolution::Resolved(resolved) => resolved,
+                Resolution::NeedsAccounts(_) => {
+                    let refresh = AccountsRequest { refresh: true, accounts_only: false };
+                    rt.block_on(session::accounts(ctx, &target, refresh, &mut ()))?;
+                    match resolve::resolve_role(ctx, request, &choice, project.as_ref())? {
+                        Resolution::Resolved(resolved) => resolved,
+                        Resolution::NeedsAccounts(_) => anyhow::bail!(
+                            "the account list of {} could not be read; run: aws-sso-ls --refresh",
+                            target.display_name()
+                        ),
+                    }
+                }
+            }
+        }
+    };
+    let req = RoleRequest {
+        target: &resolved.session,
+        account_id: &resolved.account_id,
+        role_name: &resolved.role_name,
+    };
+    if let Some(creds) = credentials::cached(ctx, &req, window) {
+        return Ok((resolved.clone(), creds));
+    }
+    let rt = match runtime {
+        Some(rt) => rt,
+        None => aws_sso_cli::runtime()?,
+    };
+    let creds = rt.block_on(credentials::fetch(ctx, &req, window))?;
+    Ok((resolved, creds))
+}
+
+/// What the formats print. The account name costs a read of the account list, so it is looked
+/// up only for the formats that show it.
+pub fn view(
+    ctx: &Context,
+    resolved: &ResolvedRole,
+    creds: &RoleCredentials,
+    region: Option<String>,
+    with_name: bool,
+) -> CredentialView {
+    let account_name = if with_name { resolve::account_name(ctx, resolved) } else { None };
+    CredentialView {
+        access_key_id: creds.access_key_id.clone(),
+        secret_access_key: creds.secret_access_key.clone(),
+        session_token: creds.session_token.clone(),
+        expiration: creds.expiration,
+        region: region.or_else(|| resolved.region.clone()),
+        account_id: resolved.account_id.clone(),
+        account_name,
+        role_name: resolved.role_name.clone(),
+    }
+}
+
+fn needs_names(format: FormatArg) -> bool {
+    !matches!(format, FormatArg::Process)
+}
+
+fn format(arg: FormatArg) -> Format {
+    match arg {
+        FormatArg::Env => Format::Env,
+        FormatArg::EnvNoExport => Format::EnvNoExport,
+        FormatArg::Fish => Format::Fish,
+        FormatArg::Powershell => Format::Powershell,
+        FormatArg::WindowsCmd => Format::WindowsCmd,
+        FormatArg::Process => Format::Process,
+        FormatArg::Json => Format::Json,
+        FormatArg::Dotenv => Format::Dotenv,
+    }
+}

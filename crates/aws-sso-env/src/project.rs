@@ -1,0 +1,72 @@
+//! The project file in effect, and `allow` / `deny`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use aws_sso_cli::{Printer, UsageError};
+use aws_sso_core::config::project::{
+    PROJECT_FILE_NAME, ProjectFile, find_project_file, load_project_file,
+};
+use aws_sso_core::resolve::ProjectState;
+use aws_sso_core::session::Context;
+use aws_sso_core::trust::{self, Trust};
+
+/// The nearest `.aws-sso.yaml` from the current directory up, with its trust; `None` when
+/// there is none.
+pub fn in_effect(ctx: &Context) -> anyhow::Result<Option<ProjectState>> {
+    let cwd = std::env::current_dir().context("cannot read the current directory")?;
+    let Some(path) = find_project_file(&cwd) else { return Ok(None) };
+    trust::check_ownership(&path)?;
+    let file = load_project_file(&path)?;
+    Ok(Some(match trust::trust_of(&ctx.env, &ctx.settings, &file)? {
+        Trust::Allowed | Trust::TrustedPrefix(_) => ProjectState::Trusted(file),
+        Trust::NotAllowed => ProjectState::NotAllowed(file),
+        Trust::ChangedSinceAllowed => ProjectState::Changed(file),
+    }))
+}
+
+/// The project file `path` names (a file, or a directory holding one), else the nearest.
+fn project_path(path: Option<&Path>) -> anyhow::Result<PathBuf> {
+    match path {
+        Some(p) if p.is_dir() => Ok(p.join(PROJECT_FILE_NAME)),
+        Some(p) => Ok(p.to_path_buf()),
+        None => {
+            let cwd = std::env::current_dir().context("cannot read the current directory")?;
+            find_project_file(&cwd).ok_or_else(|| {
+                UsageError(format!(
+                    "no {PROJECT_FILE_NAME} in {} or any directory above it; name one: aws-sso-env allow PATH",
+                    cwd.display()
+                ))
+                .into()
+            })
+        }
+    }
+}
+
+pub fn allow(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Result<ExitCode> {
+    let path = project_path(path)?;
+    trust::check_ownership(&path)?;
+    let file: ProjectFile = load_project_file(&path)?;
+    trust::allow(&ctx.env, &file)?;
+    trust::touch_marker(&ctx.env)?;
+    let role = file.role.as_deref().unwrap_or("its only role");
+    printer.message(&format!(
+        "Allowed {} (account {}, {role}). It is used until it changes; `aws-sso-env deny` stops that.",
+        file.path.display(),
+        file.account
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn deny(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Result<ExitCode> {
+    let path = project_path(path)?;
+    let was = trust::deny(&ctx.env, &path)?;
+    trust::touch_marker(&ctx.env)?;
+    printer.message(&if was {
+        format!("Denied {}: it is no longer used.", path.display())
+    } else {
+        format!("{} was not allowed; nothing changed.", path.display())
+    });
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,420 @@
+//! `aws-sso-env` against the emulator: every format, exec, credential_process (with botocore),
+//! project files and their trust, and every error a user can meet.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use aws_sso_tests::python::python_with_botocore;
+use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox, sha1_hex};
+use aws_sso_tests::with_filters;
+use serde_json::Value;
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Logged in to `corp`, with the account list cached.
+fn logged_in(args: &[&str]) -> Sandbox {
+    let sandbox = Sandbox::new(ONE_SESSION, args);
+    let out = sandbox.cmd("aws-sso-login").output().expect("login");
+    assert!(out.status.success(), "login: {}", stderr(&out));
+    let ls = sandbox.cmd("aws-sso-ls").output().expect("ls");
+    assert!(ls.status.success(), "ls: {}", stderr(&ls));
+    sandbox
+}
+
+/// `~/.aws/cli/cache/<key>.json` of (corp, account, role), as the AWS CLI names it.
+fn cli_cache_file(sandbox: &Sandbox, account: &str, role: &str) -> PathBuf {
+    let key = sha1_hex(&format!(
+        r#"{{"accountId":"{account}","roleName":"{role}","sessionName":"corp"}}"#
+    ));
+    sandbox.cli_cache().join(format!("{key}.json"))
+}
+
+/// Puts fixed credentials in the shared cache, as the AWS CLI would have written them.
+fn cache_fixed_credentials(sandbox: &Sandbox, account: &str, role: &str, session_token: &str) {
+    let body = serde_json::json!({
+        "ProviderType": "sso",
+        "Credentials": {
+            "AccessKeyId": "ASIAFIXEDKEY0000001",
+            "SecretAccessKey": "fixed/secret+key=",
+            "SessionToken": session_token,
+            "Expiration": "2099-01-01T00:00:00Z",
+            "AccountId": account,
+        }
+    });
+    std::fs::create_dir_all(sandbox.cli_cache()).expect("mkdir");
+    std::fs::write(cli_cache_file(sandbox, account, role), body.to_string()).expect("write");
+}
+
+fn env_cmd(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
+    sandbox.cmd("aws-sso-env").args(args).output().expect("run aws-sso-env")
+}
+
+fn role_calls(sandbox: &Sandbox) -> usize {
+    sandbox.emulator.operations().iter().filter(|o| *o == "GetRoleCredentials").count()
+}
+
+#[test]
+fn help() {
+    let sandbox = Sandbox::new(ONE_SESSION, &[]);
+    for args in [
+        &["--help"][..],
+        &["exec", "--help"],
+        &["credential-process", "--help"],
+        &["status", "--help"],
+    ] {
+        let out = env_cmd(&sandbox, args);
+        assert!(out.status.success(), "{args:?}");
+        insta::assert_snapshot!(
+            format!("env_help_{}", args.join("_").replace("--", "")),
+            stdout(&out)
+        );
+    }
+}
+
+#[test]
+fn every_format_with_fixed_credentials() {
+    let sandbox = logged_in(&["--accounts", "2"]);
+    cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", "FIXEDTOKEN");
+    for format in
+        ["env", "env-no-export", "fish", "powershell", "windows-cmd", "process", "json", "dotenv"]
+    {
+        let out = env_cmd(&sandbox, &["account-001", "ReadOnlyAccess", "--format", format]);
+        assert!(out.status.success(), "{format}: {}", stderr(&out));
+        insta::assert_snapshot!(format!("env_format_{format}"), stdout(&out));
+    }
+    assert_eq!(role_calls(&sandbox), 0, "cached credentials: no request");
+}
+
+#[test]
+fn credentials_are_fetched_once_then_reused_from_the_shared_cache() {
+    let sandbox = logged_in(&["--accounts", "2"]);
+    let first = env_cmd(&sandbox, &["100000000002", "AdministratorAccess", "-f", "json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let creds: Value = serde_json::from_slice(&first.stdout).expect("json");
+    assert!(creds["accessKeyId"].as_str().is_some_and(|k| k.starts_with("ASIA")));
+    let file = cli_cache_file(&sandbox, "100000000002", "AdministratorAccess");
+    let cached: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("the CLI's cache file"))
+            .expect("json");
+    assert_eq!(cached["ProviderType"], "sso");
+    assert_eq!(cached["Credentials"]["AccessKeyId"], creds["accessKeyId"]);
+    let second = env_cmd(&sandbox, &["account-002", "Admin", "-f", "json"]);
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&second.stdout).expect("json")["accessKeyId"],
+        creds["accessKeyId"]
+    );
+    assert_eq!(role_calls(&sandbox), 1);
+}
+
+#[test]
+fn hostile_values_survive_a_real_shell() {
+    let sandbox = logged_in(&["--accounts", "2"]);
+    let token = "it's \"quoted\" $HOME `id` \\back\\slash\nnew line; done";
+    cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", token);
+    let printed = env_cmd(&sandbox, &["100000000001", "ReadOnlyAccess"]);
+    assert!(printed.status.success(), "{}", stderr(&printed));
+    let out = std::process::Command::new("bash")
+        .args(["-c", "eval \"$(cat)\"; printf '%s' \"$AWS_SESSION_TOKEN\""])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().expect("stdin").write_all(&printed.stdout)?;
+            child.wait_with_output()
+        })
+        .expect("bash");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), token);
+}
+
+#[test]
+fn errors_say_what_to_do() {
+    let sandbox = logged_in(&["--accounts", "3", "--roles-per-account", "2"]);
+    let cases: [(&str, &[&str], i32); 5] = [
+        ("nothing_named", &[], 2),
+        ("unknown_account", &["no-such-account", "ReadOnlyAccess"], 2),
+        ("role_needed", &["account-001"], 2),
+        ("no_access", &["100000000001", "PowerUserAccess"], 1),
+        ("ambiguous", &["account-00"], 2),
+    ];
+    for (name, args, code) in cases {
+        let out = env_cmd(&sandbox, args);
+        assert_eq!(out.status.code(), Some(code), "{name}: {}", stderr(&out));
+        with_filters!(sandbox, {
+            insta::assert_snapshot!(format!("env_error_{name}"), stderr(&out))
+        });
+    }
+}
+
+#[test]
+fn not_logged_in_is_exit_3_with_the_login_command() {
+    let sandbox = Sandbox::new(ONE_SESSION, &[]);
+    let out = env_cmd(&sandbox, &["100000000001", "ReadOnlyAccess"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    insta::assert_snapshot!("env_error_not_logged_in", stderr(&out));
+
+    let none = Sandbox::new("", &[]);
+    let out = env_cmd(&none, &["100000000001", "ReadOnlyAccess"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    with_filters!(none, { insta::assert_snapshot!("env_error_no_session", stderr(&out)) });
+}
+
+#[test]
+fn an_unreadable_cache_file_is_replaced() {
+    let sandbox = logged_in(&["--accounts", "2"]);
+    let file = cli_cache_file(&sandbox, "100000000001", "ReadOnlyAccess");
+    std::fs::create_dir_all(sandbox.cli_cache()).expect("mkdir");
+    std::fs::write(&file, "{\"ProviderType\": \"sso\", \"Credentials\": {").expect("write");
+    let out = env_cmd(&sandbox, &["100000000001", "ReadOnlyAccess", "-f", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning:"), "reported: {}", stderr(&out));
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("replaced");
+    assert_eq!(again["ProviderType"], "sso");
+}
+
+fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(name);
+    std::fs::write(&path, body).expect("write");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    path
+}
+
+#[test]
+fn exec_passes_arguments_as_given_and_returns_the_exit_code() {
+    let sandbox = logged_in(&["--accounts", "2"]);
+    cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", "FIXEDTOKEN");
+    let args_script = write_script(
+        sandbox.path(),
+        "args.sh",
+        "#!/bin/sh\nfor a in \"$@\"; do printf '<%s>\\n' \"$a\"; done\nexit 7\n",
+    );
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["exec", "100000000001", "ReadOnlyAccess", "--"])
+        .arg(&args_script)
+        .args(["two words", "it's \"q\"", "", "--", "-x", "$HOME"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(7), "the child's code: {}", stderr(&out));
+    assert_eq!(stdout(&out), "<two words>\n<it's \"q\">\n<>\n<-->\n<-x>\n<$HOME>\n");
+
+    let missing = env_cmd(
+        &sandbox,
+        &["exec", "100000000001", "ReadOnlyAccess", "--", "no-such-command-anywhere"],
+    );
+    assert_eq!(missing.status.code(), Some(127), "{}", stderr(&missing));
+    insta::assert_snapshot!("env_exec_not_found", stderr(&missing));
+
+    let not_executable = sandbox.path().join("plain.txt");
+    std::fs::write(&not_executable, "not a program").expect("write");
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["exec", "100000000001", "ReadOnlyAccess", "--"])
+        .arg(&not_executable)
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
+}
+
+#[test]
+fn exec_gives_the_child_these_credentials_and_no_others() {
+    let sandbox = logged_in(&["--accounts", "2"]);
+    cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", "FIXEDTOKEN");
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["exec", "account-001", "ReadOnlyAccess", "--", "env"])
+        .env("AWS_PROFILE", "dev")
+        .env("AWS_ACCESS_KEY_ID", "AKIAUSERSOWN")
+        .env("AWS_SECRET_ACCESS_KEY", "users-own-secret")
+        .env("AWS_SECURITY_TOKEN", "legacy")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let env = stdout(&out);
+    let vars: Vec<&str> = env.lines().filter(|l| l.starts_with("AWS_")).collect();
+    assert!(vars.contains(&"AWS_ACCESS_KEY_ID=ASIAFIXEDKEY0000001"), "{vars:?}");
+    assert!(vars.contains(&"AWS_SESSION_TOKEN=FIXEDTOKEN"), "{vars:?}");
+    assert!(vars.contains(&"AWS_SSO_ACCOUNT_NAME=account-001"), "{vars:?}");
+    assert!(vars.contains(&"AWS_SSO_PROFILE=account-001:ReadOnlyAccess"), "{vars:?}");
+    assert!(!env.contains("AWS_PROFILE="), "AWS_PROFILE removed: {vars:?}");
+    assert!(!env.contains("users-own-secret") && !env.contains("AWS_SECURITY_TOKEN"), "{vars:?}");
+
+    let nested = sandbox
+        .cmd("aws-sso-env")
+        .args(["exec", "account-001", "ReadOnlyAccess", "--"])
+        .arg(sandbox.bin_dir.join("aws-sso-env"))
+        .args(["exec", "account-002", "ReadOnlyAccess", "--", "true"])
+        .output()
+        .expect("run");
+    assert_eq!(nested.status.code(), Some(2), "{}", stderr(&nested));
+    insta::assert_snapshot!("env_exec_nested", stderr(&nested));
+}
+
+#[cfg(unix)]
+#[test]
+fn exec_replaces_itself_so_signals_reach_the_command() {
+    use std::os::unix::process::ExitStatusExt;
+    let sandbox = logged_in(&["--accounts", "2"]);
+    cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", "FIXEDTOKEN");
+    let child = sandbox
+        .std_cmd("aws-sso-env")
+        .args(["exec", "100000000001", "ReadOnlyAccess", "--", "sleep", "30"])
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    // Once exec has happened, the process is `sleep` itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+        if comm.trim() == "sleep" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "never became sleep: {comm}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let status = child.wait_with_output().expect("wait").status;
+    assert_eq!(status.signal(), Some(15), "terminated by the signal: {status:?}");
+}
+
+#[test]
+fn forty_credential_processes_at_once_make_one_call() {
+    let sandbox = logged_in(&["--accounts", "2", "--latency-ms", "100"]);
+    let children: Vec<_> = (0..40)
+        .map(|_| {
+            sandbox
+                .std_cmd("aws-sso-env")
+                .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<_> =
+        children.into_iter().map(|c| c.wait_with_output().expect("wait")).collect();
+    let mut keys = std::collections::BTreeSet::new();
+    for out in &outputs {
+        assert!(out.status.success(), "{}", stderr(out));
+        let json: Value = serde_json::from_slice(&out.stdout).expect("Version 1 JSON");
+        assert_eq!(json["Version"], 1);
+        keys.insert(json["AccessKeyId"].as_str().expect("key").to_owned());
+    }
+    assert_eq!(keys.len(), 1, "all forty got the same credentials");
+    assert_eq!(role_calls(&sandbox), 1, "one GetRoleCredentials for forty processes");
+}
+
+#[test]
+fn credential_process_failures_are_one_line() {
+    let sandbox = Sandbox::new(ONE_SESSION, &[]);
+    let out = env_cmd(&sandbox, &["credential-process", "100000000001", "ReadOnlyAccess"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn botocore_uses_our_credential_process() {
+    let Some(python) = python_with_botocore() else { return };
+    let sandbox = logged_in(&["--accounts", "2"]);
+    let config = format!(
+        "{ONE_SESSION}\n[profile via-process]\ncredential_process = {} credential-process 100000000001 ReadOnlyAccess\n",
+        sandbox.bin_dir.join("aws-sso-env").display()
+    );
+    std::fs::write(sandbox.config_path(), config).expect("write config");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/interop.py");
+    let out = std::process::Command::new(python)
+        .arg(script)
+        .args(["credentials", "via-process"])
+        .env_clear()
+        .env("HOME", sandbox.path())
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", &sandbox.emulator.url)
+        .env("NO_PROXY", "127.0.0.1,localhost")
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let creds: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(creds["method"], "custom-process");
+    let cached: Value = serde_json::from_str(
+        &std::fs::read_to_string(cli_cache_file(&sandbox, "100000000001", "ReadOnlyAccess"))
+            .expect("cached"),
+    )
+    .expect("json");
+    assert_eq!(creds["accessKeyId"], cached["Credentials"]["AccessKeyId"]);
+}
+
+#[test]
+fn a_project_file_is_used_once_allowed_and_until_it_changes() {
+    let sandbox = logged_in(&["--accounts", "2"]);
+    cache_fixed_credentials(&sandbox, "100000000002", "ReadOnlyAccess", "FIXEDTOKEN");
+    let project = sandbox.path().join("src/billing");
+    let deeper = project.join("modules/network");
+    std::fs::create_dir_all(&deeper).expect("mkdir");
+    let file = project.join(".aws-sso.yaml");
+    std::fs::write(&file, "account: 100000000002\nrole: ReadOnlyAccess\nregion: eu-west-1\n")
+        .expect("write");
+
+    let run = |args: &[&str]| {
+        sandbox.cmd("aws-sso-env").args(args).current_dir(&deeper).output().expect("run")
+    };
+    let refused = run(&["-f", "json"]);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    with_filters!(sandbox, {
+        insta::assert_snapshot!("env_project_not_allowed", stderr(&refused))
+    });
+
+    let allowed = run(&["allow"]);
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    let out = run(&["-f", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["accountId"], "100000000002");
+    assert_eq!(json["region"], "eu-west-1");
+
+    let status = run(&["status"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    with_filters!(sandbox, { insta::assert_snapshot!("env_status", stdout(&status)) });
+    let json = run(&["status", "--output", "json"]);
+    assert!(json.status.success(), "{}", stderr(&json));
+    with_filters!(sandbox, { insta::assert_snapshot!("env_status_json", stdout(&json)) });
+
+    std::fs::write(&file, "account: 100000000001\nrole: ReadOnlyAccess\n").expect("edit");
+    let changed = run(&["-f", "json"]);
+    assert_eq!(changed.status.code(), Some(1), "an edit revokes trust: {}", stderr(&changed));
+
+    assert!(run(&["allow"]).status.success());
+    assert!(run(&["deny"]).status.success());
+    assert_eq!(run(&["-f", "json"]).status.code(), Some(1));
+}
+
+#[test]
+fn a_malformed_project_file_names_the_line() {
+    let sandbox = logged_in(&["--accounts", "2"]);
+    let dir = sandbox.path().join("proj");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrole: [oops\n")
+        .expect("write");
+    let out = sandbox.cmd("aws-sso-env").current_dir(&dir).output().expect("run");
+    assert_ne!(out.status.code(), Some(0));
+    with_filters!(sandbox, { insta::assert_snapshot!("env_project_malformed", stderr(&out)) });
+
+    std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrol: Admin\n")
+        .expect("write");
+    let out = sandbox.cmd("aws-sso-env").args(["allow"]).current_dir(&dir).output().expect("run");
+    assert_ne!(out.status.code(), Some(0));
+    with_filters!(sandbox, { insta::assert_snapshot!("env_project_unknown_key", stderr(&out)) });
+}

@@ -10,27 +10,26 @@ use anyhow::{Context as _, bail};
 use aws_sso_tests::Sandbox;
 use aws_sso_tests::sandbox::ONE_SESSION;
 
-use crate::{cargo, step, target_dir, workspace_root};
+use crate::{build_binaries, step, target_dir, workspace_root};
 
-pub fn run() -> anyhow::Result<()> {
+/// `which`: `ls`, `env`, or empty for both.
+pub fn run(which: &[String]) -> anyhow::Result<()> {
+    let wants = |name: &str| which.is_empty() || which.iter().any(|w| w == name);
+    if let Some(unknown) = which.iter().find(|w| !matches!(w.as_str(), "ls" | "env")) {
+        bail!("unknown benchmark {unknown:?}: choose ls, env, or nothing for both");
+    }
     step("Building release binaries");
-    cargo(&[
-        "build",
-        "--release",
-        "--quiet",
-        "-p",
-        "aws-sso-login",
-        "-p",
-        "aws-sso-ls",
-        "-p",
-        "aws-sso-emulator",
-    ])?;
+    build_binaries(&["--release"])?;
     let bin = target_dir().join("release");
     let mut report = Vec::new();
-    report.extend(cold_refresh(&bin)?);
-    report.push(rate_limited(&bin)?);
-    report.extend(from_cache(&bin)?);
-    report.extend(env_fast_path(&bin)?);
+    if wants("ls") {
+        report.extend(cold_refresh(&bin)?);
+        report.push(rate_limited(&bin)?);
+        report.extend(from_cache(&bin)?);
+    }
+    if wants("env") {
+        report.extend(env_fast_path(&bin)?);
+    }
     step("Results");
     let width = report.iter().map(|r| r.0.len()).max().unwrap_or(0);
     let mut out = String::new();

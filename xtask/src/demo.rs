@@ -3,22 +3,13 @@
 use anyhow::bail;
 use aws_sso_tests::Sandbox;
 
-use crate::{cargo, step, target_dir};
+use crate::{build_binaries, step, target_dir};
 
 const CONFIG: &str = "[sso-session demo]\nsso_start_url = https://d-0000000000.awsapps.com/start\nsso_region = us-east-1\nsso_registration_scopes = sso:account:access\n";
 
 pub fn run() -> anyhow::Result<()> {
     step("Building the tools");
-    cargo(&[
-        "build",
-        "--quiet",
-        "-p",
-        "aws-sso-login",
-        "-p",
-        "aws-sso-ls",
-        "-p",
-        "aws-sso-emulator",
-    ])?;
+    build_binaries(&[])?;
     let bin = target_dir().join("debug");
     let sandbox =
         Sandbox::new_in(&bin, CONFIG, &["--accounts", "4", "--roles-per-account", "2", "--quiet"]);

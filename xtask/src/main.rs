@@ -25,11 +25,11 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("demo") => demo::run(),
         Some("test") => test(&args[1..]),
-        Some("bench") => bench::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("install") => install(),
         Some("codegen") => codegen::run(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask <demo|test|bench|install|codegen>\n  demo     log in to a local emulator in a throw-away HOME and list its accounts\n  test     build every binary, then run every test (extra arguments go to cargo test)\n  bench    measure aws-sso-ls against the emulator (release build)\n  install  cargo install every binary of the suite\n  codegen  write the generated files (--check: fail when one is stale)"
+            "usage: cargo xtask <demo|test|bench|install|codegen>\n  demo     log in to a local emulator in a throw-away HOME and list its accounts\n  test     build every binary, then run every test (extra arguments go to cargo test)\n  bench    measure the tools against the emulator (release build); `bench ls` or `bench env` for one\n  install  cargo install every binary of the suite\n  codegen  write the generated files (--check: fail when one is stale)"
         ),
     }
 }
@@ -62,6 +62,16 @@ fn step(text: &str) {
     {
         println!("\n==> {text}");
     }
+}
+
+/// Builds every binary of the suite, with `extra` flags (`--release`).
+fn build_binaries(extra: &[&str]) -> anyhow::Result<()> {
+    let mut args = vec!["build", "--quiet"];
+    args.extend_from_slice(extra);
+    for bin in BINARIES {
+        args.extend(["-p", bin]);
+    }
+    cargo(&args)
 }
 
 fn test(extra: &[String]) -> anyhow::Result<()> {

@@ -418,3 +418,33 @@ fn a_malformed_project_file_names_the_line() {
     assert_ne!(out.status.code(), Some(0));
     with_filters!(sandbox, { insta::assert_snapshot!("env_project_unknown_key", stderr(&out)) });
 }
+
+#[test]
+fn hostile_account_names_are_exported_verbatim_and_never_run() {
+    let sandbox = logged_in(&["--accounts", "8", "--name-style", "hostile"]);
+    let accounts: Value = serde_json::from_slice(
+        &sandbox.cmd("aws-sso-ls").args(["-o", "json"]).output().expect("ls").stdout,
+    )
+    .expect("json");
+    let canary = sandbox.path().join("pwned");
+    for account in accounts.as_array().expect("array") {
+        let id = account["accountId"].as_str().expect("id");
+        let name = account["accountName"].as_str().expect("name");
+        let printed = env_cmd(&sandbox, &[id, "ReadOnlyAccess"]);
+        assert!(printed.status.success(), "{name}: {}", stderr(&printed));
+        let out = std::process::Command::new("bash")
+            .args(["-c", "eval \"$(cat)\"; printf '%s' \"$AWS_SSO_ACCOUNT_NAME\""])
+            .current_dir(sandbox.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().expect("stdin").write_all(&printed.stdout)?;
+                child.wait_with_output()
+            })
+            .expect("bash");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), name, "exported verbatim");
+    }
+    assert!(!canary.exists(), "a name was executed");
+}

@@ -1,0 +1,79 @@
+//! The top-level command line of `aws-sso`: its own flags and the list of commands for `--help`.
+//! A command's arguments are never parsed here; they go to the command untouched.
+
+use std::ffi::OsString;
+
+use clap::{Arg, ArgAction, Command, value_parser};
+
+/// The commands of the suite itself, each run as `aws-sso-NAME`, with the line `--help` shows.
+pub const BUILTINS: &[(&str, &str)] = &[
+    ("login", "Log in to IAM Identity Center, show the status, log out, configure sessions"),
+    ("ls", "List the accounts and roles you can reach; write them as profiles"),
+    ("env", "Credentials for a shell, a command or any SDK; the shell hook"),
+];
+
+/// The name in every message.
+pub const NAME: &str = "aws-sso";
+
+pub fn command() -> Command {
+    let mut command = Command::new(NAME)
+        .version(env!("CARGO_PKG_VERSION"))
+        .about("One front command for the aws-sso suite: `aws-sso COMMAND …` runs aws-sso-COMMAND")
+        .long_about(
+            "One front command for the aws-sso suite: `aws-sso COMMAND …` runs aws-sso-COMMAND \
+             with the arguments that follow, untouched.\n\n\
+             A command is looked up beside aws-sso first, so an installed suite wins over PATH, \
+             then on PATH. Any program named aws-sso-NAME is a plugin: `aws-sso NAME …` runs it, \
+             as cargo and kubectl do. The command's exit status is aws-sso's.",
+        )
+        .override_usage(
+            "aws-sso <COMMAND> [ARGS]...\n       aws-sso help <COMMAND>\n       aws-sso --list",
+        )
+        .subcommand_value_name("COMMAND")
+        .subcommand_help_heading("Commands")
+        .disable_help_subcommand(true)
+        .allow_external_subcommands(true)
+        .external_subcommand_value_parser(value_parser!(OsString))
+        .args_conflicts_with_subcommands(true)
+        .after_help(
+            "`aws-sso --list` shows every command found, plugins too; \
+             `aws-sso help COMMAND` shows one command's options.",
+        )
+        .arg(
+            Arg::new("list")
+                .long("list")
+                .action(ArgAction::SetTrue)
+                .help("List every command, built-in or plugin, with the path where it was found"),
+        );
+    for (name, about) in BUILTINS {
+        command = command.subcommand(
+            Command::new(*name)
+                .about(*about)
+                .disable_help_flag(true)
+                .disable_version_flag(true)
+                .arg(
+                    Arg::new("args")
+                        .value_name("ARGS")
+                        .num_args(0..)
+                        .trailing_var_arg(true)
+                        .allow_hyphen_values(true)
+                        .value_parser(value_parser!(OsString)),
+                ),
+        );
+    }
+    command.subcommand(
+        Command::new("help")
+            .about("Show a command's help (runs aws-sso-COMMAND --help)")
+            .arg(Arg::new("command").value_name("COMMAND")),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        command().debug_assert();
+    }
+}

@@ -3,6 +3,7 @@
 pub mod emulator;
 pub mod python;
 pub mod sandbox;
+pub mod shells;
 
 pub use emulator::{Emulator, workspace_bin};
 pub use sandbox::Sandbox;

@@ -18,7 +18,8 @@ use std::process::Command;
 use anyhow::bail;
 
 /// The binaries of the suite, by crate directory.
-const BINARIES: &[&str] = &["aws-sso-login", "aws-sso-ls", "aws-sso-env", "aws-sso-emulator"];
+const BINARIES: &[&str] =
+    &["aws-sso", "aws-sso-login", "aws-sso-ls", "aws-sso-env", "aws-sso-emulator"];
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

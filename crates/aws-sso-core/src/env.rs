@@ -39,6 +39,14 @@ pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The base of our data directory (`$XDG_DATA_HOME/aws-sso`: the allow list), when absolute.
 pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";
+/// The shell hook's bound on its one network call, in seconds (default 2).
+pub const AWS_SSO_HOOK_TIMEOUT: &str = "AWS_SSO_HOOK_TIMEOUT";
+/// The shell hook's state (JSON, no secret), handed back by the shell on each run.
+pub const AWS_SSO_HOOK_STATE: &str = "_AWS_SSO_STATE";
+/// The pid of the shell that runs the hook (its stamp file is named after it).
+pub const AWS_SSO_HOOK_SHELL_PID: &str = "_AWS_SSO_SHELL_PID";
+/// The directory the shell is in, as the shell shows it (symlinks kept).
+pub const PWD: &str = "PWD";
 
 /// A snapshot of the environment variables.
 #[derive(Clone, Debug, Default)]

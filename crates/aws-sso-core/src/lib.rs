@@ -20,6 +20,7 @@
 //! - [`shell`]: the credential variables, every `aws-sso-env --format`, and quoting for each shell.
 //! - [`env`]: the names of every environment variable we read.
 //! - [`fs`]: atomic, private file writes.
+//! - [`hook`]: what the shell hook exports, unsets and remembers on each prompt it runs for.
 //! - [`trust`]: which project files (`.aws-sso.yaml`) may be used, and the shell hook's marker.
 //! - [`secret`], [`time`]: a string that never prints, and the timestamp formats of the caches.
 
@@ -30,10 +31,12 @@ pub mod endpoint;
 pub mod env;
 pub mod error;
 pub mod fs;
+pub mod hook;
 pub mod http;
 pub mod lock;
 pub mod oidc;
 pub mod portal;
+mod py_json;
 pub mod resolve;
 pub mod secret;
 pub mod session;

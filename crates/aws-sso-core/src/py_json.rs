@@ -86,7 +86,7 @@ fn write_value(out: &mut String, value: &PyValue<'_>, seps: Separators) {
 
 /// Python's `py_encode_basestring_ascii`: everything outside printable ASCII (space to `~`) is
 /// escaped, with lowercase hex and UTF-16 surrogate pairs above U+FFFF.
-fn write_str(out: &mut String, s: &str) {
+pub(crate) fn write_str(out: &mut String, s: &str) {
     use std::fmt::Write as _;
     out.push('"');
     for c in s.chars() {

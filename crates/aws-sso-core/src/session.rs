@@ -365,6 +365,7 @@ pub async fn login(
             match refresh(ctx, target, token).await {
                 Ok(fresh) => {
                     save_token(&token_path, &fresh)?;
+                    tell_shell_hooks(ctx);
                     return Ok(LoginOutcome::Refreshed { expires_at: fresh.expires_at });
                 }
                 Err(e) => tracing::info!("refresh failed, logging in again: {e}"),
@@ -404,6 +405,7 @@ pub async fn login(
     };
     let token = token_from_grant(target, &registration, grant, None, Timestamp::now());
     save_token(&token_path, &token)?;
+    tell_shell_hooks(ctx);
     Ok(LoginOutcome::LoggedIn { expires_at: token.expires_at })
 }
 
@@ -597,6 +599,7 @@ pub async fn logout(ctx: &Context, target: &SessionTarget) -> Result<LogoutOutco
     if let Some(session) = &target.session_name {
         cache::role_credentials::forget_recorded_keys(&ctx.env, session)?;
     }
+    tell_shell_hooks(ctx);
     Ok(outcome)
 }
 
@@ -663,7 +666,16 @@ pub async fn logout_all(ctx: &Context) -> Result<LogoutOutcome> {
         }
     }
     outcome.role_credentials_removed = remove_sso_role_credentials(&ctx.caches.cli, None)?;
+    tell_shell_hooks(ctx);
     Ok(outcome)
+}
+
+/// Touches the marker the shell hooks watch (DESIGN.md §6), so every open shell re-reads its
+/// state at the next prompt after a login or a logout. A failure only delays that.
+fn tell_shell_hooks(ctx: &Context) {
+    if let Err(e) = crate::trust::touch_marker(&ctx.env) {
+        tracing::debug!("could not touch the shell hook marker: {e}");
+    }
 }
 
 /// One line of `aws-sso-login status`.
@@ -876,4 +888,13 @@ pub async fn accounts(
         throttled: listing.throttled,
         login_problem: None,
     })
+}
+
+impl Context {
+    /// The same context with other HTTP settings: the shell hook bounds its one call tighter
+    /// than a command the user waits for.
+    pub fn with_http_settings(mut self, change: impl FnOnce(HttpSettings) -> HttpSettings) -> Self {
+        self.http = Arc::new(HttpClient::new(change(self.http.settings().clone())));
+        self
+    }
 }

@@ -357,29 +357,9 @@ fn render_process(view: &CredentialView) -> String {
     out
 }
 
-/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii`: printable ASCII as
-/// is, the short escapes it knows, everything else as lowercase `\uXXXX` UTF-16 units.
+/// A JSON string as Python's `json.dumps` writes it with `ensure_ascii`.
 fn push_python_json_string(out: &mut String, value: &str) {
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            c => {
-                let mut units = [0u16; 2];
-                for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
+    crate::py_json::write_str(out, value);
 }
 
 /// `--format json`: every value the variables carry, named as in the AWS APIs, with `null`

@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use aws_sso_cli::GlobalArgs;
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// AWS role credentials from IAM Identity Center: for a shell, a command, or any SDK.
@@ -57,6 +58,14 @@ pub enum Command {
     Deny(PathArgs),
     /// Show the project file in effect, its account and role, and how long credentials last.
     Status(StatusArgs),
+    /// Print the shell integration: credentials follow you into directories with a .aws-sso.yaml.
+    ///
+    /// Add `eval "$(aws-sso-env init bash)"` to ~/.bashrc, `eval "$(aws-sso-env init zsh)"` to
+    /// ~/.zshrc, or `aws-sso-env init fish | source` to ~/.config/fish/config.fish.
+    Init(InitArgs),
+    /// Shell code for the shell integration's prompt hook (run by the script `init` prints).
+    #[command(hide = true)]
+    Hook(HookArgs),
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +97,28 @@ pub struct PathArgs {
     /// A .aws-sso.yaml, or a directory holding one. Default: the nearest one from here up.
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The shell to print the integration for.
+    #[arg(
+        value_name = "SHELL",
+        value_parser = PossibleValuesParser::new(["bash", "zsh", "fish"])
+            .try_map(|name| name.parse::<aws_sso_core::shell::Shell>())
+    )]
+    pub shell: aws_sso_core::shell::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The shell that evaluates the output.
+    #[arg(
+        value_name = "SHELL",
+        value_parser = PossibleValuesParser::new(["bash", "zsh", "fish"])
+            .try_map(|name| name.parse::<aws_sso_core::shell::Shell>())
+    )]
+    pub shell: aws_sso_core::shell::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -3,6 +3,8 @@
 
 mod cli;
 mod exec;
+mod hook;
+mod init;
 mod project;
 mod status;
 
@@ -24,10 +26,18 @@ use crate::cli::{Cli, Command, FormatArg, RoleArgs};
 const NAME: &str = "aws-sso-env";
 
 fn main() -> ExitCode {
+    // The prompt hook: decided before the whole command line is parsed (issue 5).
+    if let Some(code) = hook::fast_path(std::env::args_os()) {
+        return code;
+    }
     let cli = Cli::parse();
     let env = Environment::from_process();
     aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);
     let printer = Printer::new(cli.global.quiet, cli.global.color, &env);
+    // Runs from every new shell's rc file: no config to read, nothing that can fail on it.
+    if let Some(Command::Init(args)) = &cli.command {
+        return aws_sso_cli::finish(NAME, init::run(args, printer));
+    }
     if matches!(cli.command, Some(Command::CredentialProcess(_))) {
         return credential_process(cli, env, printer);
     }
@@ -49,6 +59,8 @@ fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode>
         Some(Command::Allow(args)) => project::allow(&ctx, args.path.as_deref(), printer),
         Some(Command::Deny(args)) => project::deny(&ctx, args.path.as_deref(), printer),
         Some(Command::Status(args)) => status::run(&ctx, &request, &args, printer),
+        Some(Command::Init(args)) => init::run(&args, printer),
+        Some(Command::Hook(args)) => Ok(hook::run(args.shell)),
         Some(Command::CredentialProcess(_)) => unreachable_credential_process(),
     }
 }

@@ -1,7 +1,9 @@
 //! One test binary for every end-to-end test (ripgrep style): each module is one story.
 
+mod dispatch;
 mod emulator;
 mod env;
+mod hook;
 mod interop;
 mod login;
 mod ls;

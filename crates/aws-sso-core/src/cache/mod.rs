@@ -10,8 +10,6 @@
 //! File names, JSON key orders and bytes match what the AWS CLI v2 writes (aws-contracts.md §3),
 //! so `aws`, botocore and these tools share one login. Reading is lenient, as the SDKs are.
 
-mod py_json;
-
 /// The crate's file helpers ([`crate::fs`]), answering with cache errors.
 pub(crate) mod fs {
     use std::path::Path;

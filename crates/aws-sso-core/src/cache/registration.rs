@@ -5,8 +5,8 @@ use std::path::Path;
 
 use jiff::{SignedDuration, Timestamp};
 
-use super::py_json::{PyValue, Separators, dumps};
 use super::{CacheError, CacheFile, LenientObject, fs, sha1_hex};
+use crate::py_json::{PyValue, Separators, dumps};
 use crate::secret::Secret;
 use crate::time::format_cli;
 

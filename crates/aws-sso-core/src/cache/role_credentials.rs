@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::py_json::{PyValue, Separators, dumps};
 use super::{CacheError, CacheFile, LenientObject, fs, our_cache_dir, sha1_hex};
 use crate::env::Environment;
 use crate::lock::FileLock;
+use crate::py_json::{PyValue, Separators, dumps};
 use crate::secret::Secret;
 use crate::time::{format_cli, parse_lenient};
 

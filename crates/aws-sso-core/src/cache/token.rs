@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 
 pub use super::fs::remove_file_if_exists;
-use super::py_json::{PyValue, Separators, dumps};
 use super::{CacheError, CacheFile, LenientObject, fs};
+use crate::py_json::{PyValue, Separators, dumps};
 use crate::secret::Secret;
 use crate::time::{format_cli, parse_lenient};
 

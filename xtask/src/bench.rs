@@ -12,11 +12,11 @@ use aws_sso_tests::sandbox::ONE_SESSION;
 
 use crate::{build_binaries, step, target_dir, workspace_root};
 
-/// `which`: `ls`, `env`, or empty for both.
+/// `which`: `ls`, `env`, `hook`, or empty for all.
 pub fn run(which: &[String]) -> anyhow::Result<()> {
     let wants = |name: &str| which.is_empty() || which.iter().any(|w| w == name);
-    if let Some(unknown) = which.iter().find(|w| !matches!(w.as_str(), "ls" | "env")) {
-        bail!("unknown benchmark {unknown:?}: choose ls, env, or nothing for both");
+    if let Some(unknown) = which.iter().find(|w| !matches!(w.as_str(), "ls" | "env" | "hook")) {
+        bail!("unknown benchmark {unknown:?}: choose ls, env, hook, or nothing for all");
     }
     step("Building release binaries");
     build_binaries(&["--release"])?;
@@ -29,6 +29,9 @@ pub fn run(which: &[String]) -> anyhow::Result<()> {
     }
     if wants("env") {
         report.extend(env_fast_path(&bin)?);
+    }
+    if wants("hook") {
+        report.extend(shell_hook(&bin)?);
     }
     step("Results");
     let width = report.iter().map(|r| r.0.len()).max().unwrap_or(0);
@@ -294,4 +297,110 @@ fn peak_memory(sandbox: &Sandbox) -> anyhow::Result<String> {
         listing as f64 / 1024.0,
         baseline as f64 / 1024.0
     ))
+}
+
+/// A command running `program` in the sandbox's environment (HOME, endpoints, PATH).
+fn in_sandbox(sandbox: &Sandbox, program: &str) -> Command {
+    let template = sandbox.std_cmd("aws-sso-env");
+    let mut cmd = Command::new(program);
+    cmd.env_clear();
+    for (k, v) in template.get_envs() {
+        if let Some(v) = v {
+            cmd.env(k, v);
+        }
+    }
+    cmd
+}
+
+/// The shell hook: what an idle prompt adds in bash and zsh (driven interactively with a few
+/// thousand prompts, beside the same shell without the hook, and beside direnv's hook when
+/// direnv is installed), and what one hook run costs when entering a project.
+fn shell_hook(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    step("The shell hook: idle prompts and entering a project");
+    let sandbox = sandbox(bin, &["--accounts", "3"], "")?;
+    let project = sandbox.path().join("project");
+    std::fs::create_dir_all(&project)?;
+    std::fs::write(project.join(".aws-sso.yaml"), "account: 100000000001\nrole: ReadOnlyAccess\n")?;
+    let mut allow = sandbox.std_cmd("aws-sso-env");
+    allow.arg("allow").current_dir(&project);
+    timed(allow)?;
+    let mut warm = sandbox.std_cmd("aws-sso-env");
+    warm.current_dir(&project);
+    timed(warm)?;
+    let env_bin = sandbox.bin_dir.join("aws-sso-env");
+    let mut rows = Vec::new();
+
+    // One hook run on entering the project, credentials cached.
+    let mut samples = Vec::new();
+    for _ in 0..31 {
+        let mut cmd = sandbox.std_cmd("aws-sso-env");
+        cmd.args(["hook", "bash"]).current_dir(&project).env("PWD", &project).stdout(Stdio::null());
+        samples.push(timed(cmd)?.0);
+    }
+    let enter = median(samples);
+    let verdict = if enter < Duration::from_millis(3) { "met" } else { "MISSED" };
+    rows.push((
+        "hook run on cd into a project, cached".to_owned(),
+        format!("{} (target < 3 ms: {verdict})", millis(enter)),
+    ));
+
+    const PROMPTS: usize = 2000;
+    for shell in ["bash", "zsh"] {
+        if Command::new(shell).arg("-c").arg("true").output().is_err() {
+            rows.push((format!("idle prompt, {shell}"), format!("not measured: {shell} is not installed")));
+            continue;
+        }
+        let init = format!("eval \"$({} init {shell})\"\n", env_bin.display());
+        let direnv = Command::new("direnv").arg("version").output().is_ok_and(|o| o.status.success());
+        let run = |setup: &str| -> anyhow::Result<Duration> {
+            let mut script = String::from(setup);
+            script.push_str(&format!("cd '{}'\n", project.display()));
+            script.push_str(&":\n".repeat(PROMPTS));
+            script.push_str("exit\n");
+            let mut samples = Vec::new();
+            for _ in 0..5 {
+                let mut cmd = in_sandbox(&sandbox, shell);
+                match shell {
+                    "bash" => cmd.args(["--noprofile", "--norc", "-i"]),
+                    _ => cmd.args(["-f", "-i"]),
+                };
+                cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+                let started = Instant::now();
+                let mut child = cmd.spawn()?;
+                {
+                    use std::io::Write;
+                    child.stdin.take().context("stdin")?.write_all(script.as_bytes())?;
+                }
+                child.wait()?;
+                samples.push(started.elapsed());
+            }
+            Ok(median(samples))
+        };
+        let bare = run("")?;
+        let hooked = run(&init)?;
+        let per_prompt = |total: Duration| {
+            (total.as_secs_f64() - bare.as_secs_f64()).max(0.0) * 1e6 / PROMPTS as f64
+        };
+        let added = per_prompt(hooked);
+        let verdict = if added < 100.0 { "met" } else { "MISSED" };
+        let reference = if direnv {
+            std::fs::write(project.join(".envrc"), "export AWS_SSO_BENCH=1\n")?;
+            let mut allow = in_sandbox(&sandbox, "direnv");
+            allow.arg("allow").current_dir(&project);
+            timed(allow)?;
+            let direnv_init = format!("eval \"$(direnv hook {shell})\"\n");
+            let with_direnv = run(&direnv_init)?;
+            format!("; direnv's hook adds {:.1} µs", per_prompt(with_direnv))
+        } else {
+            "; direnv not installed".to_owned()
+        };
+        rows.push((
+            format!("idle prompt in a project, {shell}"),
+            format!(
+                "{added:.1} µs added per prompt (target < 100 µs: {verdict}); reference: bare {shell} {:.1} µs per prompt{reference}",
+                bare.as_secs_f64() * 1e6 / PROMPTS as f64
+            ),
+        ));
+    }
+    Ok(rows)
 }

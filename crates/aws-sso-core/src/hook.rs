@@ -378,8 +378,10 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
     let env = &ctx.env;
     let mut run = Run::new(env, shell, input);
     let Some(path) = find_project_file(&run.pwd) else {
+        tracing::debug!("hook: no project file above {}; nothing should be set", run.pwd.display());
         return Step::Done(run.deactivate(env));
     };
+    tracing::debug!("hook: project file {}", path.display());
     // Before the content: an edit after this read moves the mtime past the stamp.
     run.project_mtime = modified(&path);
     run.project_path = Some(path.clone());
@@ -397,7 +399,9 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
             return Step::Done(run.deactivate(env));
         }
     };
-    match trust::trust_of(env, &ctx.settings, &file) {
+    let trust = trust::trust_of(env, &ctx.settings, &file);
+    tracing::debug!("hook: trust {trust:?}");
+    match trust {
         Ok(Trust::Allowed | Trust::TrustedPrefix(_)) => {}
         Ok(Trust::NotAllowed) => {
             run.tell(
@@ -475,12 +479,22 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
         return Step::Done(run.deactivate(env));
     }
     let pending = Pending { run, file, resolved };
+    tracing::debug!(
+        "hook: account {} role {} of {}",
+        pending.resolved.account_id,
+        pending.resolved.role_name,
+        pending.resolved.session.display_name()
+    );
     match credentials::cached(ctx, &pending.request(), REUSE_WINDOW) {
         Some(creds) => {
+            tracing::debug!("hook: role credentials cached until {}", creds.expiration);
             let Pending { mut run, file, resolved } = pending;
             Step::Done(run.activate(env, &file, &resolved, &creds))
         }
-        None => Step::NeedsCredentials(pending),
+        None => {
+            tracing::debug!("hook: no usable role credentials cached; one GetRoleCredentials");
+            Step::NeedsCredentials(pending)
+        }
     }
 }
 

@@ -4,13 +4,14 @@
 //! - `test`: build every binary, then run every test (the end-to-end tests run the binaries,
 //!   which `cargo test` alone does not build for another package).
 //! - `bench`: the speed figures of `aws-sso-ls`, each beside a reference measured in the same run.
-//! - `install`: `cargo install` every binary of the suite.
+//! - `install`: release binaries, man pages and completion files into a prefix.
 //! - `codegen`: write the generated files (the project file's JSON Schema); `--check` fails when
 //!   one is stale.
 
 mod bench;
 mod codegen;
 mod demo;
+mod install;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,10 +28,10 @@ fn main() -> anyhow::Result<()> {
         Some("demo") => demo::run(),
         Some("test") => test(&args[1..]),
         Some("bench") => bench::run(&args[1..]),
-        Some("install") => install(),
+        Some("install") => install::run(&args[1..]),
         Some("codegen") => codegen::run(&args[1..]),
         _ => bail!(
-            "usage: cargo xtask <demo|test|bench|install|codegen>\n  demo     log in to a local emulator in a throw-away HOME and list its accounts\n  test     build every binary, then run every test (extra arguments go to cargo test)\n  bench    measure the tools against the emulator (release build); `bench ls` or `bench env` for one\n  install  cargo install every binary of the suite\n  codegen  write the generated files (--check: fail when one is stale)"
+            "usage: cargo xtask <demo|test|bench|install|codegen>\n  demo     log in to a local emulator in a throw-away HOME and list its accounts\n  test     build every binary, then run every test (extra arguments go to cargo test)\n  bench    measure the tools against the emulator (release build); `bench ls`, `env` or `hook` for one group\n  install  release binaries, man pages and completions into ~/.local (or --prefix DIR)\n  codegen  write the generated files (--check: fail when one is stale)"
         ),
     }
 }
@@ -80,13 +81,4 @@ fn test(extra: &[String]) -> anyhow::Result<()> {
     let mut args = vec!["test", "--workspace"];
     args.extend(extra.iter().map(String::as_str));
     cargo(&args)
-}
-
-fn install() -> anyhow::Result<()> {
-    for bin in BINARIES {
-        step(&format!("cargo install --path crates/{bin}"));
-        let path = workspace_root().join("crates").join(bin);
-        cargo(&["install", "--locked", "--path", &path.to_string_lossy()])?;
-    }
-    Ok(())
 }

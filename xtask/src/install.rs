@@ -25,34 +25,33 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
 
     let root = workspace_root();
-    let man = root.join("man");
-    if man.is_dir() {
-        let man1 = prefix.join("share/man/man1");
-        step(&format!("Man pages → {}", man1.display()));
-        for page in files(&man)? {
-            copy(&page, &man1.join(page.file_name().context("a file name")?), 0o644)?;
+    let man1 = root.join("man/man1");
+    if man1.is_dir() {
+        let dest = prefix.join("share/man/man1");
+        step(&format!("Man pages → {}", dest.display()));
+        for page in files(&man1)? {
+            copy(&page, &dest.join(page.file_name().context("a file name")?), 0o644)?;
         }
     }
 
+    // Where each shell looks without any setup: bash-completion's lazy-loading dir, zsh's
+    // site-functions (on fpath in most zsh builds), fish's vendor dir. PowerShell and elvish
+    // have no such place: completions/README.md says how to load theirs.
     let completions = root.join("completions");
-    if completions.is_dir() {
-        step("Completion files");
-        for file in files(&completions)? {
-            let name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-            // Where each shell looks without any setup: bash-completion's lazy-loading dir, zsh's
-            // site-functions (add it to fpath if your zsh does not), fish's vendor dir.
-            let dest = if let Some(stem) = name.strip_suffix(".bash") {
-                prefix.join("share/bash-completion/completions").join(stem)
-            } else if name.starts_with('_') || name.ends_with(".zsh") {
-                let stem = name.trim_end_matches(".zsh");
-                let stem = if stem.starts_with('_') { stem.to_owned() } else { format!("_{stem}") };
-                prefix.join("share/zsh/site-functions").join(stem)
-            } else if name.ends_with(".fish") {
-                prefix.join("share/fish/vendor_completions.d").join(&name)
-            } else {
-                continue;
-            };
-            copy(&file, &dest, 0o644)?;
+    let places = [
+        ("bash", "share/bash-completion/completions"),
+        ("zsh", "share/zsh/site-functions"),
+        ("fish", "share/fish/vendor_completions.d"),
+    ];
+    for (shell, place) in places {
+        let from = completions.join(shell);
+        if !from.is_dir() {
+            continue;
+        }
+        let dest = prefix.join(place);
+        step(&format!("{shell} completions → {}", dest.display()));
+        for file in files(&from)? {
+            copy(&file, &dest.join(file.file_name().context("a file name")?), 0o644)?;
         }
     }
 

@@ -5,8 +5,8 @@
 //!   which `cargo test` alone does not build for another package).
 //! - `bench`: the speed figures of `aws-sso-ls`, each beside a reference measured in the same run.
 //! - `install`: release binaries, man pages and completion files into a prefix.
-//! - `codegen`: write the generated files (the project file's JSON Schema); `--check` fails when
-//!   one is stale.
+//! - `codegen`: write the generated files (schema, completions, man pages); `--check` fails
+//!   when one is stale.
 
 mod bench;
 mod codegen;

@@ -5,11 +5,12 @@ use clap::{Args, ValueEnum};
 #[derive(Debug, Args, Clone, Default)]
 pub struct SessionArgs {
     /// The [sso-session] of ~/.aws/config to use.
-    #[arg(long, value_name = "NAME", env = "AWS_SSO_SESSION", global = true)]
+    #[arg(long, value_name = "NAME", env = "AWS_SSO_SESSION", global = true,
+          add = crate::complete::sso_session_completer())]
     pub sso_session: Option<String>,
 
     /// Use the sso-session (or legacy sso_start_url) of this profile. Default: AWS_PROFILE.
-    #[arg(long, value_name = "NAME", global = true)]
+    #[arg(long, value_name = "NAME", global = true, add = crate::complete::profile_completer())]
     pub profile: Option<String>,
 }
 

@@ -6,6 +6,7 @@
 //! the binaries stay thin without copying this glue into each (core must not print).
 
 mod args;
+pub mod complete;
 mod output;
 
 use std::io::Write;

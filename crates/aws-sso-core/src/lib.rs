@@ -22,9 +22,11 @@
 //! - [`fs`]: atomic, private file writes.
 //! - [`hook`]: what the shell hook exports, unsets and remembers on each prompt it runs for.
 //! - [`trust`]: which project files (`.aws-sso.yaml`) may be used, and the shell hook's marker.
+//! - [`complete`]: tab-completion candidates (sessions, profiles, cached accounts and roles).
 //! - [`secret`], [`time`]: a string that never prints, and the timestamp formats of the caches.
 
 pub mod cache;
+pub mod complete;
 pub mod config;
 pub mod credentials;
 pub mod endpoint;

@@ -1,11 +1,13 @@
 //! The command line of `aws-sso-env`.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
 use aws_sso_cli::GlobalArgs;
+use aws_sso_cli::complete;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 
 /// AWS role credentials from IAM Identity Center: for a shell, a command, or any SDK.
 ///
@@ -38,11 +40,11 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct RoleArgs {
     /// The account: its id, its name, or a unique prefix of either.
-    #[arg(value_name = "ACCOUNT")]
+    #[arg(value_name = "ACCOUNT", add = ArgValueCompleter::new(|current: &OsStr| complete::accounts(crate::command, current)))]
     pub account: Option<String>,
 
     /// The role; may be left out when the account has only one.
-    #[arg(value_name = "ROLE")]
+    #[arg(value_name = "ROLE", add = ArgValueCompleter::new(|current: &OsStr| complete::roles(crate::command, current)))]
     pub role: Option<String>,
 }
 

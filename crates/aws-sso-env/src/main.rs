@@ -1,7 +1,7 @@
 //! `aws-sso-env`: role credentials for a shell, a command (`exec`) or an SDK
 //! (`credential-process`), and the trust of project files (`allow`, `deny`, `status`).
 
-mod cli;
+use aws_sso_env::cli;
 mod exec;
 mod hook;
 mod init;
@@ -30,6 +30,7 @@ fn main() -> ExitCode {
     if let Some(code) = hook::fast_path(std::env::args_os()) {
         return code;
     }
+    aws_sso_cli::complete::run_if_requested(aws_sso_env::command);
     let cli = Cli::parse();
     let env = Environment::from_process();
     aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);

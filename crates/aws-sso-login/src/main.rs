@@ -1,6 +1,6 @@
 //! `aws-sso-login`: argument parsing, dispatch, and the one place errors become exit codes.
 
-mod cli;
+use aws_sso_login::cli;
 mod configure;
 mod login;
 mod logout;
@@ -19,6 +19,7 @@ use aws_sso_cli::Printer;
 const NAME: &str = "aws-sso-login";
 
 fn main() -> ExitCode {
+    aws_sso_cli::complete::run_if_requested(aws_sso_login::command);
     let cli = Cli::parse();
     let env = Environment::from_process();
     aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);

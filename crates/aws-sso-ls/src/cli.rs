@@ -1,7 +1,11 @@
 //! The command line of `aws-sso-ls`.
 
+use std::ffi::OsStr;
+
 use aws_sso_cli::GlobalArgs;
+use aws_sso_cli::complete;
 use clap::{Parser, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 
 /// List every AWS account and role you can reach through IAM Identity Center.
 ///
@@ -13,7 +17,7 @@ use clap::{Parser, ValueEnum};
 #[command(name = "aws-sso-ls", version)]
 pub struct Cli {
     /// Terms that every listed row must match.
-    #[arg(value_name = "FILTER")]
+    #[arg(value_name = "FILTER", add = ArgValueCompleter::new(|current: &OsStr| complete::filter_terms(crate::command, current)))]
     pub filter: Vec<String>,
 
     /// Output format.

@@ -1,6 +1,6 @@
 //! `aws-sso-ls`: every account and role of a session, from the account cache or the portal.
 
-mod cli;
+use aws_sso_ls::cli;
 mod profiles;
 mod progress;
 mod render;
@@ -21,6 +21,7 @@ use crate::render::{Row, View};
 const NAME: &str = "aws-sso-ls";
 
 fn main() -> ExitCode {
+    aws_sso_cli::complete::run_if_requested(aws_sso_ls::command);
     let cli = Cli::parse();
     let env = Environment::from_process();
     aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);

@@ -2,7 +2,8 @@
 //! beside this binary first and then on PATH, so the suite's own commands and any plugin are
 //! reached the same way (as `cargo NAME` and `kubectl NAME` do).
 
-mod cli;
+use aws_sso::cli;
+mod complete;
 mod find;
 mod suggest;
 
@@ -18,6 +19,7 @@ use crate::cli::{BUILTINS, NAME};
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {
+    complete::run_if_requested();
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     // A command name first: hand everything after it to the command as it is, without letting
     // clap see it (`aws-sso ls --help` is aws-sso-ls's help, `--` stays where it was).

@@ -185,6 +185,12 @@ fn partition(region: &str) -> &'static Partition {
     by_name.or_else(by_pattern).unwrap_or(&PARTITIONS[0])
 }
 
+/// The name of the partition of `region` (`aws`, `aws-cn`, `aws-us-gov`, ...); an unknown region
+/// is in `aws`.
+pub fn partition_name(region: &str) -> &'static str {
+    partition(region).name
+}
+
 /// `^<prefix>-\w+-\d+$`.
 fn matches_region(region: &str, prefix: &str) -> bool {
     let Some(rest) = region.strip_prefix(prefix).and_then(|r| r.strip_prefix('-')) else {

@@ -47,6 +47,8 @@ pub const AWS_SSO_HOOK_STATE: &str = "_AWS_SSO_STATE";
 pub const AWS_SSO_HOOK_SHELL_PID: &str = "_AWS_SSO_SHELL_PID";
 /// The directory the shell is in, as the shell shows it (symlinks kept).
 pub const PWD: &str = "PWD";
+/// Overrides the console federation endpoint (`https://signin.aws.amazon.com` and the like).
+pub const AWS_SSO_FEDERATION_ENDPOINT: &str = "AWS_SSO_FEDERATION_ENDPOINT";
 
 /// A snapshot of the environment variables.
 #[derive(Clone, Debug, Default)]

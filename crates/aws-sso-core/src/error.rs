@@ -4,7 +4,9 @@
 //! session, which command fixes it); this type only gathers them. No variant ever holds a token,
 //! a secret or a session token.
 
-use crate::{cache, config, credentials, endpoint, http, oidc, resolve, session, shell, trust};
+use crate::{
+    cache, config, console, credentials, endpoint, http, oidc, resolve, session, shell, trust,
+};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -30,6 +32,8 @@ pub enum Error {
     Trust(#[from] trust::TrustError),
     #[error(transparent)]
     Shell(#[from] shell::ShellError),
+    #[error(transparent)]
+    Console(#[from] console::ConsoleError),
 }
 
 /// What kind of failure, which decides the exit code (DESIGN.md §7).
@@ -66,7 +70,7 @@ impl Error {
             Error::Session(e) => e.kind(),
             Error::Credentials(e) => e.kind(),
             Error::Resolve(e) => e.kind(),
-            Error::Trust(_) | Error::Shell(_) => ErrorKind::Failure,
+            Error::Trust(_) | Error::Shell(_) | Error::Console(_) => ErrorKind::Failure,
         }
     }
 }

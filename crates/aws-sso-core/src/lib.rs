@@ -17,6 +17,9 @@
 //! - [`resolve`]: from `ACCOUNT [ROLE]`, the project file or `AWS_PROFILE` to one account and role.
 //! - [`session`]: which `[sso-session]` a command means, and a valid token for it.
 //! - [`credentials`]: role credentials, from the shared CLI cache or GetRoleCredentials.
+//! - [`console`]: AWS console sign-in links from role credentials (the federation endpoint).
+//! - [`browser`]: how a URL is opened (config.yaml's `browser`, `$BROWSER`, the platform).
+//! - [`container`]: the container credentials endpoint of `aws-sso-env exec --server`.
 //! - [`shell`]: the credential variables, every `aws-sso-env --format`, and quoting for each shell.
 //! - [`env`]: the names of every environment variable we read.
 //! - [`fs`]: atomic, private file writes.
@@ -25,9 +28,12 @@
 //! - [`complete`]: tab-completion candidates (sessions, profiles, cached accounts and roles).
 //! - [`secret`], [`time`]: a string that never prints, and the timestamp formats of the caches.
 
+pub mod browser;
 pub mod cache;
 pub mod complete;
 pub mod config;
+pub mod console;
+pub mod container;
 pub mod credentials;
 pub mod endpoint;
 pub mod env;

@@ -1,14 +1,15 @@
-//! `aws-sso-emulator`: a local AWS IAM Identity Center (SSO OIDC and the SSO portal) on one
-//! loopback port, for tests, demos and offline use.
+//! `aws-sso-emulator`: a local AWS IAM Identity Center (SSO OIDC and the SSO portal), and the
+//! console federation endpoint, on one loopback port, for tests, demos and offline use.
 //!
 //! `main` reads the flags, builds the directory and settings, binds the port, prints the base URL
-//! on the first line of stdout and serves until SIGTERM or SIGINT. The services live in `oidc`
-//! and `portal`, their memory in `state`, injected trouble in `faults`, the HTTP shapes in `wire`
-//! and the routing and server in `server`. `aws-sso-emulator browse URL` is the stand-in browser
-//! of the tests and the demo (`browse`).
+//! on the first line of stdout and serves until SIGTERM or SIGINT. The services live in `oidc`,
+//! `portal` and `federation`, their memory in `state`, injected trouble in `faults`, the HTTP
+//! shapes in `wire` and the routing and server in `server`. `aws-sso-emulator browse URL` is the
+//! stand-in browser of the tests and the demo (`browse`).
 
 mod browse;
 mod faults;
+mod federation;
 mod oidc;
 mod portal;
 mod server;

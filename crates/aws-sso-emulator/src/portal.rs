@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::state::{State, random_chars, random_token};
+use crate::state::{IssuedCredentials, State, random_chars, random_token};
 use crate::wire::{ApiRequest, ApiResponse, PortalError, PortalErrorKind};
 
 const DEFAULT_PAGE_SIZE: usize = 20;
@@ -197,12 +197,12 @@ fn list_account_roles_inner(
 }
 
 /// `GET /federation/credentials`
-pub fn get_role_credentials(state: &State, request: &ApiRequest, now: u64) -> ApiResponse {
+pub fn get_role_credentials(state: &mut State, request: &ApiRequest, now: u64) -> ApiResponse {
     respond(get_role_credentials_inner(state, request, now))
 }
 
 fn get_role_credentials_inner(
-    state: &State,
+    state: &mut State,
     request: &ApiRequest,
     now: u64,
 ) -> Result<ApiResponse, PortalError> {
@@ -220,12 +220,21 @@ fn get_role_credentials_inner(
     }
     // Whole seconds, as the service sends them, in milliseconds.
     let expiration = (now / 1000 + state.settings.credentials_ttl) * 1000;
+    let access_key_id = format!("ASIA{}", random_chars(UPPERCASE_AND_DIGITS, 16));
+    let issued = IssuedCredentials {
+        secret_access_key: random_chars(SECRET_KEY_CHARS, 40),
+        session_token: format!("IQoJb3JpZ2luX2Vj{}", random_token(240)),
+        expires_at: expiration,
+    };
     let credentials = json!({
-        "accessKeyId": format!("ASIA{}", random_chars(UPPERCASE_AND_DIGITS, 16)),
-        "secretAccessKey": random_chars(SECRET_KEY_CHARS, 40),
-        "sessionToken": format!("IQoJb3JpZ2luX2Vj{}", random_token(240)),
+        "accessKeyId": access_key_id,
+        "secretAccessKey": issued.secret_access_key,
+        "sessionToken": issued.session_token,
         "expiration": expiration,
     });
+    // The federation endpoint accepts only credentials given out here, as the real one does.
+    state.role_credentials.retain(|_, old| old.expires_at > now);
+    state.role_credentials.insert(access_key_id, issued);
     Ok(ApiResponse::json(200, &json!({"roleCredentials": credentials})))
 }
 
@@ -347,9 +356,9 @@ mod tests {
 
     #[test]
     fn credentials_expire_after_the_configured_lifetime_in_milliseconds() {
-        let state = state(1);
+        let mut state = state(1);
         let response = get_role_credentials(
-            &state,
+            &mut state,
             &get("role_name=ReadOnlyAccess&account_id=100000000001"),
             500,
         );
@@ -361,12 +370,12 @@ mod tests {
 
     #[test]
     fn a_role_not_assigned_or_an_unknown_account_is_forbidden_without_saying_which() {
-        let state = state(1);
+        let mut state = state(1);
         for query in [
             "role_name=Billing&account_id=100000000001",
             "role_name=ReadOnlyAccess&account_id=999999999999",
         ] {
-            let response = get_role_credentials(&state, &get(query), 0);
+            let response = get_role_credentials(&mut state, &get(query), 0);
             assert_eq!(response.status, 403, "{query}");
             assert_eq!(
                 response.header("x-amzn-errortype"),
@@ -421,7 +430,7 @@ mod tests {
 
     #[test]
     fn an_account_without_roles_is_listed_and_has_an_empty_role_list() {
-        let state = state_of(Generated {
+        let mut state = state_of(Generated {
             accounts: 3,
             roles_per_account: 2,
             without_roles: 1,
@@ -432,7 +441,7 @@ mod tests {
         assert_eq!(response.status, 200);
         assert_eq!(response.body_json(), Some(json!({"nextToken": null, "roleList": []})));
         let credentials = get_role_credentials(
-            &state,
+            &mut state,
             &get("role_name=AdministratorAccess&account_id=100000000001"),
             0,
         );

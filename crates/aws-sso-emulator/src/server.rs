@@ -20,7 +20,7 @@ use tokio::signal::unix::Signal;
 use crate::faults::Faults;
 use crate::state::{State, fill_random};
 use crate::wire::{ApiRequest, ApiResponse, PortalError, PortalErrorKind, parse_query};
-use crate::{oidc, portal};
+use crate::{federation, oidc, portal};
 
 /// Request bodies are small JSON documents; anything bigger is a mistake.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -37,6 +37,7 @@ pub enum Operation {
     ListAccountRoles,
     GetRoleCredentials,
     Logout,
+    Federation,
     Unknown,
 }
 
@@ -52,6 +53,7 @@ impl Operation {
             ("GET", "/assignment/roles") => Operation::ListAccountRoles,
             ("GET", "/federation/credentials") => Operation::GetRoleCredentials,
             ("POST", "/logout") => Operation::Logout,
+            ("GET", "/federation") => Operation::Federation,
             _ => Operation::Unknown,
         }
     }
@@ -67,6 +69,7 @@ impl Operation {
             Operation::ListAccountRoles => "ListAccountRoles",
             Operation::GetRoleCredentials => "GetRoleCredentials",
             Operation::Logout => "Logout",
+            Operation::Federation => "Federation",
             Operation::Unknown => "Unknown",
         }
     }
@@ -178,6 +181,7 @@ impl Emulator {
             Operation::ListAccountRoles => portal::list_account_roles(state, request, now),
             Operation::GetRoleCredentials => portal::get_role_credentials(state, request, now),
             Operation::Logout => portal::logout(state, request, now),
+            Operation::Federation => federation::federation(state, request, now),
             Operation::Unknown => PortalError::new(
                 PortalErrorKind::UnknownOperation,
                 format!("No operation is served at {} {}", request.method, request.path),

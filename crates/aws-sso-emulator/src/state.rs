@@ -356,6 +356,15 @@ pub struct RefreshToken {
     pub session: u64,
 }
 
+/// Role credentials GetRoleCredentials gave out.
+#[derive(Debug, Clone)]
+pub struct IssuedCredentials {
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Epoch ms.
+    pub expires_at: u64,
+}
+
 /// Everything the service remembers between requests.
 #[derive(Debug)]
 pub struct State {
@@ -366,6 +375,10 @@ pub struct State {
     pub auth_codes: HashMap<String, AuthorizationCode>,
     pub access_tokens: HashMap<String, AccessToken>,
     pub refresh_tokens: HashMap<String, RefreshToken>,
+    /// Role credentials handed out, by access key id, for the federation endpoint to check.
+    pub role_credentials: HashMap<String, IssuedCredentials>,
+    /// Console sign-in tokens, each with when it stops working (epoch ms).
+    pub signin_tokens: HashMap<String, u64>,
     /// Key of the paging-token MAC; random per run so tokens cannot be forged.
     pub page_key: [u8; 32],
     next_session: u64,
@@ -383,6 +396,8 @@ impl State {
             auth_codes: HashMap::new(),
             access_tokens: HashMap::new(),
             refresh_tokens: HashMap::new(),
+            role_credentials: HashMap::new(),
+            signin_tokens: HashMap::new(),
             page_key,
             next_session: 1,
         }

@@ -58,6 +58,12 @@ pub enum Command {
     Allow(PathArgs),
     /// Stop trusting a .aws-sso.yaml.
     Deny(PathArgs),
+    /// Open the AWS console in a browser, signed in as the account and role.
+    ///
+    /// The role credentials are traded for a sign-in link at the federation endpoint of their
+    /// partition (AWS_SSO_FEDERATION_ENDPOINT overrides it). The link is itself a credential:
+    /// anyone who opens it within 15 minutes is signed in as the role.
+    Console(ConsoleArgs),
     /// Show the project file in effect, its account and role, and how long credentials last.
     Status(StatusArgs),
     /// Print the shell integration: credentials follow you into directories with a .aws-sso.yaml.
@@ -83,9 +89,35 @@ pub struct ExecArgs {
     #[arg(long)]
     pub overwrite: bool,
 
+    /// Give the command a credentials endpoint instead of keys: a server on 127.0.0.1 that
+    /// hands out fresh role credentials for as long as the command runs (any AWS SDK reads
+    /// AWS_CONTAINER_CREDENTIALS_FULL_URI). The exit status is the command's.
+    #[arg(long)]
+    pub server: bool,
+
     /// The command and its arguments, after `--`.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsoleArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+
+    /// The region the console opens in; default: the project file's or the profile's.
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// A console page to land on instead of the start page, e.g.
+    /// https://console.aws.amazon.com/s3/home.
+    #[arg(long, value_name = "URL")]
+    pub destination: Option<String>,
+
+    /// Print the sign-in link on stdout instead of opening a browser. The link signs anyone in
+    /// as the role for 15 minutes: do not paste it anywhere others can read it.
+    #[arg(long)]
+    pub print: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,11 +12,11 @@ use aws_sso_core::{env, shell};
 use crate::cli::ExecArgs;
 
 /// Set in the child's environment; a nested `exec` refuses to run unless `--overwrite`.
-const EXEC_MARKER: &str = "AWS_SSO_EXEC";
+pub(crate) const EXEC_MARKER: &str = "AWS_SSO_EXEC";
 
 /// Credential and identity variables of the parent that must not reach the child: they would
 /// win over, or be mixed with, the credentials we give it.
-const REMOVED: &[&str] = &[
+pub(crate) const REMOVED: &[&str] = &[
     env::AWS_PROFILE,
     env::AWS_DEFAULT_PROFILE,
     shell::AWS_ACCESS_KEY_ID,
@@ -38,6 +38,12 @@ pub fn run(ctx: &Context, request: &SessionRequest, args: &ExecArgs) -> anyhow::
         anyhow::bail!(UsageError(format!(
             "already inside `aws-sso-env exec` for {outer}: the command would run with other credentials than the ones around it. Add --overwrite to replace them."
         )));
+    }
+    if args.server {
+        #[cfg(unix)]
+        return crate::server::run(ctx, request, args);
+        #[cfg(not(unix))]
+        anyhow::bail!(UsageError("--server needs Unix signals; run without it".to_owned()));
     }
     let (resolved, creds) = crate::credentials_for(ctx, request, &args.role, REUSE_WINDOW)?;
     let view = crate::view(ctx, &resolved, &creds, args.region.clone(), true);
@@ -69,6 +75,12 @@ fn replace_process(mut command: Command, program: &OsString) -> ExitCode {
         Ok(status) => return ExitCode::from(status.code().map_or(1, |c| c as u8)),
         Err(e) => e,
     };
+    cannot_run(program, &error)
+}
+
+/// The exit code, and the one error line, of a command that could not be started: 127 when it
+/// is not found, 126 when it cannot be run (the shell's codes).
+pub(crate) fn cannot_run(program: &OsString, error: &std::io::Error) -> ExitCode {
     let name = program.to_string_lossy();
     let (code, why) = match error.kind() {
         std::io::ErrorKind::NotFound => (127, "command not found".to_owned()),

@@ -2,10 +2,13 @@
 //! (`credential-process`), and the trust of project files (`allow`, `deny`, `status`).
 
 use aws_sso_env::cli;
+mod console;
 mod exec;
 mod hook;
 mod init;
 mod project;
+#[cfg(unix)]
+mod server;
 mod status;
 
 use std::process::ExitCode;
@@ -23,7 +26,7 @@ use jiff::SignedDuration;
 use crate::cli::{Cli, Command, FormatArg, RoleArgs};
 
 /// The name in every message.
-const NAME: &str = "aws-sso-env";
+pub const NAME: &str = "aws-sso-env";
 
 fn main() -> ExitCode {
     // The prompt hook: decided before the whole command line is parsed (issue 5).
@@ -59,6 +62,7 @@ fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode>
         Some(Command::Exec(args)) => exec::run(&ctx, &request, &args),
         Some(Command::Allow(args)) => project::allow(&ctx, args.path.as_deref(), printer),
         Some(Command::Deny(args)) => project::deny(&ctx, args.path.as_deref(), printer),
+        Some(Command::Console(args)) => console::run(&ctx, &request, &args, printer),
         Some(Command::Status(args)) => status::run(&ctx, &request, &args, printer),
         Some(Command::Init(args)) => init::run(&args, printer),
         Some(Command::Hook(args)) => Ok(hook::run(args.shell)),

@@ -32,6 +32,11 @@ struct Status {
     session_state: Option<&'static str>,
     session_expires_at: Option<String>,
     session_refreshable: bool,
+    /// Until when the token can be refreshed (the client registration's expiry), when it can.
+    session_refreshable_until: Option<String>,
+    /// When the session is over for good: `session_refreshable_until` when refreshable, else
+    /// `session_expires_at`.
+    session_ends_at: Option<String>,
     /// Role credentials in ~/.aws/cli/cache.
     cached_credentials_expire_at: Option<String>,
     /// What this shell holds (AWS_SSO_* and AWS_CREDENTIAL_EXPIRATION).
@@ -132,6 +137,10 @@ fn session_state(
             status.session_state = Some(if valid { "valid" } else { "expired" });
             status.session_expires_at = Some(format_cli(token.expires_at));
             status.session_refreshable = token.is_refreshable(now);
+            let refreshable_until =
+                token.registration_expires_at.filter(|_| status.session_refreshable);
+            status.session_refreshable_until = refreshable_until.map(format_cli);
+            status.session_ends_at = Some(format_cli(token.session_ends_at(now)));
         }
     }
 }
@@ -173,7 +182,11 @@ fn table(s: &Status, now: Timestamp) -> String {
             (Some("unreadable"), _) => "token file unreadable".to_owned(),
             _ => "not logged in".to_owned(),
         };
-        let refresh = if s.session_refreshable { ", refreshable" } else { "" };
+        let refresh = match (&s.session_refreshable_until, s.session_refreshable) {
+            (Some(until), _) => format!(", refreshable until {}", when(until, now)),
+            (None, true) => ", refreshable".to_owned(),
+            (None, false) => String::new(),
+        };
         rows.push(("sso session", format!("{session}: {state}{refresh}")));
     }
     if s.account_id.is_some() {

@@ -1,16 +1,15 @@
 //! `aws-sso-login [login]`: the browser or device-code flow, and what the user sees meanwhile.
 
 use std::io::{IsTerminal, Write};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use aws_sso_core::browser::Browser;
 use aws_sso_core::config::settings::LoginFlow;
-use aws_sso_core::env;
 use aws_sso_core::oidc::LoginPrompt;
-use aws_sso_core::session::{self, Context, LoginOptions, LoginOutcome, SessionTarget};
+use aws_sso_core::session::{self, Context, LoginOptions, LoginOutcome, SessionTarget, TokenState};
 use aws_sso_core::time::{format_cli, format_remaining};
 use jiff::Timestamp;
 
@@ -33,27 +32,57 @@ pub async fn run(
         force: args.force,
         browser_timeout: Duration::from_secs(args.browser_timeout),
     };
-    let browser = if args.no_browser { None } else { browser_command(ctx) };
+    let browser = if args.no_browser { None } else { Browser::configured(&ctx.settings, &ctx.env) };
     let mut prompt = TerminalPrompt { printer, browser, spinner: None };
     let outcome = session::login(ctx, target, &options, &mut prompt).await;
     prompt.stop_spinner();
     let name = target.display_name();
-    match outcome? {
+    let outcome = outcome?;
+    match &outcome {
         LoginOutcome::AlreadyValid { expires_at } => printer.message(&format!(
             "Already logged in to {name}; the login is valid until {}. Use --force to log in again.",
-            until(expires_at)
+            until(*expires_at)
         )),
         LoginOutcome::Refreshed { expires_at } => printer.message(&format!(
             "Refreshed the login to {name}; it is valid until {}.",
-            until(expires_at)
+            until(*expires_at)
         )),
         LoginOutcome::LoggedIn { expires_at } => printer.message(&format!(
             "Logged in to {name} ({}); the login is valid until {}.",
             target.start_url,
-            until(expires_at)
+            until(*expires_at)
         )),
     }
+    // A new login starts the session over; an old one may be near its end.
+    if !matches!(outcome, LoginOutcome::LoggedIn { .. })
+        && let Some(line) = ending_warning(ctx, target, Timestamp::now())
+    {
+        printer.message(&line);
+    }
     Ok(())
+}
+
+/// The line that says the session ends within its `warn_before` of config.yaml. The end is
+/// when refreshing stops working (the registration's expiry), or the token's expiry when it
+/// cannot be refreshed.
+fn ending_warning(ctx: &Context, target: &SessionTarget, now: Timestamp) -> Option<String> {
+    let before = ctx.settings.warn_before_for(target.session_name.as_deref()?)?;
+    let TokenState::Present(token) = session::read_token(ctx, target) else { return None };
+    let ends_at = token.session_ends_at(now);
+    let left = ends_at.duration_since(now);
+    (left < before).then(|| {
+        let selector = target.selector();
+        let command = if selector.is_empty() {
+            "aws-sso-login --force".to_owned()
+        } else {
+            format!("aws-sso-login --force {selector}")
+        };
+        format!(
+            "the session {} ends in {}; log in again before then: {command}",
+            target.display_name(),
+            format_remaining(left)
+        )
+    })
 }
 
 fn until(expires_at: Timestamp) -> String {
@@ -61,51 +90,12 @@ fn until(expires_at: Timestamp) -> String {
     format!("{} (in {})", format_cli(expires_at), format_remaining(left))
 }
 
-/// How to open a URL: config.yaml's `browser`, else `$BROWSER`, else the platform's opener.
-enum Browser {
-    /// A command line; the URL is appended, or replaces `%s`.
-    Command(String),
-    Platform,
-}
-
-fn browser_command(ctx: &Context) -> Option<Browser> {
-    let configured =
-        ctx.settings.browser.clone().or_else(|| ctx.env.non_empty(env::BROWSER).map(str::to_owned));
-    match configured {
-        // `$BROWSER` may list several commands separated by `:`; the first is the user's choice.
-        Some(list) => list
-            .split(':')
-            .map(str::trim)
-            .find(|c| !c.is_empty())
-            .map(|c| Browser::Command(c.to_owned())),
-        None => Some(Browser::Platform),
+/// Opens `url` with the user's browser command, or the platform's opener.
+fn open_url(browser: &Browser, url: &str) -> Result<(), String> {
+    if browser.start_command(url)? {
+        return Ok(());
     }
-}
-
-impl Browser {
-    /// Starts the browser without waiting for it. We run `$BROWSER` ourselves through `sh` with
-    /// the URL as a positional parameter, so no character of the URL is ever read as shell
-    /// syntax; the webbrowser crate handles the platform openers.
-    fn open(&self, url: &str) -> Result<(), String> {
-        match self {
-            Browser::Command(command) => {
-                let script = if command.contains("%s") {
-                    command.replace("%s", "\"$1\"")
-                } else {
-                    format!("{command} \"$1\"")
-                };
-                Command::new("sh")
-                    .args(["-c", &script, "sh", url])
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .spawn()
-                    .map(drop)
-                    .map_err(|e| format!("could not run the browser command `{command}`: {e}"))
-            }
-            Browser::Platform => webbrowser::open(url).map_err(|e| e.to_string()),
-        }
-    }
+    webbrowser::open(url).map_err(|e| e.to_string())
 }
 
 struct TerminalPrompt {
@@ -117,7 +107,7 @@ struct TerminalPrompt {
 impl TerminalPrompt {
     fn open(&mut self, url: &str) {
         if let Some(browser) = &self.browser
-            && let Err(e) = browser.open(url)
+            && let Err(e) = open_url(browser, url)
         {
             tracing::info!("could not open a browser: {e}");
         }

@@ -1,6 +1,7 @@
 //! One test binary for every end-to-end test (ripgrep style): each module is one story.
 
 mod complete;
+mod console;
 mod dispatch;
 mod emulator;
 mod env;
@@ -8,3 +9,4 @@ mod hook;
 mod interop;
 mod login;
 mod ls;
+mod server;

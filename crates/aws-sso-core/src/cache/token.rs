@@ -84,6 +84,15 @@ impl CachedToken {
     pub fn remaining(&self, now: Timestamp) -> SignedDuration {
         self.expires_at.duration_since(now)
     }
+
+    /// When the session ends without a new login: while the token can be refreshed, when its
+    /// registration expires (or the token, if later); else when the token expires.
+    pub fn session_ends_at(&self, now: Timestamp) -> Timestamp {
+        match self.registration_expires_at {
+            Some(registration) if self.is_refreshable(now) => registration.max(self.expires_at),
+            _ => self.expires_at,
+        }
+    }
 }
 
 /// The token at `path`; `None` when there is no file. A file that is not a token is
@@ -346,5 +355,27 @@ mod tests {
             .collect();
         assert_eq!(names, ["token-without-expiry.json", "token.json"]);
         assert!(sso_token_files(&dir.path().join("missing")).is_empty());
+    }
+
+    #[test]
+    fn a_session_ends_when_refreshing_stops_or_with_the_token() {
+        let ts = |t: &str| t.parse::<Timestamp>().expect("time");
+        let token = |expires: &str, registration: Option<&str>, refresh: bool| CachedToken {
+            start_url: None,
+            region: None,
+            access_token: Secret::new("AT"),
+            expires_at: ts(expires),
+            client_id: Some("client".to_owned()),
+            client_secret: Some(Secret::new("secret")),
+            registration_expires_at: registration.map(ts),
+            refresh_token: refresh.then(|| Secret::new("RT")),
+        };
+        let now = ts("2026-01-01T00:00:00Z");
+        let refreshable = token("2026-01-01T08:00:00Z", Some("2026-03-01T00:00:00Z"), true);
+        assert_eq!(refreshable.session_ends_at(now), ts("2026-03-01T00:00:00Z"));
+        let no_refresh_token = token("2026-01-01T08:00:00Z", Some("2026-03-01T00:00:00Z"), false);
+        assert_eq!(no_refresh_token.session_ends_at(now), ts("2026-01-01T08:00:00Z"));
+        let registration_first = token("2026-01-01T08:00:00Z", Some("2026-01-01T02:00:00Z"), true);
+        assert_eq!(registration_first.session_ends_at(now), ts("2026-01-01T08:00:00Z"));
     }
 }

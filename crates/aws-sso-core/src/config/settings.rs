@@ -6,9 +6,11 @@
 //! sessions:
 //!   corp:
 //!     login_flow: browser     # per [sso-session], wins over the global choice
+//!     warn_before: 2h         # aws-sso-login warns when the session has less than this left
 //! rate_limit: 20              # portal requests per second; 0 = unlimited
 //! concurrency: 16             # portal requests in flight at once
 //! account_cache_ttl: 24h      # how long `aws-sso-ls` lists from its cache: 90m, 24h, 7d…
+//! warn_before: 1h             # for every session without its own warn_before
 //! profile_template: "{account_name}.{role}"   # names of `aws-sso-ls --write-profiles`
 //! trusted_paths:              # project files below these need no `aws-sso-env allow`
 //!   - ~/src/work
@@ -52,6 +54,9 @@ pub struct Settings {
     /// How long the account cache stays fresh, e.g. `24h`, `90m`, `7d`
     /// ([`Settings::account_cache_ttl`]).
     pub account_cache_ttl: Option<String>,
+    /// `aws-sso-login` warns when a session can be used (refreshed) for less than this, e.g.
+    /// `2h` ([`Settings::warn_before_for`]).
+    pub warn_before: Option<String>,
     /// How `aws-sso-ls --write-profiles` names profiles; the writer holds the default.
     pub profile_template: Option<String>,
     /// Directories whose project files (`.aws-sso.yaml`), at any depth, are trusted without
@@ -63,6 +68,8 @@ pub struct Settings {
 #[serde(default, deny_unknown_fields)]
 pub struct SessionSettings {
     pub login_flow: Option<LoginFlow>,
+    /// Wins over the global `warn_before` for this session.
+    pub warn_before: Option<String>,
 }
 
 /// How long the account cache stays fresh when `account_cache_ttl` is not set.
@@ -164,6 +171,15 @@ impl Settings {
         if let Some(ttl) = &self.account_cache_ttl {
             parse_ttl(ttl).map_err(|message| ("account_cache_ttl", message))?;
         }
+        if let Some(before) = &self.warn_before {
+            parse_ttl(before).map_err(|message| ("warn_before", message))?;
+        }
+        for (name, session) in &self.sessions {
+            if let Some(before) = &session.warn_before {
+                parse_ttl(before)
+                    .map_err(|message| ("warn_before", format!("(session {name}) {message}")))?;
+            }
+        }
         for path in &self.trusted_paths {
             // `Path::starts_with` compares whole components: `~user/x` does not match.
             if !(path.is_absolute() || path.starts_with("~")) {
@@ -186,6 +202,17 @@ impl Settings {
             .as_deref()
             .and_then(|text| parse_ttl(text).ok())
             .unwrap_or(DEFAULT_ACCOUNT_CACHE_TTL)
+    }
+
+    /// How long before its end a session is warned about: its own `warn_before`, else the
+    /// global one; `None` when neither is set (or, only when built without [`Settings::parse`],
+    /// when the value does not parse).
+    pub fn warn_before_for(&self, session: &str) -> Option<SignedDuration> {
+        self.sessions
+            .get(session)
+            .and_then(|s| s.warn_before.as_deref())
+            .or(self.warn_before.as_deref())
+            .and_then(|text| parse_ttl(text).ok())
     }
 
     /// The login flow configured for `session`, else the global one.
@@ -223,6 +250,23 @@ mod tests {
 
     fn parse(text: &str) -> Result<Settings, ConfigError> {
         Settings::parse(text, Path::new("/home/u/.config/aws-sso/config.yaml"))
+    }
+
+    #[test]
+    fn warn_before_per_session_wins_over_the_global_one() {
+        let s = parse("warn_before: 1h\nsessions:\n  corp:\n    warn_before: 2h30m\n  other: {}\n")
+            .expect("valid");
+        assert_eq!(s.warn_before_for("corp"), Some(SignedDuration::from_mins(150)));
+        assert_eq!(s.warn_before_for("other"), Some(SignedDuration::from_hours(1)));
+        assert_eq!(Settings::default().warn_before_for("corp"), None);
+    }
+
+    #[test]
+    fn a_warn_before_that_is_not_a_duration_is_an_error_naming_the_session() {
+        let err = parse("sessions:\n  corp:\n    warn_before: soon\n").unwrap_err().to_string();
+        assert!(err.contains("warn_before: (session corp) \"soon\" is not a duration"), "{err}");
+        let err = parse("warn_before: -2h\n").unwrap_err().to_string();
+        assert!(err.contains("negative"), "{err}");
     }
 
     #[test]

@@ -83,6 +83,30 @@ fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
 }
 
+/// `ours` against `reference`: "3.2× faster" or "1.7× the reference".
+fn ratio(ours: Duration, reference: Duration) -> String {
+    let (a, b) = (ours.as_secs_f64(), reference.as_secs_f64());
+    if a <= 0.0 || b <= 0.0 {
+        return "ratio n/a".to_owned();
+    }
+    if a < b { format!("{:.1}× faster", b / a) } else { format!("{:.2}× the reference", a / b) }
+}
+
+/// Medians of `ours` and `reference`, sampled alternately so that a noisy moment of a shared
+/// machine weighs on both alike.
+fn interleaved(
+    runs: usize,
+    ours: &dyn Fn() -> anyhow::Result<Duration>,
+    reference: &dyn Fn() -> anyhow::Result<Duration>,
+) -> anyhow::Result<(Duration, Duration)> {
+    let (mut a, mut b) = (Vec::with_capacity(runs), Vec::with_capacity(runs));
+    for _ in 0..runs {
+        a.push(ours()?);
+        b.push(reference()?);
+    }
+    Ok((median(a), median(b)))
+}
+
 fn millis(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
@@ -94,8 +118,7 @@ fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
     step("Cold refresh: 300 accounts × 3 roles, 20 ms latency, no rate limit");
     let emulator = ["--accounts", "300", "--roles-per-account", "3", "--latency-ms", "20"];
     let sandbox = sandbox(bin, &emulator, "rate_limit: 0\n")?;
-    let mut samples = Vec::new();
-    for _ in 0..3 {
+    let ours_once = || -> anyhow::Result<Duration> {
         let mut cmd = sandbox.std_cmd("aws-sso-ls");
         cmd.args(["--refresh", "-o", "ids"]);
         let (took, out) = timed(cmd)?;
@@ -103,18 +126,28 @@ fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
         if rows != 900 {
             bail!("the cold refresh listed {rows} rows, not 900");
         }
-        samples.push(took);
-    }
-    let ours = median(samples);
-    let reference = match sequential_botocore(&sandbox)? {
-        Some(took) => format!("sequential botocore {}", secs(took)),
-        None => {
-            sandbox.write_settings("rate_limit: 0\nconcurrency: 1\n");
-            let mut cmd = sandbox.std_cmd("aws-sso-ls");
-            cmd.args(["--refresh", "-o", "ids"]);
-            let (took, _) = timed(cmd)?;
-            format!("aws-sso-ls at concurrency 1: {} (botocore not installed)", secs(took))
-        }
+        Ok(took)
+    };
+    let (ours, reference) = if has_botocore() {
+        let botocore = || -> anyhow::Result<Duration> {
+            sequential_botocore(&sandbox)?.context("botocore went away")
+        };
+        let (ours, theirs) = interleaved(3, &ours_once, &botocore)?;
+        (ours, format!("sequential botocore {}, {}", secs(theirs), ratio(ours, theirs)))
+    } else {
+        let ours = median(vec![ours_once()?, ours_once()?, ours_once()?]);
+        sandbox.write_settings("rate_limit: 0\nconcurrency: 1\n");
+        let mut cmd = sandbox.std_cmd("aws-sso-ls");
+        cmd.args(["--refresh", "-o", "ids"]);
+        let (took, _) = timed(cmd)?;
+        (
+            ours,
+            format!(
+                "aws-sso-ls at concurrency 1: {}, {} (botocore not installed)",
+                secs(took),
+                ratio(ours, took)
+            ),
+        )
     };
     let verdict = if ours < Duration::from_millis(1500) { "met" } else { "MISSED" };
     Ok(vec![(
@@ -123,9 +156,15 @@ fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
     )])
 }
 
+fn has_botocore() -> bool {
+    Command::new("python3")
+        .args(["-c", "import botocore"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
 fn sequential_botocore(sandbox: &Sandbox) -> anyhow::Result<Option<Duration>> {
-    let probe = Command::new("python3").args(["-c", "import botocore"]).output();
-    if !probe.is_ok_and(|o| o.status.success()) {
+    if !has_botocore() {
         return Ok(None);
     }
     let script = workspace_root().join("xtask/bench/sequential_listing.py");
@@ -220,16 +259,11 @@ fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let mut warm = sandbox.std_cmd("aws-sso-env");
     warm.args(role);
     timed(warm).context("fetching the credentials once")?;
-    let sample = |cmd: &dyn Fn() -> Command| -> anyhow::Result<Duration> {
-        let mut samples = Vec::new();
-        for _ in 0..31 {
-            let mut c = cmd();
-            c.stdout(Stdio::null());
-            samples.push(timed(c)?.0);
-        }
-        Ok(median(samples))
+    let once = |cmd: &dyn Fn() -> Command| -> anyhow::Result<Duration> {
+        let mut c = cmd();
+        c.stdout(Stdio::null());
+        Ok(timed(c)?.0)
     };
-    let baseline = sample(&|| Command::new("/bin/true"))?;
     let cases: [(&str, Vec<&str>); 4] = [
         ("aws-sso-env (env format)", vec![role[0], role[1]]),
         ("aws-sso-env --format process", vec![role[0], role[1], "--format", "process"]),
@@ -238,11 +272,17 @@ fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
     ];
     let mut rows = Vec::new();
     for (name, args) in cases {
-        let took = sample(&|| {
-            let mut c = sandbox.std_cmd("aws-sso-env");
-            c.args(&args);
-            c
-        })?;
+        let (took, baseline) = interleaved(
+            31,
+            &|| {
+                once(&|| {
+                    let mut c = sandbox.std_cmd("aws-sso-env");
+                    c.args(&args);
+                    c
+                })
+            },
+            &|| once(&|| Command::new("/bin/true")),
+        )?;
         let memory = peak_rss(&sandbox, "aws-sso-env", &args)?.map_or_else(
             || "peak memory not measured (needs GNU time)".to_owned(),
             |kb| {
@@ -254,9 +294,10 @@ fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
         rows.push((
             format!("{name}, cached"),
             format!(
-                "{} (target < 3 ms: {verdict}), {memory}; reference: /bin/true {}",
+                "{} (target < 3 ms: {verdict}), {memory}; reference: /bin/true {}, {}",
                 millis(took),
-                millis(baseline)
+                millis(baseline),
+                ratio(took, baseline)
             ),
         ));
     }

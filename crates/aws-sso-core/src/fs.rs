@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 /// What failed, on which path.
 #[derive(Debug, thiserror::Error)]
-#[error("cannot {action} {}: {source}", path.display())]
+#[error("cannot {action} {}: {}", path.display(), plain(source))]
 pub struct FsError {
     pub action: &'static str,
     pub path: PathBuf,
@@ -18,8 +18,23 @@ pub struct FsError {
     pub source: io::Error,
 }
 
+/// An I/O error without the path some wrappers (tempfile) append, since ours says it already.
+pub(crate) fn plain(e: &io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" at path ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
 impl FsError {
     fn new(action: &'static str, path: &Path, source: io::Error) -> Self {
+        // tempfile wraps errors with the temporary file's path; keep the kind and the reason
+        // only, since the message names the real file.
+        let source = match source.get_ref() {
+            Some(_) => io::Error::new(source.kind(), plain(&source)),
+            None => source,
+        };
         Self { action, path: path.to_path_buf(), source }
     }
 }
@@ -55,13 +70,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: FileMode) -> Result<(), FsE
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| FsError::new("create a temporary file in", dir, e))?;
-    temp.write_all(bytes).map_err(|e| FsError::new("write", temp.path(), e))?;
+    // Errors name the file the user knows, not the temporary one (which is gone with them).
+    temp.write_all(bytes).map_err(|e| FsError::new("write", path, e))?;
     if let Some(permissions) = keep {
         temp.as_file()
             .set_permissions(permissions)
-            .map_err(|e| FsError::new("set the permissions of", temp.path(), e))?;
+            .map_err(|e| FsError::new("set the permissions of", path, e))?;
     }
-    temp.as_file().sync_all().map_err(|e| FsError::new("flush to disk", temp.path(), e))?;
+    temp.as_file().sync_all().map_err(|e| FsError::new("flush to disk", path, e))?;
     temp.persist(path).map_err(|e| FsError::new("replace", path, e.error))?;
     sync_dir(dir);
     Ok(())

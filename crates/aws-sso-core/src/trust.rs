@@ -242,12 +242,14 @@ pub fn touch_marker(env: &Environment) -> Result<(), TrustError> {
     let path = marker_path(env).ok_or(TrustError::NoCacheDir)?;
     fs::create_private_dir(fs::parent_dir(&path))?;
     let fail = |action, source| FsError { action, path: path.clone(), source };
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .open(&path)
-        .map_err(|e| fail("open", e))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).write(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(&path).map_err(|e| fail("open", e))?;
     let now = std::time::SystemTime::now();
     // The content only helps a person looking at the file; the hook reads the mtime.
     let seconds = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());

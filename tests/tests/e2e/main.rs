@@ -5,6 +5,7 @@ mod console;
 mod dispatch;
 mod emulator;
 mod env;
+mod faults;
 mod hook;
 mod interop;
 mod login;

@@ -7,3 +7,13 @@ pub mod shells;
 
 pub use emulator::{Emulator, workspace_bin};
 pub use sandbox::Sandbox;
+
+/// What a finished command printed on stdout, as text.
+pub fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// What a finished command printed on stderr, as text.
+pub fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

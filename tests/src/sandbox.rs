@@ -48,6 +48,22 @@ impl Sandbox {
         sandbox
     }
 
+    /// A sandbox with [`ONE_SESSION`], logged in to `corp` on an emulator started with `args`.
+    pub fn logged_in(emulator_args: &[&str]) -> Self {
+        let sandbox = Self::new(ONE_SESSION, emulator_args);
+        let out = sandbox.cmd("aws-sso-login").output().expect("run aws-sso-login");
+        assert!(out.status.success(), "login: {}", crate::stderr(&out));
+        sandbox
+    }
+
+    /// [`Sandbox::logged_in`], with the account list cached by `aws-sso-ls`.
+    pub fn listed(emulator_args: &[&str]) -> Self {
+        let sandbox = Self::logged_in(emulator_args);
+        let out = sandbox.cmd("aws-sso-ls").output().expect("run aws-sso-ls");
+        assert!(out.status.success(), "ls: {}", crate::stderr(&out));
+        sandbox
+    }
+
     /// Writes our own `config.yaml` (`~/.config/aws-sso/config.yaml` in this HOME).
     pub fn write_settings(&self, yaml: &str) {
         let dir = self.path().join(".config/aws-sso");

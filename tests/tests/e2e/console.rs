@@ -5,21 +5,7 @@ use std::time::{Duration, Instant};
 
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox, sha1_hex};
 use aws_sso_tests::with_filters;
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn logged_in(args: &[&str]) -> Sandbox {
-    let sandbox = Sandbox::new(ONE_SESSION, args);
-    let out = sandbox.cmd("aws-sso-login").output().expect("login");
-    assert!(out.status.success(), "login: {}", stderr(&out));
-    sandbox
-}
+use aws_sso_tests::{stderr, stdout};
 
 /// `aws-sso-env console ARGS` with the emulator as the federation endpoint.
 fn console(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
@@ -42,7 +28,7 @@ fn location(head: &str) -> Option<String> {
 
 #[test]
 fn the_printed_link_signs_in_and_lands_on_the_console_of_the_region() {
-    let sandbox = logged_in(&[]);
+    let sandbox = Sandbox::logged_in(&[]);
     let out = console(&sandbox, &["--profile", "dev", "--print", "-vv"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let link = stdout(&out);
@@ -70,7 +56,7 @@ fn the_printed_link_signs_in_and_lands_on_the_console_of_the_region() {
 
 #[test]
 fn region_and_destination_choose_where_the_console_opens() {
-    let sandbox = logged_in(&[]);
+    let sandbox = Sandbox::logged_in(&[]);
     for (args, landing) in [
         (&["--region", "cn-north-1"][..], "https://console.amazonaws.cn/?region=cn-north-1"),
         (
@@ -96,7 +82,7 @@ fn region_and_destination_choose_where_the_console_opens() {
 
 #[test]
 fn without_print_the_browser_gets_the_link_and_stdout_stays_empty() {
-    let sandbox = logged_in(&[]);
+    let sandbox = Sandbox::logged_in(&[]);
     let out = console(&sandbox, &["100000000001", "ReadOnlyAccess"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "");
@@ -123,7 +109,7 @@ fn without_print_the_browser_gets_the_link_and_stdout_stays_empty() {
 
 #[test]
 fn credentials_the_endpoint_never_issued_are_refused_with_its_reason() {
-    let sandbox = logged_in(&[]);
+    let sandbox = Sandbox::logged_in(&[]);
     let key = sha1_hex(
         r#"{"accountId":"100000000001","roleName":"ReadOnlyAccess","sessionName":"corp"}"#,
     );
@@ -152,7 +138,7 @@ fn credentials_the_endpoint_never_issued_are_refused_with_its_reason() {
 
 #[test]
 fn an_expired_session_or_no_login_is_exit_3() {
-    let sandbox = logged_in(&["--token-ttl", "1", "--no-refresh-tokens"]);
+    let sandbox = Sandbox::logged_in(&["--token-ttl", "1", "--no-refresh-tokens"]);
     std::thread::sleep(Duration::from_millis(1500));
     let out = console(&sandbox, &["100000000001", "ReadOnlyAccess", "--print"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));

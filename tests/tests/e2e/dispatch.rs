@@ -10,15 +10,8 @@ use std::process::{Command, Output, Stdio};
 
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox};
 use aws_sso_tests::workspace_bin;
+use aws_sso_tests::{stderr, stdout};
 use tempfile::TempDir;
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 /// A directory of plugin programs, for PATH.
 struct Plugins(TempDir);

@@ -7,25 +7,8 @@ use std::process::Stdio;
 use aws_sso_tests::python::python_with_botocore;
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox, sha1_hex};
 use aws_sso_tests::with_filters;
+use aws_sso_tests::{stderr, stdout};
 use serde_json::Value;
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Logged in to `corp`, with the account list cached.
-fn logged_in(args: &[&str]) -> Sandbox {
-    let sandbox = Sandbox::new(ONE_SESSION, args);
-    let out = sandbox.cmd("aws-sso-login").output().expect("login");
-    assert!(out.status.success(), "login: {}", stderr(&out));
-    let ls = sandbox.cmd("aws-sso-ls").output().expect("ls");
-    assert!(ls.status.success(), "ls: {}", stderr(&ls));
-    sandbox
-}
 
 /// `~/.aws/cli/cache/<key>.json` of (corp, account, role), as the AWS CLI names it.
 fn cli_cache_file(sandbox: &Sandbox, account: &str, role: &str) -> PathBuf {
@@ -79,7 +62,7 @@ fn help() {
 
 #[test]
 fn every_format_with_fixed_credentials() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", "FIXEDTOKEN");
     for format in
         ["env", "env-no-export", "fish", "powershell", "windows-cmd", "process", "json", "dotenv"]
@@ -93,7 +76,7 @@ fn every_format_with_fixed_credentials() {
 
 #[test]
 fn credentials_are_fetched_once_then_reused_from_the_shared_cache() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     let first = env_cmd(&sandbox, &["100000000002", "AdministratorAccess", "-f", "json"]);
     assert!(first.status.success(), "{}", stderr(&first));
     let creds: Value = serde_json::from_slice(&first.stdout).expect("json");
@@ -115,7 +98,7 @@ fn credentials_are_fetched_once_then_reused_from_the_shared_cache() {
 
 #[test]
 fn hostile_values_survive_a_real_shell() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     let token = "it's \"quoted\" $HOME `id` \\back\\slash\nnew line; done";
     cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", token);
     let printed = env_cmd(&sandbox, &["100000000001", "ReadOnlyAccess"]);
@@ -136,7 +119,7 @@ fn hostile_values_survive_a_real_shell() {
 
 #[test]
 fn errors_say_what_to_do() {
-    let sandbox = logged_in(&["--accounts", "3", "--roles-per-account", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "3", "--roles-per-account", "2"]);
     let cases: [(&str, &[&str], i32); 5] = [
         ("nothing_named", &[], 2),
         ("unknown_account", &["no-such-account", "ReadOnlyAccess"], 2),
@@ -168,7 +151,7 @@ fn not_logged_in_is_exit_3_with_the_login_command() {
 
 #[test]
 fn an_unreadable_cache_file_is_replaced() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     let file = cli_cache_file(&sandbox, "100000000001", "ReadOnlyAccess");
     std::fs::create_dir_all(sandbox.cli_cache()).expect("mkdir");
     std::fs::write(&file, "{\"ProviderType\": \"sso\", \"Credentials\": {").expect("write");
@@ -190,7 +173,7 @@ fn write_script(dir: &Path, name: &str, body: &str) -> PathBuf {
 
 #[test]
 fn exec_passes_arguments_as_given_and_returns_the_exit_code() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", "FIXEDTOKEN");
     let args_script = write_script(
         sandbox.path(),
@@ -227,7 +210,7 @@ fn exec_passes_arguments_as_given_and_returns_the_exit_code() {
 
 #[test]
 fn exec_gives_the_child_these_credentials_and_no_others() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", "FIXEDTOKEN");
     let out = sandbox
         .cmd("aws-sso-env")
@@ -263,7 +246,7 @@ fn exec_gives_the_child_these_credentials_and_no_others() {
 #[test]
 fn exec_replaces_itself_so_signals_reach_the_command() {
     use std::os::unix::process::ExitStatusExt;
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     cache_fixed_credentials(&sandbox, "100000000001", "ReadOnlyAccess", "FIXEDTOKEN");
     let child = sandbox
         .std_cmd("aws-sso-env")
@@ -292,7 +275,7 @@ fn exec_replaces_itself_so_signals_reach_the_command() {
 
 #[test]
 fn forty_credential_processes_at_once_make_one_call() {
-    let sandbox = logged_in(&["--accounts", "2", "--latency-ms", "100"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2", "--latency-ms", "100"]);
     let children: Vec<_> = (0..40)
         .map(|_| {
             sandbox
@@ -329,7 +312,7 @@ fn credential_process_failures_are_one_line() {
 #[test]
 fn botocore_uses_our_credential_process() {
     let Some(python) = python_with_botocore() else { return };
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     let config = format!(
         "{ONE_SESSION}\n[profile via-process]\ncredential_process = {} credential-process 100000000001 ReadOnlyAccess\n",
         sandbox.bin_dir.join("aws-sso-env").display()
@@ -359,7 +342,7 @@ fn botocore_uses_our_credential_process() {
 
 #[test]
 fn a_project_file_is_used_once_allowed_and_until_it_changes() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     cache_fixed_credentials(&sandbox, "100000000002", "ReadOnlyAccess", "FIXEDTOKEN");
     let project = sandbox.path().join("src/billing");
     let deeper = project.join("modules/network");
@@ -403,7 +386,7 @@ fn a_project_file_is_used_once_allowed_and_until_it_changes() {
 
 #[test]
 fn a_malformed_project_file_names_the_line() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     let dir = sandbox.path().join("proj");
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrole: [oops\n")
@@ -421,7 +404,7 @@ fn a_malformed_project_file_names_the_line() {
 
 #[test]
 fn hostile_account_names_are_exported_verbatim_and_never_run() {
-    let sandbox = logged_in(&["--accounts", "8", "--name-style", "hostile"]);
+    let sandbox = Sandbox::listed(&["--accounts", "8", "--name-style", "hostile"]);
     let accounts: Value = serde_json::from_slice(
         &sandbox.cmd("aws-sso-ls").args(["-o", "json"]).output().expect("ls").stdout,
     )

@@ -8,25 +8,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox, sha1_hex};
+use aws_sso_tests::{stderr, stdout};
 use serde_json::Value;
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// Logged in to `corp`, with the account list cached.
-fn logged_in(args: &[&str]) -> Sandbox {
-    let sandbox = Sandbox::new(ONE_SESSION, args);
-    let out = sandbox.cmd("aws-sso-login").output().expect("login");
-    assert!(out.status.success(), "login: {}", stderr(&out));
-    let ls = sandbox.cmd("aws-sso-ls").output().expect("ls");
-    assert!(ls.status.success(), "ls: {}", stderr(&ls));
-    sandbox
-}
 
 /// `~/.aws/cli/cache/<key>.json` of (corp, account, role), as the AWS CLI names it.
 fn cli_cache_file(sandbox: &Sandbox, account: &str, role: &str) -> PathBuf {
@@ -199,7 +182,7 @@ fn kill_9_while_writing_caches_leaves_old_or_new_complete_files() {
     // Refresh tokens are not rotated here: a kill between the refresh and the write of the new
     // token would otherwise leave a spent refresh token, which no client can prevent.
     let sandbox =
-        logged_in(&["--accounts", "2", "--latency-ms", "15", "--no-rotate-refresh-tokens"]);
+        Sandbox::listed(&["--accounts", "2", "--latency-ms", "15", "--no-rotate-refresh-tokens"]);
     let creds = cli_cache_file(&sandbox, "100000000001", "ReadOnlyAccess");
     let process = || {
         let mut command = sandbox.std_cmd("aws-sso-env");
@@ -256,7 +239,7 @@ fn kill_9_while_writing_caches_leaves_old_or_new_complete_files() {
 
 #[test]
 fn fifty_credential_processes_on_an_expired_login_refresh_once_and_fetch_once_per_role() {
-    let sandbox = logged_in(&["--accounts", "2", "--latency-ms", "50"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2", "--latency-ms", "50"]);
     let roles = ["ReadOnlyAccess", "AdministratorAccess"];
     for role in roles {
         let out = sandbox
@@ -341,7 +324,7 @@ fn assert_unchanged(before: &BTreeMap<PathBuf, Vec<u8>>, sandbox: &Sandbox, what
 
 #[test]
 fn a_full_disk_is_a_clear_error_and_the_old_file_stays() {
-    let sandbox = logged_in(&["--accounts", "20"]);
+    let sandbox = Sandbox::listed(&["--accounts", "20"]);
 
     let cache = account_cache(&sandbox);
     assert!(std::fs::metadata(&cache).expect("cache").len() > 1024, "bigger than the limit");
@@ -445,7 +428,7 @@ fn every_file_we_create_is_private() {
 
 #[test]
 fn a_listing_under_throttling_and_server_errors_is_complete() {
-    let sandbox = logged_in(&[
+    let sandbox = Sandbox::listed(&[
         "--accounts",
         "30",
         "--throttle-every",
@@ -466,7 +449,7 @@ fn a_listing_under_throttling_and_server_errors_is_complete() {
 
 #[test]
 fn throttling_server_errors_and_an_expiring_login_end_complete_or_name_what_is_missing() {
-    let sandbox = logged_in(&[
+    let sandbox = Sandbox::listed(&[
         "--accounts",
         "12",
         "--throttle-every",

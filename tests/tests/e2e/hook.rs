@@ -8,14 +8,7 @@ use std::process::Command;
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox};
 use aws_sso_tests::shells::{Session, Shell, Transcript, require, write_executable};
 use aws_sso_tests::with_filters;
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use aws_sso_tests::{stderr, stdout};
 
 fn init(sandbox: &Sandbox, shell: Shell) -> String {
     let out = sandbox.cmd("aws-sso-env").args(["init", shell.name()]).output().expect("run init");
@@ -378,16 +371,6 @@ fn regex_escape(text: &str) -> String {
     out
 }
 
-/// Logged in to `corp` (the account list cached), for the real hook.
-fn logged_in(args: &[&str]) -> Sandbox {
-    let sandbox = Sandbox::new(ONE_SESSION, args);
-    let out = sandbox.cmd("aws-sso-login").output().expect("login");
-    assert!(out.status.success(), "login: {}", stderr(&out));
-    let ls = sandbox.cmd("aws-sso-ls").output().expect("ls");
-    assert!(ls.status.success(), "ls: {}", stderr(&ls));
-    sandbox
-}
-
 /// `dir` (under HOME) holding a `.aws-sso.yaml` for `account` (an id or a name) and `role`,
 /// allowed or not.
 fn project(sandbox: &Sandbox, dir: &str, account: &str, role: &str, allowed: bool) -> PathBuf {
@@ -423,7 +406,7 @@ fn key(transcript: &Transcript, label: &str) -> Option<String> {
 #[test]
 fn credentials_follow_the_user_through_projects_and_back() {
     for shell in shells_to_run() {
-        let sandbox = logged_in(&["--accounts", "3"]);
+        let sandbox = Sandbox::listed(&["--accounts", "3"]);
         project(&sandbox, "a", "100000000001", "ReadOnlyAccess", true);
         std::fs::create_dir_all(sandbox.path().join("a/sub")).expect("mkdir a/sub");
         project(&sandbox, "b", "account-002", "AdministratorAccess", true);
@@ -521,7 +504,7 @@ fn credentials_follow_the_user_through_projects_and_back() {
 #[test]
 fn the_users_own_credentials_are_left_alone() {
     for shell in shells_to_run() {
-        let sandbox = logged_in(&["--accounts", "2"]);
+        let sandbox = Sandbox::listed(&["--accounts", "2"]);
         project(&sandbox, "a", "100000000001", "ReadOnlyAccess", true);
         let bin = sandbox.bin_dir.join("aws-sso-env");
         let t = Session::new(&sandbox, shell)
@@ -545,7 +528,7 @@ fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() 
     for shell in shells_to_run() {
         // Credentials for 302 s are due for refresh (5 min before they expire) after 2 s; the
         // login lasts 8 s and cannot be refreshed.
-        let sandbox = logged_in(&[
+        let sandbox = Sandbox::listed(&[
             "--accounts",
             "2",
             "--credentials-ttl",
@@ -579,7 +562,7 @@ fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() 
 #[test]
 fn hostile_names_and_directories_are_values_never_code() {
     for shell in shells_to_run() {
-        let sandbox = logged_in(&["--accounts", "8", "--name-style", "hostile"]);
+        let sandbox = Sandbox::listed(&["--accounts", "8", "--name-style", "hostile"]);
         let mut steps = Vec::new();
         let mut expected = Vec::new();
         for n in [1, 2, 3, 4, 5, 8] {

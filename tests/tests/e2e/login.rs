@@ -4,15 +4,8 @@ use std::time::{Duration, Instant};
 
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox};
 use aws_sso_tests::with_filters;
+use aws_sso_tests::{stderr, stdout};
 use serde_json::Value;
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
 
 fn read_json(path: &std::path::Path) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));

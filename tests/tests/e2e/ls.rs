@@ -5,23 +5,8 @@ use std::path::PathBuf;
 
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox};
 use aws_sso_tests::with_filters;
+use aws_sso_tests::{stderr, stdout};
 use serde_json::Value;
-
-fn stderr(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn stdout(output: &std::process::Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-/// A sandbox logged in to `corp` on an emulator started with `args`.
-fn logged_in(args: &[&str]) -> Sandbox {
-    let sandbox = Sandbox::new(ONE_SESSION, args);
-    let out = sandbox.cmd("aws-sso-login").output().expect("run");
-    assert!(out.status.success(), "login: {}", stderr(&out));
-    sandbox
-}
 
 fn ls(sandbox: &Sandbox, args: &[&str]) -> std::process::Output {
     sandbox.cmd("aws-sso-ls").args(args).output().expect("run aws-sso-ls")
@@ -50,7 +35,7 @@ fn help() {
 
 #[test]
 fn every_output_format() {
-    let sandbox = logged_in(&["--accounts", "3", "--roles-per-account", "2"]);
+    let sandbox = Sandbox::logged_in(&["--accounts", "3", "--roles-per-account", "2"]);
     for (name, args) in [
         ("table", &[][..]),
         ("table_wide", &["--wide"]),
@@ -71,7 +56,7 @@ fn every_output_format() {
 
 #[test]
 fn filters_match_ids_names_and_roles() {
-    let sandbox = logged_in(&["--accounts", "12", "--roles-per-account", "3"]);
+    let sandbox = Sandbox::logged_in(&["--accounts", "12", "--roles-per-account", "3"]);
     let all = ls(&sandbox, &["-o", "ids"]);
     assert_eq!(stdout(&all).lines().count(), 36);
 
@@ -92,7 +77,7 @@ fn filters_match_ids_names_and_roles() {
 
 #[test]
 fn the_cache_is_used_until_refresh() {
-    let sandbox = logged_in(&["--accounts", "5"]);
+    let sandbox = Sandbox::logged_in(&["--accounts", "5"]);
     assert!(ls(&sandbox, &[]).status.success());
     let first = portal_calls(&sandbox);
     assert_eq!(first, 1 + 5, "one page of accounts, then the roles of each");
@@ -112,7 +97,7 @@ fn the_cache_is_used_until_refresh() {
 
 #[test]
 fn an_expired_login_still_lists_from_the_cache() {
-    let sandbox = logged_in(&[]);
+    let sandbox = Sandbox::logged_in(&[]);
     assert!(ls(&sandbox, &[]).status.success());
     let token = sandbox.token_path("corp");
     let mut json: Value =
@@ -140,7 +125,7 @@ fn no_cache_and_no_login_says_how_to_log_in() {
 
 #[test]
 fn throttling_one_request_in_three_still_lists_everything() {
-    let sandbox = logged_in(&["--accounts", "30", "--throttle-every", "3"]);
+    let sandbox = Sandbox::logged_in(&["--accounts", "30", "--throttle-every", "3"]);
     let out = ls(&sandbox, &["-o", "ids"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 60, "no account dropped");
@@ -148,7 +133,8 @@ fn throttling_one_request_in_three_still_lists_everything() {
 
 #[test]
 fn server_error_bursts_are_retried() {
-    let sandbox = logged_in(&["--accounts", "20", "--fail-burst", "2", "--fail-burst-every", "7"]);
+    let sandbox =
+        Sandbox::logged_in(&["--accounts", "20", "--fail-burst", "2", "--fail-burst-every", "7"]);
     // One request at a time, so each burst of two failures meets the same account's three
     // attempts in a row, and the test does not depend on how concurrent requests interleave.
     sandbox.write_settings("concurrency: 1\n");
@@ -159,7 +145,8 @@ fn server_error_bursts_are_retried() {
 
 #[test]
 fn a_request_that_hangs_times_out_and_is_retried() {
-    let sandbox = logged_in(&["--accounts", "4", "--hang-first", "1", "--hang-ms", "20000"]);
+    let sandbox =
+        Sandbox::logged_in(&["--accounts", "4", "--hang-first", "1", "--hang-ms", "20000"]);
     let out = sandbox
         .cmd("aws-sso-ls")
         .args(["-o", "ids"])
@@ -173,7 +160,7 @@ fn a_request_that_hangs_times_out_and_is_retried() {
 #[test]
 fn a_login_that_expires_mid_listing_keeps_the_cached_roles_and_names_the_missing() {
     // 1 page + 6 role calls fit in the first listing; the refresh runs out after 2 more.
-    let sandbox = logged_in(&["--accounts", "6", "--token-expires-after-requests", "9"]);
+    let sandbox = Sandbox::logged_in(&["--accounts", "6", "--token-expires-after-requests", "9"]);
     let first = ls(&sandbox, &["-o", "ids"]);
     assert!(first.status.success(), "{}", stderr(&first));
     assert_eq!(stdout(&first).lines().count(), 12);
@@ -205,7 +192,7 @@ fn a_login_that_expires_mid_listing_keeps_the_cached_roles_and_names_the_missing
 
 #[test]
 fn a_corrupt_cache_is_reported_and_rebuilt() {
-    let sandbox = logged_in(&[]);
+    let sandbox = Sandbox::logged_in(&[]);
     let path = account_cache(&sandbox);
     std::fs::create_dir_all(path.parent().expect("dir")).expect("mkdir");
     std::fs::write(&path, "{\"version\":1,\"accounts\":[{\"accountId\":\"1").expect("write");
@@ -220,7 +207,7 @@ fn a_corrupt_cache_is_reported_and_rebuilt() {
 
 #[test]
 fn accounts_without_roles_are_listed_not_dropped() {
-    let sandbox = logged_in(&["--accounts", "3", "--accounts-without-roles", "1"]);
+    let sandbox = Sandbox::logged_in(&["--accounts", "3", "--accounts-without-roles", "1"]);
     let out = ls(&sandbox, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     insta::assert_snapshot!("account_without_roles", stdout(&out));
@@ -228,7 +215,7 @@ fn accounts_without_roles_are_listed_not_dropped() {
 
 #[test]
 fn hostile_account_names_are_printed_safely() {
-    let sandbox = logged_in(&["--accounts", "8", "--name-style", "hostile"]);
+    let sandbox = Sandbox::logged_in(&["--accounts", "8", "--name-style", "hostile"]);
     for (name, args) in [("table", &[][..]), ("csv", &["-o", "csv"]), ("json", &["-o", "json"])] {
         let out = ls(&sandbox, args);
         assert!(out.status.success(), "{name}: {}", stderr(&out));
@@ -314,7 +301,7 @@ fn write_profiles_keeps_every_byte_outside_its_block() {
 
 #[test]
 fn write_profiles_prunes_only_when_asked() {
-    let mut sandbox = logged_in(&["--accounts", "3", "--roles-per-account", "1"]);
+    let mut sandbox = Sandbox::logged_in(&["--accounts", "3", "--roles-per-account", "1"]);
     assert!(ls(&sandbox, &["--write-profiles"]).status.success());
     let count = |s: &Sandbox| {
         std::fs::read_to_string(s.config_path()).expect("read").matches("[profile account-").count()

@@ -10,25 +10,12 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sso_tests::python::python_with_botocore;
-use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox};
+use aws_sso_tests::sandbox::Sandbox;
+use aws_sso_tests::stderr;
 use serde_json::Value;
 
 const ACCOUNT: &str = "100000000001";
 const ROLE: &str = "ReadOnlyAccess";
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// Logged in to `corp`, with the account list cached.
-fn logged_in(args: &[&str]) -> Sandbox {
-    let sandbox = Sandbox::new(ONE_SESSION, args);
-    let out = sandbox.cmd("aws-sso-login").output().expect("login");
-    assert!(out.status.success(), "login: {}", stderr(&out));
-    let ls = sandbox.cmd("aws-sso-ls").output().expect("ls");
-    assert!(ls.status.success(), "ls: {}", stderr(&ls));
-    sandbox
-}
 
 fn role_calls(sandbox: &Sandbox) -> usize {
     sandbox.emulator.operations().iter().filter(|o| *o == "GetRoleCredentials").count()
@@ -98,7 +85,7 @@ fn finish(dir: &Path, server: Child) -> Output {
 
 #[test]
 fn the_endpoint_answers_only_its_token_and_is_gone_with_the_command() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     let dir = sandbox.path().to_owned();
     let mut server = spawn_server(&sandbox, &waiting_child(&dir, 7));
     let (port, token) = endpoint(&dir, &mut server);
@@ -138,7 +125,7 @@ fn the_endpoint_answers_only_its_token_and_is_gone_with_the_command() {
 
 #[test]
 fn exit_codes_are_the_commands() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     let run = |command: &[&str]| {
         sandbox
             .cmd("aws-sso-env")
@@ -164,7 +151,7 @@ fn exit_codes_are_the_commands() {
 
 #[test]
 fn signals_reach_the_command() {
-    let sandbox = logged_in(&["--accounts", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
     let dir = sandbox.path().to_owned();
     let script = format!(
         "trap 'exit 42' TERM; trap 'exit 43' HUP; touch '{}/ready'; while :; do sleep 0.05; done",
@@ -190,7 +177,7 @@ fn signals_reach_the_command() {
 
 #[test]
 fn a_session_that_cannot_be_refreshed_is_an_error_naming_aws_sso_login() {
-    let sandbox = logged_in(&["--accounts", "2", "--credentials-ttl", "2"]);
+    let sandbox = Sandbox::listed(&["--accounts", "2", "--credentials-ttl", "2"]);
     let dir = sandbox.path().to_owned();
     let mut server = spawn_server(&sandbox, &waiting_child(&dir, 0));
     let (port, token) = endpoint(&dir, &mut server);
@@ -224,7 +211,8 @@ fn long_run_script() -> PathBuf {
 fn botocore_keeps_working_across_credential_expiries() {
     let Some(python) = python_with_botocore() else { return };
     // Credentials last 4 s, the SSO token 6 s: both are renewed several times in 15 s.
-    let sandbox = logged_in(&["--accounts", "2", "--credentials-ttl", "4", "--token-ttl", "6"]);
+    let sandbox =
+        Sandbox::listed(&["--accounts", "2", "--credentials-ttl", "4", "--token-ttl", "6"]);
     sandbox.emulator.reset_log();
     let out = sandbox
         .cmd("aws-sso-env")

@@ -38,17 +38,82 @@ pub fn run(which: &[String]) -> anyhow::Result<()> {
     if wants("complete") {
         report.extend(completion(&bin)?);
     }
-    step("Results");
-    let width = report.iter().map(|r| r.0.len()).max().unwrap_or(0);
-    let mut out = String::new();
-    for (what, figure) in report {
-        out.push_str(&format!("  {what:<width$}  {figure}\n"));
-    }
+    step(&format!("Results ({})", machine()));
     #[allow(clippy::print_stdout)]
     {
-        print!("{out}");
+        print!("{}", table(&report));
     }
     Ok(())
+}
+
+/// One line of the report.
+struct Row {
+    case: String,
+    /// Our median, and the target it is held to.
+    ours: String,
+    target: String,
+    /// The reference measured in the same run, and how we compare with it.
+    reference: String,
+    ratio: String,
+}
+
+fn row(
+    case: impl Into<String>,
+    ours: String,
+    target: String,
+    reference: String,
+    ratio: String,
+) -> Row {
+    Row { case: case.into(), ours, target, reference, ratio }
+}
+
+fn table(rows: &[Row]) -> String {
+    let header = ["case", "ours", "target", "reference (same run)", "ratio"];
+    let cells: Vec<[&str; 5]> = rows
+        .iter()
+        .map(|r| [r.case.as_str(), &r.ours, &r.target, &r.reference, &r.ratio])
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for line in &cells {
+        for (w, c) in widths.iter_mut().zip(line) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for line in std::iter::once(&header).chain(&cells) {
+        let parts: Vec<String> = line
+            .iter()
+            .zip(widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count())))
+            .collect();
+        out.push_str(&format!("| {} |\n", parts.join(" | ")));
+        if std::ptr::eq(line, &header) {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            out.push_str(&format!("|-{}-|\n", rule.join("-|-")));
+        }
+    }
+    out
+}
+
+/// Cores, memory and the date, for the record.
+fn machine() -> String {
+    let cores = std::thread::available_parallelism().map_or(0, std::num::NonZero::get);
+    let memory = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines().next().and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or_else(|| "? GiB".to_owned(), |kb| format!("{} GiB", kb / 1024 / 1024));
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M UTC"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cores} cores, {memory}, {date}")
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
 }
 
 /// A logged-in sandbox whose config.yaml holds `settings`.
@@ -114,7 +179,7 @@ fn millis(d: Duration) -> String {
 /// 300 accounts × 3 roles, 20 ms latency, no rate limit: the cold refresh, beside a sequential
 /// client (botocore's paginators, as the Python tools do; our own binary at concurrency 1 when
 /// botocore is missing).
-fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("Cold refresh: 300 accounts × 3 roles, 20 ms latency, no rate limit");
     let emulator = ["--accounts", "300", "--roles-per-account", "3", "--latency-ms", "20"];
     let sandbox = sandbox(bin, &emulator, "rate_limit: 0\n")?;
@@ -128,31 +193,26 @@ fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
         }
         Ok(took)
     };
-    let (ours, reference) = if has_botocore() {
+    let (ours, theirs, reference) = if has_botocore() {
         let botocore = || -> anyhow::Result<Duration> {
             sequential_botocore(&sandbox)?.context("botocore went away")
         };
         let (ours, theirs) = interleaved(3, &ours_once, &botocore)?;
-        (ours, format!("sequential botocore {}, {}", secs(theirs), ratio(ours, theirs)))
+        (ours, theirs, format!("sequential botocore {}", secs(theirs)))
     } else {
         let ours = median(vec![ours_once()?, ours_once()?, ours_once()?]);
         sandbox.write_settings("rate_limit: 0\nconcurrency: 1\n");
         let mut cmd = sandbox.std_cmd("aws-sso-ls");
         cmd.args(["--refresh", "-o", "ids"]);
         let (took, _) = timed(cmd)?;
-        (
-            ours,
-            format!(
-                "aws-sso-ls at concurrency 1: {}, {} (botocore not installed)",
-                secs(took),
-                ratio(ours, took)
-            ),
-        )
+        (ours, took, format!("aws-sso-ls, concurrency 1: {} (no botocore)", secs(took)))
     };
-    let verdict = if ours < Duration::from_millis(1500) { "met" } else { "MISSED" };
-    Ok(vec![(
-        "cold --refresh, 300×3, 20 ms latency".to_owned(),
-        format!("{} (target < 1.50 s: {verdict}); reference: {reference}", secs(ours)),
+    Ok(vec![row(
+        "cold --refresh, 300×3, 20 ms latency",
+        secs(ours),
+        format!("< 1.50 s: {}", verdict(ours < Duration::from_millis(1500))),
+        reference,
+        ratio(ours, theirs),
     )])
 }
 
@@ -180,7 +240,7 @@ fn sequential_botocore(sandbox: &Sandbox) -> anyhow::Result<Option<Duration>> {
 
 /// 665 accounts × 3 roles against a service limit of 20 requests a second: the time beside the
 /// bound (requests ÷ 20/s), the 429s met, and the accounts lost (must be none).
-fn rate_limited(bin: &Path) -> anyhow::Result<(String, String)> {
+fn rate_limited(bin: &Path) -> anyhow::Result<Row> {
     step("Rate limited: 665 accounts × 3 roles, the service allows 20 requests/s (about 34 s)");
     let emulator = ["--accounts", "665", "--roles-per-account", "3", "--rate-limit", "20"];
     let sandbox = sandbox(bin, &emulator, "")?;
@@ -195,24 +255,19 @@ fn rate_limited(bin: &Path) -> anyhow::Result<(String, String)> {
         .collect();
     let served = stats.requests - stats.throttled;
     let bound = Duration::from_secs_f64(served as f64 / 20.0);
-    let ratio = took.as_secs_f64() / bound.as_secs_f64();
-    let verdict = if ratio <= 1.10 && listed.len() == 665 { "met" } else { "MISSED" };
-    Ok((
-        "refresh at the rate limit, 665×3, 20/s".to_owned(),
-        format!(
-            "{} = {:.0}% of the bound {} ({served} requests ÷ 20/s); {} 429s met; {} of 665 accounts listed (target within 10 %, none lost: {verdict})",
-            secs(took),
-            ratio * 100.0,
-            secs(bound),
-            stats.throttled,
-            listed.len()
-        ),
+    let share = took.as_secs_f64() / bound.as_secs_f64();
+    Ok(row(
+        "refresh at the rate limit, 665×3, 20/s",
+        format!("{}, {} 429s, {}/665 accounts", secs(took), stats.throttled, listed.len()),
+        format!("≤ 110 %, none lost: {}", verdict(share <= 1.10 && listed.len() == 665)),
+        format!("bound {} ({served} requests ÷ 20/s)", secs(bound)),
+        format!("{:.0} % of the bound", share * 100.0),
     ))
 }
 
 /// 5,000 accounts × 3 roles from the cache: time and peak memory, beside the start of the same
 /// binary doing nothing (`--version`).
-fn from_cache(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+fn from_cache(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("From the cache: 5,000 accounts × 3 roles");
     let emulator = ["--accounts", "5000", "--roles-per-account", "3"];
     let sandbox = sandbox(bin, &emulator, "rate_limit: 0\n")?;
@@ -231,28 +286,30 @@ fn from_cache(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let baseline = sample(&["--version"])?;
     let ids = sample(&["-o", "ids"])?;
     let table = sample(&[])?;
-    let verdict = |d: Duration| if d < Duration::from_millis(30) { "met" } else { "MISSED" };
+    let target = |d: Duration| format!("< 30 ms: {}", verdict(d < Duration::from_millis(30)));
+    let reference = format!("aws-sso-ls --version {}", millis(baseline));
     let mut rows = vec![
-        (
-            "from the cache, 5000×3, -o ids".to_owned(),
-            format!(
-                "{} (target < 30 ms: {}); reference: the same binary's --version {}",
-                millis(ids),
-                verdict(ids),
-                millis(baseline)
-            ),
+        row(
+            "from the cache, 5000×3, -o ids",
+            millis(ids),
+            target(ids),
+            reference.clone(),
+            ratio(ids, baseline),
         ),
-        (
-            "from the cache, 5000×3, table".to_owned(),
-            format!("{} (target < 30 ms: {})", millis(table), verdict(table)),
+        row(
+            "from the cache, 5000×3, table",
+            millis(table),
+            target(table),
+            reference,
+            ratio(table, baseline),
         ),
     ];
-    rows.push(("peak memory, from the cache, 5000×3".to_owned(), peak_memory(&sandbox)?));
+    rows.push(peak_memory(&sandbox)?);
     Ok(rows)
 }
 
 /// `aws-sso-env` with credentials cached: each path beside starting `/bin/true`.
-fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("aws-sso-env with cached credentials");
     let sandbox = sandbox(bin, &["--accounts", "3"], "")?;
     let role = ["100000000001", "ReadOnlyAccess"];
@@ -283,22 +340,16 @@ fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
             },
             &|| once(&|| Command::new("/bin/true")),
         )?;
-        let memory = peak_rss(&sandbox, "aws-sso-env", &args)?.map_or_else(
-            || "peak memory not measured (needs GNU time)".to_owned(),
-            |kb| {
-                let verdict = if kb < 10 * 1024 { "met" } else { "MISSED" };
-                format!("peak {:.1} MB (target < 10 MB: {verdict})", kb as f64 / 1024.0)
-            },
-        );
-        let verdict = if took < Duration::from_millis(3) { "met" } else { "MISSED" };
-        rows.push((
+        let (memory, memory_ok) = match peak_rss(&sandbox, "aws-sso-env", &args)? {
+            Some(kb) => (format!(", peak {:.1} MB", kb as f64 / 1024.0), kb < 10 * 1024),
+            None => (", peak not measured (needs GNU time)".to_owned(), true),
+        };
+        rows.push(row(
             format!("{name}, cached"),
-            format!(
-                "{} (target < 3 ms: {verdict}), {memory}; reference: /bin/true {}, {}",
-                millis(took),
-                millis(baseline),
-                ratio(took, baseline)
-            ),
+            format!("{}{memory}", millis(took)),
+            format!("< 3 ms, < 10 MB: {}", verdict(took < Duration::from_millis(3) && memory_ok)),
+            format!("/bin/true {}", millis(baseline)),
+            ratio(took, baseline),
         ));
     }
     Ok(rows)
@@ -330,24 +381,28 @@ fn peak_rss(sandbox: &Sandbox, tool: &str, args: &[&str]) -> anyhow::Result<Opti
 }
 
 /// GNU time's maximum resident set size of a listing, beside that of `--version`.
-fn peak_memory(sandbox: &Sandbox) -> anyhow::Result<String> {
+fn peak_memory(sandbox: &Sandbox) -> anyhow::Result<Row> {
+    let case = "peak memory, from the cache, 5000×3";
     let (Some(listing), Some(baseline)) = (
         peak_rss(sandbox, "aws-sso-ls", &["-o", "ids"])?,
         peak_rss(sandbox, "aws-sso-ls", &["--version"])?,
     ) else {
-        return Ok("not measured: needs GNU time (apt-get install time)".to_owned());
+        let none = || "-".to_owned();
+        return Ok(row(case, "not measured (needs GNU time)".to_owned(), none(), none(), none()));
     };
-    let verdict = if listing < 20 * 1024 { "met" } else { "MISSED" };
-    Ok(format!(
-        "{:.1} MB (target < 20 MB: {verdict}); reference: --version {:.1} MB",
-        listing as f64 / 1024.0,
-        baseline as f64 / 1024.0
+    let mb = |kb: u64| format!("{:.1} MB", kb as f64 / 1024.0);
+    Ok(row(
+        case,
+        mb(listing),
+        format!("< 20 MB: {}", verdict(listing < 20 * 1024)),
+        format!("aws-sso-ls --version {}", mb(baseline)),
+        format!("{:.1}×", listing as f64 / baseline.max(1) as f64),
     ))
 }
 
 /// Tab completion with 5,000 accounts cached (issue 6: under 20 ms), asked as bash asks: the
 /// accounts of `aws-sso-env exec`, the roles after an account, and the same through `aws-sso`.
-fn completion(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+fn completion(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("Tab completion: 5,000 accounts × 3 roles cached");
     let emulator = ["--accounts", "5000", "--roles-per-account", "3"];
     let sandbox = sandbox(bin, &emulator, "rate_limit: 0\n")?;
@@ -371,7 +426,6 @@ fn completion(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
         Ok((median(samples), count))
     };
     let (baseline, _) = sample(&["aws-sso-env", "--ver"])?;
-    let verdict = |d: Duration| if d < Duration::from_millis(20) { "met" } else { "MISSED" };
     let mut rows = Vec::new();
     for (what, words) in [
         ("complete every account", &["aws-sso-env", "exec", ""][..]),
@@ -380,14 +434,12 @@ fn completion(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
         ("complete through aws-sso", &["aws-sso", "env", "exec", "account-00"]),
     ] {
         let (took, count) = sample(words)?;
-        rows.push((
+        rows.push(row(
             format!("{what}, 5000×3"),
-            format!(
-                "{} for {count} candidates (target < 20 ms: {}); reference: completing a flag {}",
-                millis(took),
-                verdict(took),
-                millis(baseline)
-            ),
+            format!("{}, {count} candidates", millis(took)),
+            format!("< 20 ms: {}", verdict(took < Duration::from_millis(20))),
+            format!("completing a flag {}", millis(baseline)),
+            ratio(took, baseline),
         ));
     }
     Ok(rows)
@@ -409,7 +461,7 @@ fn in_sandbox(sandbox: &Sandbox, program: &str) -> Command {
 /// The shell hook: what an idle prompt adds in bash and zsh (driven interactively with a few
 /// thousand prompts, beside the same shell without the hook, and beside direnv's hook when
 /// direnv is installed), and what one hook run costs when entering a project.
-fn shell_hook(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
+fn shell_hook(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("The shell hook: idle prompts and entering a project");
     let sandbox = sandbox(bin, &["--accounts", "3"], "")?;
     let project = sandbox.path().join("project");
@@ -432,18 +484,24 @@ fn shell_hook(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
         samples.push(timed(cmd)?.0);
     }
     let enter = median(samples);
-    let verdict = if enter < Duration::from_millis(3) { "met" } else { "MISSED" };
-    rows.push((
-        "hook run on cd into a project, cached".to_owned(),
-        format!("{} (target < 3 ms: {verdict})", millis(enter)),
+    rows.push(row(
+        "hook run on cd into a project, cached",
+        millis(enter),
+        format!("< 3 ms: {}", verdict(enter < Duration::from_millis(3))),
+        "-".to_owned(),
+        "-".to_owned(),
     ));
 
     const PROMPTS: usize = 2000;
     for shell in ["bash", "zsh", "fish"] {
         if Command::new(shell).arg("-c").arg("true").output().is_err() {
-            rows.push((
+            let none = || "-".to_owned();
+            rows.push(row(
                 format!("idle prompt, {shell}"),
                 format!("not measured: {shell} is not installed"),
+                none(),
+                none(),
+                none(),
             ));
             continue;
         }
@@ -508,10 +566,9 @@ fn shell_hook(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
             (total.as_secs_f64() - bare.as_secs_f64()).max(0.0) * 1e6 / PROMPTS as f64
         };
         let added = per_prompt(hooked);
-        let verdict = match shell {
-            "fish" => "fish has no target; reported",
-            _ if added < 100.0 => "target < 100 µs: met",
-            _ => "target < 100 µs: MISSED",
+        let target = match shell {
+            "fish" => "none (reported)".to_owned(),
+            _ => format!("< 100 µs: {}", verdict(added < 100.0)),
         };
         let reference = if direnv && shell != "fish" {
             std::fs::write(project.join(".envrc"), "export AWS_SSO_BENCH=1\n")?;
@@ -520,16 +577,21 @@ fn shell_hook(bin: &Path) -> anyhow::Result<Vec<(String, String)>> {
             timed(allow)?;
             let direnv_init = format!("eval \"$(direnv hook {shell})\"\n");
             let with_direnv = run(&direnv_init)?;
-            format!("; direnv's hook adds {:.1} µs", per_prompt(with_direnv))
+            let theirs = per_prompt(with_direnv);
+            (
+                format!("direnv's hook adds {theirs:.1} µs"),
+                format!("{:.2}× direnv", added / theirs.max(0.001)),
+            )
         } else {
-            "; direnv not installed".to_owned()
+            let bare_prompt = bare.as_secs_f64() * 1e6 / PROMPTS as f64;
+            (format!("bare {shell} {bare_prompt:.1} µs/prompt (no direnv)"), "-".to_owned())
         };
-        rows.push((
+        rows.push(row(
             format!("idle prompt in a project, {shell}"),
-            format!(
-                "{added:.1} µs added per prompt ({verdict}); reference: bare {shell} {:.1} µs per prompt{reference}",
-                bare.as_secs_f64() * 1e6 / PROMPTS as f64
-            ),
+            format!("+{added:.1} µs per prompt"),
+            target,
+            reference.0,
+            reference.1,
         ));
     }
     Ok(rows)

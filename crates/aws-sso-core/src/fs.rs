@@ -27,6 +27,17 @@ pub(crate) fn plain(e: &io::Error) -> String {
     }
 }
 
+/// What a person can do about a failed write: free space when that is the cause, else check
+/// ownership and permissions. Written once here for every error type that reports one.
+pub(crate) fn io_hint(e: &io::Error) -> &'static str {
+    match e.kind() {
+        io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded => {
+            "free some disk space (or raise the file-size limit) and run the command again; the previous file is unchanged"
+        }
+        _ => "check that you own it and that its permissions allow this",
+    }
+}
+
 impl FsError {
     fn new(action: &'static str, path: &Path, source: io::Error) -> Self {
         // tempfile wraps errors with the temporary file's path; keep the kind and the reason

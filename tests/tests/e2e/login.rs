@@ -148,6 +148,15 @@ fn slow_down_adds_five_seconds_between_polls() {
     assert_eq!(polls, 2, "one poll answered slow_down, the next one approved");
 }
 
+/// The error a user reads, without the instructions printed before it.
+fn error_lines(out: &std::process::Output) -> String {
+    let text = stderr(out);
+    text.lines()
+        .skip_while(|l| !l.starts_with("aws-sso-login: error:"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[test]
 fn denied_device_login_says_so() {
     let sandbox = Sandbox::new(ONE_SESSION, &["--device-approval", "deny"]);
@@ -157,12 +166,7 @@ fn denied_device_login_says_so() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let text = stderr(&out);
-    let error = text
-        .lines()
-        .skip_while(|l| !l.starts_with("aws-sso-login: error:"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let error = error_lines(&out);
     insta::assert_snapshot!("device_denied", error);
     assert!(!sandbox.token_path("corp").exists());
 }
@@ -179,12 +183,7 @@ fn expired_device_code_is_reported() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let text = stderr(&out);
-    let error = text
-        .lines()
-        .skip_while(|l| !l.starts_with("aws-sso-login: error:"))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let error = error_lines(&out);
     insta::assert_snapshot!("device_expired", error);
 }
 

@@ -153,7 +153,7 @@ impl fmt::Display for CacheFile {
 /// A cache file that could not be read, written or understood.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error("could not {action} {}: {}; {}", path.display(), crate::fs::plain(source), io_hint(source))]
+    #[error("could not {action} {}: {}; {}", path.display(), crate::fs::plain(source), crate::fs::io_hint(source))]
     Io { action: &'static str, path: PathBuf, source: io::Error },
     /// `reason` never quotes the file's content, which may hold a secret.
     #[error("{} is not a valid {what} ({reason}); it is treated as absent: {}", path.display(), what.fix())]
@@ -164,16 +164,6 @@ pub enum CacheError {
     NoCacheDir,
     #[error("waiting for the lock {} was interrupted; run the command again", path.display())]
     LockInterrupted { path: PathBuf },
-}
-
-/// What a person can do about an I/O error.
-fn io_hint(e: &io::Error) -> &'static str {
-    match e.kind() {
-        io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge | io::ErrorKind::QuotaExceeded => {
-            "free some disk space (or raise the file-size limit) and run the command again; the previous file is unchanged"
-        }
-        _ => "check that you own it and that its permissions allow this",
-    }
 }
 
 impl From<crate::fs::FsError> for CacheError {

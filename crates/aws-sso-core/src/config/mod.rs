@@ -34,7 +34,7 @@ pub enum ConfigError {
     #[error("cannot read {path}: {source}; check that the file is readable")]
     Read { path: PathBuf, source: io::Error },
 
-    #[error("cannot write {path}: {source}; check that you can write to it and its directory")]
+    #[error("cannot write {path}: {}; {}", crate::fs::plain(source), crate::fs::io_hint(source))]
     Write { path: PathBuf, source: io::Error },
 
     #[error("{file}, line {line}: {error}. Fix that line of the file.")]

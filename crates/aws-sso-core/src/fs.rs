@@ -1,12 +1,14 @@
 //! Files we write: atomically, and private when they may hold a secret.
 //!
 //! A file is written to a temporary file in the same directory, fsynced and renamed over the
-//! target: a crash or Ctrl-C leaves the old file or the new one, never half of one. Directories
-//! we create are 0700.
+//! target: a crash or Ctrl-C leaves the old file or the new one, never half of one. A `kill -9`
+//! between the two can leave the private temporary file behind; the next write of the same file
+//! removes it once it is old enough not to be another writer's. Directories we create are 0700.
 
 use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// What failed, on which path.
 #[derive(Debug, thiserror::Error)]
@@ -91,7 +93,40 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: FileMode) -> Result<(), FsE
     temp.as_file().sync_all().map_err(|e| FsError::new("flush to disk", path, e))?;
     temp.persist(path).map_err(|e| FsError::new("replace", path, e.error))?;
     sync_dir(dir);
+    sweep_stale_temporaries(dir, name);
     Ok(())
+}
+
+/// How old a temporary file of ours must be before it counts as left behind. A write holds its
+/// temporary file for milliseconds; anything this old belongs to a process that was killed
+/// between creating it and renaming it (a `kill -9`, a power cut).
+const STALE_TEMPORARY: Duration = Duration::from_secs(10 * 60);
+
+/// Removes the temporary files that earlier writes of `name` left in `dir` when they were killed
+/// mid-write (`.NAME.XXXXXX.tmp`, created by [`write_atomic`]). Only files older than
+/// [`STALE_TEMPORARY`] go, so a concurrent writer's file is never touched. Best effort: the
+/// write itself has succeeded, and a leftover that cannot be removed now can be removed later.
+fn sweep_stale_temporaries(dir: &Path, name: &str) {
+    let prefix = format!(".{name}.");
+    let Ok(entries) = fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(file_name) = file_name.to_str() else { continue };
+        let ours = file_name.starts_with(&prefix)
+            && file_name.ends_with(".tmp")
+            // tempfile's random part: six characters between the prefix and the suffix.
+            && file_name.len() == prefix.len() + 6 + ".tmp".len();
+        if !ours {
+            continue;
+        }
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t.elapsed().is_ok_and(|age| age > STALE_TEMPORARY));
+        if stale && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Creates `dir` and its missing parents with mode 0700. Existing directories are left alone.
@@ -229,6 +264,29 @@ mod tests {
         assert!(err.to_string().contains("token.json"), "{err}");
         assert_eq!(names_in(dir.path()), ["token.json"]);
         assert_eq!(fs::read_to_string(path.join("keep")).expect("read"), "old");
+    }
+
+    #[test]
+    fn a_write_sweeps_the_temporary_files_that_killed_writes_left_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("token.json");
+        let leftover = |name: &str, age: Duration| {
+            let file = File::create(dir.path().join(name)).expect("create");
+            file.set_modified(std::time::SystemTime::now() - age).expect("age it");
+        };
+        let hour = Duration::from_secs(3600);
+        // Left by a `kill -9` an hour ago: swept.
+        leftover(".token.json.a1B2c3.tmp", hour);
+        // A concurrent writer's, seconds old: kept.
+        leftover(".token.json.d4E5f6.tmp", Duration::from_secs(5));
+        // Another file's leftover, and a file of the user's that only looks alike: kept.
+        leftover(".other.json.g7H8i9.tmp", hour);
+        leftover(".token.json.notes.tmp", hour);
+        write_private(&path, b"new").expect("write");
+        assert_eq!(
+            names_in(dir.path()),
+            [".other.json.g7H8i9.tmp", ".token.json.d4E5f6.tmp", ".token.json.notes.tmp", "token.json"]
+        );
     }
 
     #[test]

@@ -285,7 +285,12 @@ mod tests {
         write_private(&path, b"new").expect("write");
         assert_eq!(
             names_in(dir.path()),
-            [".other.json.g7H8i9.tmp", ".token.json.d4E5f6.tmp", ".token.json.notes.tmp", "token.json"]
+            [
+                ".other.json.g7H8i9.tmp",
+                ".token.json.d4E5f6.tmp",
+                ".token.json.notes.tmp",
+                "token.json"
+            ]
         );
     }
 

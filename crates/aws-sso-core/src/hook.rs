@@ -757,13 +757,65 @@ impl Run {
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))
             });
         match result {
-            Ok(()) => Some(path),
+            Ok(()) => {
+                sweep_stamps(crate::fs::parent_dir(&path), &path, SystemTime::now());
+                Some(path)
+            }
             Err(e) => {
                 tracing::warn!("{e}");
                 None
             }
         }
     }
+}
+
+/// A stamp the hook has not rewritten for this long belongs to a shell that is gone, or idle
+/// for so long that one more hook run costs it nothing.
+const STAMP_KEPT_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// Removes the stamps of other shells that have exited (on Linux, where `/proc` says so) or that
+/// the hook has not rewritten for [`STAMP_KEPT_FOR`], so that one file per shell ever started
+/// does not pile up. Removing a live shell's stamp is harmless: its next prompt finds the stamp
+/// missing and runs the hook once, which writes it again. The age is the stamp's change time,
+/// since its mtime is set to that of the project file or the marker.
+fn sweep_stamps(dir: &Path, own: &Path, now: SystemTime) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Some(pid) =
+            entry.file_name().to_str().and_then(|n| n.strip_prefix("stamp-")).and_then(|pid| {
+                pid.parse::<u32>().ok().filter(|_| pid.bytes().all(|b| b.is_ascii_digit()))
+            })
+        else {
+            continue;
+        };
+        if path == own {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.is_file() && (shell_is_gone(pid) || changed_before(&meta, now - STAMP_KEPT_FOR)) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// Whether `/proc` says that no process `pid` exists (never on systems without `/proc`).
+fn shell_is_gone(pid: u32) -> bool {
+    cfg!(target_os = "linux")
+        && Path::new("/proc/self").exists()
+        && !Path::new("/proc").join(pid.to_string()).exists()
+}
+
+#[cfg(unix)]
+fn changed_before(meta: &std::fs::Metadata, when: SystemTime) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    let when = when.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    u64::try_from(meta.ctime()).is_ok_and(|ctime| ctime < when)
+}
+
+#[cfg(not(unix))]
+fn changed_before(meta: &std::fs::Metadata, when: SystemTime) -> bool {
+    meta.modified().is_ok_and(|t| t < when)
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {
@@ -1566,6 +1618,29 @@ _AWS_SSO_REFRESH_AT='0'
         std::fs::remove_file(&marker).expect("rm");
         home.leave();
         assert_eq!(mtime(&stamp), SystemTime::UNIX_EPOCH);
+    }
+
+    #[test]
+    fn stamps_of_shells_that_are_gone_are_swept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let stamp = |name: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "").expect("write");
+            path
+        };
+        let own = stamp("stamp-4242");
+        // This test's own process is alive; pid 4,000,000,000 cannot be.
+        let alive = stamp(&format!("stamp-{}", std::process::id()));
+        let gone = stamp("stamp-4000000000");
+        let other = stamp("stamp-notes.txt");
+        sweep_stamps(dir.path(), &own, SystemTime::now());
+        assert!(own.exists() && alive.exists() && other.exists());
+        assert_eq!(gone.exists(), !cfg!(target_os = "linux"));
+        // A week on, every stamp but this shell's own is stale, alive or not.
+        let next_week = SystemTime::now() + STAMP_KEPT_FOR + Duration::from_secs(60);
+        sweep_stamps(dir.path(), &own, next_week);
+        assert!(own.exists() && other.exists());
+        assert!(!alive.exists() && !gone.exists());
     }
 
     #[test]

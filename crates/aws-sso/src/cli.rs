@@ -2,6 +2,7 @@
 //! A command's arguments are never parsed here; they go to the command untouched.
 
 use std::ffi::OsString;
+use std::path::Path;
 
 use clap::{Arg, ArgAction, Command, value_parser};
 
@@ -46,20 +47,7 @@ pub fn command() -> Command {
                 .help("List every command, built-in or plugin, with the path where it was found"),
         );
     for (name, about) in BUILTINS {
-        command = command.subcommand(
-            Command::new(*name)
-                .about(*about)
-                .disable_help_flag(true)
-                .disable_version_flag(true)
-                .arg(
-                    Arg::new("args")
-                        .value_name("ARGS")
-                        .num_args(0..)
-                        .trailing_var_arg(true)
-                        .allow_hyphen_values(true)
-                        .value_parser(value_parser!(OsString)),
-                ),
-        );
+        command = command.subcommand(passthrough(name).about(*about));
     }
     command.subcommand(
         Command::new("help")
@@ -68,9 +56,55 @@ pub fn command() -> Command {
     )
 }
 
+/// [`command`] with the plugins found (`aws-sso --list`'s, by name) as commands too, for tab
+/// completion: `aws-sso <Tab>` offers every command that `aws-sso NAME` would run. Only names a
+/// shell word can hold as they are become candidates.
+pub fn with_plugins<'a>(
+    mut command: Command,
+    found: impl IntoIterator<Item = (&'a str, &'a Path)>,
+) -> Command {
+    for (name, path) in found {
+        let usable = !name.starts_with('-')
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+        let taken = name == "help" || BUILTINS.iter().any(|(builtin, _)| *builtin == name);
+        if usable && !taken {
+            command =
+                command.subcommand(passthrough(name).about(format!("Plugin: {}", path.display())));
+        }
+    }
+    command
+}
+
+/// A command whose arguments all go to the program that runs it, unparsed.
+fn passthrough(name: &str) -> Command {
+    Command::new(name.to_owned()).disable_help_flag(true).disable_version_flag(true).arg(
+        Arg::new("args")
+            .value_name("ARGS")
+            .num_args(0..)
+            .trailing_var_arg(true)
+            .allow_hyphen_values(true)
+            .value_parser(value_parser!(OsString)),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plugins_join_the_commands_unless_a_name_is_taken_or_unusable() {
+        let path = Path::new("/opt/bin/aws-sso-x");
+        let found = ["gimme", "ls", "help", "-x", "has space", "v1.2_beta"].map(|n| (n, path));
+        let command = with_plugins(command(), found);
+        command.clone().debug_assert();
+        let names: Vec<&str> = command.get_subcommands().map(Command::get_name).collect();
+        assert_eq!(names, ["login", "ls", "env", "help", "gimme", "v1.2_beta"]);
+        let gimme = command.find_subcommand("gimme").expect("gimme");
+        assert_eq!(
+            gimme.get_about().map(ToString::to_string).as_deref(),
+            Some("Plugin: /opt/bin/aws-sso-x")
+        );
+    }
 
     #[test]
     fn the_command_line_is_consistent() {

@@ -1,6 +1,7 @@
-//! Tab completion of `aws-sso`: its own commands and flags through clap's dynamic completion
-//! (the same protocol as every binary of the suite, see `aws_sso_cli::complete`), and after a
-//! built-in command name the words are that command's, so its binary answers them.
+//! Tab completion of `aws-sso`: its own commands, the plugins found, and its flags through
+//! clap's dynamic completion (the same protocol as every binary of the suite, see
+//! `aws_sso_cli::complete`), and after a built-in command name the words are that command's, so
+//! its binary answers them.
 
 use std::ffi::OsString;
 use std::process::Command;
@@ -24,7 +25,11 @@ pub fn run_if_requested() {
     if let Some(code) = delegate(&args) {
         std::process::exit(code);
     }
-    CompleteEnv::with_factory(cli::command).complete();
+    CompleteEnv::with_factory(|| {
+        let found = find::all(&find::search_dirs());
+        cli::with_plugins(cli::command(), found.iter().map(|(n, p)| (n.as_str(), p.as_path())))
+    })
+    .complete();
 }
 
 /// `aws-sso login|ls|env …<Tab>`: asks `aws-sso-NAME` with the words from NAME on, as if the

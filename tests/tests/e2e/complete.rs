@@ -255,6 +255,39 @@ fn the_dispatcher_completes_its_commands_and_hands_the_rest_to_them() {
     );
 }
 
+#[test]
+fn the_dispatcher_offers_plugins_on_path_without_running_them() {
+    let f = logged_in();
+    let plugins = tempfile::tempdir().expect("tempdir");
+    let ran = plugins.path().join("ran");
+    let plugin = plugins.path().join("aws-sso-gimme");
+    std::fs::write(&plugin, format!("#!/bin/sh\ntouch '{}'\n", ran.display())).expect("write");
+    std::fs::set_permissions(&plugin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let path = std::env::join_paths(
+        std::iter::once(plugins.path().to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    let ask_with_plugins = |shell: &str, words: &[&str]| -> Vec<String> {
+        let mut cmd = f.sandbox.std_cmd("aws-sso");
+        cmd.env("PATH", &path).env("COMPLETE", shell).arg("--").args(words);
+        if shell != "fish" {
+            cmd.env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string()).env("_CLAP_IFS", "\n");
+        }
+        let out = cmd.output().expect("run completion");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_owned).collect()
+    };
+    assert_eq!(ask_with_plugins("bash", &["aws-sso", "g"]), ["gimme"]);
+    let fish = ask_with_plugins("fish", &["aws-sso", "g"]);
+    assert_eq!(fish, [format!("gimme\tPlugin: {}", plugin.display())]);
+    // After a plugin's name nothing is offered: a plugin may not speak the protocol, and a Tab
+    // must never run a program.
+    assert_eq!(ask_with_plugins("bash", &["aws-sso", "gimme", ""]), Vec::<String>::new());
+    assert!(!ran.exists(), "a Tab ran the plugin");
+}
+
 /// The registration script `cargo xtask codegen` wrote for `shell` and `bin`.
 fn script(shell: &str, bin: &str) -> std::path::PathBuf {
     let file = match shell {

@@ -26,7 +26,7 @@ pub fn run(which: &[String]) -> anyhow::Result<()> {
     let mut report = Vec::new();
     if wants("ls") {
         report.extend(cold_refresh(&bin)?);
-        report.push(rate_limited(&bin)?);
+        report.extend(rate_limited(&bin)?);
         report.extend(from_cache(&bin)?);
     }
     if wants("env") {
@@ -193,6 +193,28 @@ fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<Row>> {
         }
         Ok(took)
     };
+    let mut rows = Vec::new();
+    if aws_sso_util(&sandbox)? {
+        let theirs_once = || -> anyhow::Result<Duration> {
+            let mut cmd = in_sandbox(&sandbox, "aws-sso-util");
+            cmd.args(["roles", "--sso-start-url", START_URL, "--sso-region", "us-east-1"]);
+            cmd.arg("--no-header");
+            let (took, out) = timed(cmd)?;
+            let pairs = String::from_utf8_lossy(&out.stdout).lines().count();
+            if pairs != 900 {
+                bail!("aws-sso-util roles listed {pairs} pairs, not 900");
+            }
+            Ok(took)
+        };
+        let (ours, theirs) = interleaved(3, &ours_once, &theirs_once)?;
+        rows.push(row(
+            "cold --refresh, 300×3, 20 ms latency",
+            secs(ours),
+            format!("faster: {}", verdict(ours < theirs)),
+            format!("aws-sso-util roles {}", secs(theirs)),
+            ratio(ours, theirs),
+        ));
+    }
     let (ours, theirs, reference) = if has_botocore() {
         let botocore = || -> anyhow::Result<Duration> {
             sequential_botocore(&sandbox)?.context("botocore went away")
@@ -207,13 +229,56 @@ fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<Row>> {
         let (took, _) = timed(cmd)?;
         (ours, took, format!("aws-sso-ls, concurrency 1: {} (no botocore)", secs(took)))
     };
-    Ok(vec![row(
+    rows.push(row(
         "cold --refresh, 300×3, 20 ms latency",
         secs(ours),
         format!("< 1.50 s: {}", verdict(ours < Duration::from_millis(1500))),
         reference,
         ratio(ours, theirs),
-    )])
+    ));
+    Ok(rows)
+}
+
+/// The start URL of [`ONE_SESSION`]'s `corp` session.
+const START_URL: &str = "https://d-1234567890.awsapps.com/start";
+
+/// Whether `aws-sso-util` (`pip install aws-sso-util`), the Python tool most people use today
+/// for listing roles and serving `credential_process`, is on PATH; when it is, it is given the
+/// sandbox's login. It predates `[sso-session]` and looks the token up under the start URL (the
+/// legacy cache key) rather than the session name, so the same token is copied there.
+fn aws_sso_util(sandbox: &Sandbox) -> anyhow::Result<bool> {
+    let found =
+        Command::new("aws-sso-util").arg("--version").output().is_ok_and(|o| o.status.success());
+    if found {
+        std::fs::copy(sandbox.token_path("corp"), sandbox.token_path(START_URL))
+            .context("giving aws-sso-util the sandbox's token")?;
+    }
+    Ok(found)
+}
+
+/// How the AWS CLI and the SDKs get the same credentials: `aws configure export-credentials`
+/// with AWS CLI v2, else botocore's credential chain (what that command runs) when botocore is
+/// installed, else nothing.
+fn sdk_credentials(sandbox: &Sandbox) -> Option<(String, Command)> {
+    let v2 = Command::new("aws")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success() && o.stdout.starts_with(b"aws-cli/2."));
+    if v2 {
+        let mut cmd = in_sandbox(sandbox, "aws");
+        cmd.args(["configure", "export-credentials", "--profile", "dev", "--format", "process"]);
+        return Some(("aws configure export-credentials".to_owned(), cmd));
+    }
+    if has_botocore() {
+        let mut cmd = in_sandbox(sandbox, "python3");
+        cmd.args([
+            "-c",
+            "import botocore.session; \
+             botocore.session.Session(profile='dev').get_credentials().get_frozen_credentials()",
+        ]);
+        return Some(("botocore's credential chain (no AWS CLI v2)".to_owned(), cmd));
+    }
+    None
 }
 
 fn has_botocore() -> bool {
@@ -240,7 +305,7 @@ fn sequential_botocore(sandbox: &Sandbox) -> anyhow::Result<Option<Duration>> {
 
 /// 665 accounts × 3 roles against a service limit of 20 requests a second: the time beside the
 /// bound (requests ÷ 20/s), the 429s met, and the accounts lost (must be none).
-fn rate_limited(bin: &Path) -> anyhow::Result<Row> {
+fn rate_limited(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("Rate limited: 665 accounts × 3 roles, the service allows 20 requests/s (about 34 s)");
     let emulator = ["--accounts", "665", "--roles-per-account", "3", "--rate-limit", "20"];
     let sandbox = sandbox(bin, &emulator, "")?;
@@ -256,13 +321,41 @@ fn rate_limited(bin: &Path) -> anyhow::Result<Row> {
     let served = stats.requests - stats.throttled;
     let bound = Duration::from_secs_f64(served as f64 / 20.0);
     let share = took.as_secs_f64() / bound.as_secs_f64();
-    Ok(row(
+    let ours = format!("{}, {} 429s, {}/665 accounts", secs(took), stats.throttled, listed.len());
+    let mut rows = vec![row(
         "refresh at the rate limit, 665×3, 20/s",
-        format!("{}, {} 429s, {}/665 accounts", secs(took), stats.throttled, listed.len()),
+        ours.clone(),
         format!("≤ 110 %, none lost: {}", verdict(share <= 1.10 && listed.len() == 665)),
         format!("bound {} ({served} requests ÷ 20/s)", secs(bound)),
         format!("{:.0} % of the bound", share * 100.0),
-    ))
+    )];
+    if aws_sso_util(&sandbox)? {
+        step("Rate limited: the same with aws-sso-util roles (once)");
+        sandbox.emulator.reset_log();
+        let mut cmd = in_sandbox(&sandbox, "aws-sso-util");
+        cmd.args(["roles", "--sso-start-url", START_URL, "--sso-region", "us-east-1"]);
+        let started = Instant::now();
+        let out = cmd.arg("--no-header").stdin(Stdio::null()).output()?;
+        let theirs = started.elapsed();
+        let accounts: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split(' ').next().map(str::to_owned))
+            .collect();
+        let outcome = if out.status.success() { "" } else { ", then failed" };
+        let throttled = sandbox.emulator.stats().throttled;
+        rows.push(row(
+            "refresh at the rate limit, 665×3, 20/s",
+            ours,
+            format!("none lost: {}", verdict(listed.len() == 665)),
+            format!(
+                "aws-sso-util roles {}, {throttled} 429s, {}/665 accounts{outcome}",
+                secs(theirs),
+                accounts.len()
+            ),
+            ratio(took, theirs),
+        ));
+    }
+    Ok(rows)
 }
 
 /// 5,000 accounts × 3 roles from the cache: time and peak memory, beside the start of the same
@@ -352,25 +445,69 @@ fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<Row>> {
             ratio(took, baseline),
         ));
     }
+    rows.extend(credential_tools(&sandbox, role)?);
     Ok(rows)
+}
+
+/// `credential-process` beside the other tools that serve the same cached credentials: the AWS
+/// CLI (or botocore) and aws-sso-util, each when installed. Each is run once first so that it
+/// has its own cache warm too.
+fn credential_tools(sandbox: &Sandbox, role: [&str; 2]) -> anyhow::Result<Vec<Row>> {
+    let mut references: Vec<(String, Command)> = sdk_credentials(sandbox).into_iter().collect();
+    if aws_sso_util(sandbox)? {
+        let mut cmd = in_sandbox(sandbox, "aws-sso-util");
+        cmd.args(["credential-process", "--start-url", START_URL, "--region", "us-east-1"]);
+        cmd.args(["--account-id", role[0], "--role-name", role[1]]);
+        references.push(("aws-sso-util credential-process".to_owned(), cmd));
+    }
+    let ours = || -> anyhow::Result<Duration> {
+        let mut cmd = sandbox.std_cmd("aws-sso-env");
+        cmd.args(["credential-process", role[0], role[1]]).stdout(Stdio::null());
+        Ok(timed(cmd)?.0)
+    };
+    let mut rows = Vec::new();
+    for (name, cmd) in &references {
+        let theirs = || Ok(timed(clone_command(cmd))?.0);
+        theirs().with_context(|| format!("warming {name}"))?;
+        let (took, baseline) = interleaved(11, &ours, &theirs)?;
+        let our_peak = peak_rss(sandbox, "aws-sso-env", &["credential-process", role[0], role[1]])?;
+        rows.push(row(
+            "aws-sso-env credential-process, cached",
+            format!("{}{}", millis(took), peak_text(our_peak)),
+            format!("faster: {}", verdict(took < baseline)),
+            format!("{name} {}{}", millis(baseline), peak_text(peak_rss_of(cmd)?)),
+            ratio(took, baseline),
+        ));
+    }
+    Ok(rows)
+}
+
+/// A fresh `Command` with the program, arguments and environment of `cmd`.
+fn clone_command(cmd: &Command) -> Command {
+    let mut copy = Command::new(cmd.get_program());
+    copy.args(cmd.get_args()).env_clear();
+    copy.envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    copy
 }
 
 /// GNU time's maximum resident set size, in kB, of one run of `tool args`.
 fn peak_rss(sandbox: &Sandbox, tool: &str, args: &[&str]) -> anyhow::Result<Option<u64>> {
+    let mut cmd = sandbox.std_cmd(tool);
+    cmd.args(args);
+    peak_rss_of(&cmd)
+}
+
+/// GNU time's maximum resident set size, in kB, of one run of `cmd` (program, arguments and
+/// environment); `None` without GNU time.
+fn peak_rss_of(cmd: &Command) -> anyhow::Result<Option<u64>> {
     let gnu_time = Path::new("/usr/bin/time");
     if !gnu_time.is_file() {
         return Ok(None);
     }
-    let template = sandbox.std_cmd(tool);
-    let mut cmd = Command::new(gnu_time);
-    cmd.env_clear();
-    for (k, v) in template.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
-    cmd.args(["-f", "%M"]).arg(template.get_program()).args(args).stdout(Stdio::null());
-    let out = cmd.output()?;
+    let mut wrapped = Command::new(gnu_time);
+    wrapped.env_clear().envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    wrapped.args(["-f", "%M"]).arg(cmd.get_program()).args(cmd.get_args());
+    let out = wrapped.stdin(Stdio::null()).stdout(Stdio::null()).output()?;
     let text = String::from_utf8_lossy(&out.stderr);
     let kb = text
         .lines()
@@ -378,6 +515,11 @@ fn peak_rss(sandbox: &Sandbox, tool: &str, args: &[&str]) -> anyhow::Result<Opti
         .and_then(|l| l.trim().parse().ok())
         .with_context(|| format!("GNU time printed no figure: {text}"))?;
     Ok(Some(kb))
+}
+
+/// ", peak 4.5 MB", or nothing without GNU time.
+fn peak_text(kb: Option<u64>) -> String {
+    kb.map(|kb| format!(", peak {:.1} MB", kb as f64 / 1024.0)).unwrap_or_default()
 }
 
 /// GNU time's maximum resident set size of a listing, beside that of `--version`.
@@ -449,12 +591,7 @@ fn completion(bin: &Path) -> anyhow::Result<Vec<Row>> {
 fn in_sandbox(sandbox: &Sandbox, program: &str) -> Command {
     let template = sandbox.std_cmd("aws-sso-env");
     let mut cmd = Command::new(program);
-    cmd.env_clear();
-    for (k, v) in template.get_envs() {
-        if let Some(v) = v {
-            cmd.env(k, v);
-        }
-    }
+    cmd.env_clear().envs(template.get_envs().filter_map(|(k, v)| Some((k, v?))));
     cmd
 }
 

@@ -378,29 +378,23 @@ pub async fn login(
         LoginFlow::Browser => GrantFlow::AuthorizationCode,
         LoginFlow::DeviceCode => GrantFlow::DeviceCode,
     };
-    let registration = registration(ctx, target, &client, grant_flow).await?;
-    let grant = match options.flow {
-        LoginFlow::Browser => {
-            let pkce =
-                PkceOptions { scopes: target.requested_scopes(), timeout: options.browser_timeout };
-            oidc::authorization_code_flow(
-                &client,
-                &registration.client_id,
-                &registration.client_secret,
-                &pkce,
-                prompt,
-            )
-            .await?
-        }
-        LoginFlow::DeviceCode => {
-            oidc::device_code_flow(
-                &client,
-                &registration.client_id,
-                &registration.client_secret,
-                &target.start_url,
-                prompt,
-            )
-            .await?
+    let (mut registration, mut cached_registration) =
+        registration(ctx, target, &client, grant_flow, false).await?;
+    let grant = loop {
+        match grant(&client, target, &registration, options, prompt).await {
+            // The service no longer knows the client we registered earlier (it was deleted, or
+            // the service forgot it): register a new one and start over, once. The device flow
+            // meets this before showing anything; the browser flow only after the approval.
+            Err(oidc::LoginError::Http(e))
+                if cached_registration && e.code() == Some("InvalidClientException") =>
+            {
+                tracing::warn!(
+                    "The service rejected the cached client registration; registering again."
+                );
+                (registration, cached_registration) =
+                    self::registration(ctx, target, &client, grant_flow, true).await?;
+            }
+            result => break result?,
         }
     };
     let token = token_from_grant(target, &registration, grant, None, Timestamp::now());
@@ -409,19 +403,42 @@ pub async fn login(
     Ok(LoginOutcome::LoggedIn { expires_at: token.expires_at })
 }
 
-/// A registration usable for `flow`: the cached one when it has 15 minutes left and the right
-/// grant type (the AWS CLI's rule), else a new one, cached for next time.
+/// The grant of one run of the login flow `options` asks for.
+async fn grant(
+    client: &OidcClient,
+    target: &SessionTarget,
+    registration: &CachedRegistration,
+    options: &LoginOptions,
+    prompt: &mut dyn LoginPrompt,
+) -> std::result::Result<TokenGrant, oidc::LoginError> {
+    let (id, secret) = (&registration.client_id, &registration.client_secret);
+    match options.flow {
+        LoginFlow::Browser => {
+            let pkce =
+                PkceOptions { scopes: target.requested_scopes(), timeout: options.browser_timeout };
+            oidc::authorization_code_flow(client, id, secret, &pkce, prompt).await
+        }
+        LoginFlow::DeviceCode => {
+            oidc::device_code_flow(client, id, secret, &target.start_url, prompt).await
+        }
+    }
+}
+
+/// A registration usable for `flow`, and whether it came from the cache: the cached one when it
+/// has 15 minutes left and the right grant type (the AWS CLI's rule) and `fresh` is false, else
+/// a new one, cached for next time.
 async fn registration(
     ctx: &Context,
     target: &SessionTarget,
     client: &OidcClient,
     flow: GrantFlow,
-) -> Result<CachedRegistration> {
+    fresh: bool,
+) -> Result<(CachedRegistration, bool)> {
     let key = target.registration_key();
     let path = ctx.caches.registration_path(&key);
     let now = Timestamp::now();
     match load_registration(&path) {
-        Ok(Some(cached)) if cached.usable_for(flow, now) => return Ok(cached),
+        Ok(Some(cached)) if !fresh && cached.usable_for(flow, now) => return Ok((cached, true)),
         Ok(_) => {}
         Err(e) => tracing::warn!("{e}"),
     }
@@ -450,7 +467,7 @@ async fn registration(
         },
     };
     save_registration(&path, &cached)?;
-    Ok(cached)
+    Ok((cached, false))
 }
 
 fn token_from_grant(

@@ -496,3 +496,38 @@ fn ctrl_c_while_waiting_leaves_nothing_behind() {
         .collect();
     assert!(leftovers.is_empty(), "no temporary files: {leftovers:?}");
 }
+
+#[test]
+fn a_registration_the_service_forgot_is_replaced_and_the_login_goes_on() {
+    let sandbox = Sandbox::new(ONE_SESSION, &["--device-approval", "browser"]);
+    let device = ["--use-device-code"];
+    let first = sandbox.cmd("aws-sso-login").args(device).output().expect("run");
+    assert!(first.status.success(), "{}", stderr(&first));
+    // The service forgets the client (an administrator deleted it, the emulator restarted):
+    // the cached registration now names a client it does not know.
+    let registration = std::fs::read_dir(sandbox.sso_cache())
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .find(|p| p != &sandbox.token_path("corp"))
+        .expect("a registration beside the token");
+    let mut cached = read_json(&registration);
+    cached["clientId"] = "forgotten-client".into();
+    std::fs::write(&registration, cached.to_string()).expect("write");
+
+    let again = sandbox.cmd("aws-sso-login").args(device).arg("--force").output().expect("run");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again)
+            .contains("The service rejected the cached client registration; registering again."),
+        "{}",
+        stderr(&again)
+    );
+    let ops = sandbox.emulator.operations();
+    assert_eq!(ops.iter().filter(|o| *o == "RegisterClient").count(), 2, "{ops:?}");
+    assert_ne!(read_json(&registration)["clientId"], "forgotten-client");
+    assert_eq!(
+        read_json(&sandbox.token_path("corp"))["clientId"],
+        read_json(&registration)["clientId"]
+    );
+    assert_eq!(sandbox.browser_opens().len(), 2, "one approval per login");
+}

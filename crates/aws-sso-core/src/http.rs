@@ -497,11 +497,16 @@ impl HttpClient {
             }
             self.counters.attempts.fetch_add(1, Ordering::Relaxed);
             let (result, retry_after) = self.attempt(req, attempt).await;
+            let limiter = self.settings.rate_limiter.as_deref();
             let err = match result {
-                Ok(body) => return Ok(body),
+                Ok(body) => {
+                    limiter.inspect(|l| l.succeeded());
+                    return Ok(body);
+                }
                 Err(e) => e,
             };
             let backoff = if err.is_throttling() {
+                limiter.inspect(|l| l.throttled());
                 self.counters.throttled.fetch_add(1, Ordering::Relaxed);
                 throttled += 1;
                 if throttled >= self.settings.max_throttled_attempts {

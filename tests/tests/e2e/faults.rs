@@ -490,3 +490,20 @@ fn throttling_server_errors_and_an_expiring_login_end_complete_or_name_what_is_m
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 24);
 }
+
+#[test]
+fn a_service_limit_below_our_rate_slows_the_listing_down_and_loses_nothing() {
+    // The service allows 8 requests a second; we are set to the default 20.
+    let sandbox = Sandbox::logged_in(&["--accounts", "60", "--rate-limit", "8"]);
+    sandbox.emulator.reset_log();
+    let out = sandbox.cmd("aws-sso-ls").args(["--refresh", "-o", "ids"]).output().expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let listed = stdout(&out);
+    let accounts: std::collections::BTreeSet<&str> =
+        listed.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(accounts.len(), 60, "no account lost");
+    // Spaced at 20/s all along, about every other request would meet a 429 (and a run of them
+    // would use up an account's retries); slowing down after the first ones keeps that low.
+    let stats = sandbox.emulator.stats();
+    assert!(stats.throttled * 3 < stats.requests, "too many 429s: {stats:?}");
+}

@@ -27,6 +27,7 @@ pub fn run(which: &[String]) -> anyhow::Result<()> {
     if wants("ls") {
         report.extend(cold_refresh(&bin)?);
         report.extend(rate_limited(&bin)?);
+        report.push(throttled_below_our_rate(&bin)?);
         report.extend(from_cache(&bin)?);
     }
     if wants("env") {
@@ -356,6 +357,35 @@ fn rate_limited(bin: &Path) -> anyhow::Result<Vec<Row>> {
         ));
     }
     Ok(rows)
+}
+
+/// 200 accounts × 1 role against a service that allows 10 requests a second while we are set to
+/// the default 20: the 429s met, the accounts lost (must be none) and the time beside the bound.
+fn throttled_below_our_rate(bin: &Path) -> anyhow::Result<Row> {
+    step("Throttled below our rate: 200 accounts, the service allows 10/s, we are set to 20/s");
+    let emulator = ["--accounts", "200", "--roles-per-account", "1", "--rate-limit", "10"];
+    let sandbox = sandbox(bin, &emulator, "")?;
+    sandbox.emulator.reset_log();
+    let mut cmd = sandbox.std_cmd("aws-sso-ls");
+    cmd.args(["--refresh", "-o", "ids"]);
+    let (took, out) = timed(cmd)?;
+    let stats = sandbox.emulator.stats();
+    let listed = String::from_utf8_lossy(&out.stdout).lines().count();
+    let served = stats.requests - stats.throttled;
+    let bound = Duration::from_secs_f64(served as f64 / 10.0);
+    let share = took.as_secs_f64() / bound.as_secs_f64();
+    Ok(row(
+        "refresh when the service allows 10/s, 200×1",
+        format!(
+            "{}, {} 429s in {} requests, {listed}/200 accounts",
+            secs(took),
+            stats.throttled,
+            stats.requests
+        ),
+        format!("none lost: {}", verdict(listed == 200)),
+        format!("bound {} ({served} requests ÷ 10/s)", secs(bound)),
+        format!("{:.0} % of the bound", share * 100.0),
+    ))
 }
 
 /// 5,000 accounts × 3 roles from the cache: time and peak memory, beside the start of the same

@@ -314,14 +314,15 @@ impl<'de> Visitor<'de> for ValueSeed<'de> {
     }
 
     fn visit_borrowed_str<E: de::Error>(self, text: &'de str) -> Result<String, E> {
-        let quoted = quoted_in(self.source, text);
-        self.check(text, !quoted)
+        let as_text = quoted_in(self.source, text) || tagged_str_in(self.source, text);
+        self.check(text, !as_text)
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<String, E> {
         // Only quoted values with escapes, block scalars and plain values spread over several
-        // lines are not borrowed: all of them are text.
-        self.check(text, false)
+        // lines are not borrowed: all of them are text. A block scalar (`account: |`) ends
+        // with the line break YAML keeps, which no name or id has.
+        self.check(text.trim_end_matches(['\n', '\r']), false)
     }
 }
 
@@ -375,6 +376,17 @@ fn quoted_in(source: &str, text: &str) -> bool {
     let before = source.as_bytes().get(start.wrapping_sub(1)).copied();
     let after = source.as_bytes().get(end).copied();
     matches!((before, after), (Some(b'"'), Some(b'"')) | (Some(b'\''), Some(b'\'')))
+}
+
+/// Whether `text`, a slice of `source`, follows YAML's tag for text (`account: !!str 0123`),
+/// which says it is text as quotes do.
+fn tagged_str_in(source: &str, text: &str) -> bool {
+    let start = (text.as_ptr() as usize).wrapping_sub(source.as_ptr() as usize);
+    source.get(..start).is_some_and(|before| {
+        let before = before.trim_end_matches([' ', '\t']);
+        before.len() < start
+            && (before.ends_with("!!str") || before.ends_with("!<tag:yaml.org,2002:str>"))
+    })
 }
 
 /// Lowercase letters and digits in dash-separated words, like every AWS region name.
@@ -523,6 +535,19 @@ mod tests {
         // Quoted, digits are a name.
         assert_eq!(account("account: \"1234\"\n"), "1234");
         assert_eq!(account("account: '1.5'\n"), "1.5");
+        // So they are with YAML's tag for text.
+        assert_eq!(account("account: !!str 1234\n"), "1234");
+        assert_eq!(account("account: !<tag:yaml.org,2002:str> 1.5\n"), "1.5");
+        assert_eq!(account("account: !!str   0123\n"), "0123");
+    }
+
+    #[test]
+    fn a_block_scalar_is_its_text_without_the_final_line_break() {
+        assert_eq!(account("account: |\n  Team Sandbox\nrole: Admin\n"), "Team Sandbox");
+        assert_eq!(account("account: >\n  Team\n  Sandbox\n"), "Team Sandbox");
+        assert_eq!(account("account: |-\n  prod\n"), "prod");
+        let file = parse("account: x\nrole: |\n  Admin\n").expect("parse");
+        assert_eq!(file.role.as_deref(), Some("Admin"));
     }
 
     #[test]

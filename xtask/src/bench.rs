@@ -177,9 +177,10 @@ fn millis(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// 300 accounts × 3 roles, 20 ms latency, no rate limit: the cold refresh, beside a sequential
-/// client (botocore's paginators, as the Python tools do; our own binary at concurrency 1 when
-/// botocore is missing).
+/// 300 accounts × 3 roles, 20 ms latency, no rate limit: the cold refresh, beside
+/// `aws-sso-util roles` when it is installed, and beside a sequential client (botocore's
+/// paginators, as the Python tools do; our own binary at concurrency 1 when botocore is
+/// missing).
 fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("Cold refresh: 300 accounts × 3 roles, 20 ms latency, no rate limit");
     let emulator = ["--accounts", "300", "--roles-per-account", "3", "--latency-ms", "20"];
@@ -305,7 +306,8 @@ fn sequential_botocore(sandbox: &Sandbox) -> anyhow::Result<Option<Duration>> {
 }
 
 /// 665 accounts × 3 roles against a service limit of 20 requests a second: the time beside the
-/// bound (requests ÷ 20/s), the 429s met, and the accounts lost (must be none).
+/// bound (requests ÷ 20/s), the 429s met, and the accounts lost (must be none); then the same
+/// listing by `aws-sso-util roles` once, when it is installed.
 fn rate_limited(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("Rate limited: 665 accounts × 3 roles, the service allows 20 requests/s (about 34 s)");
     let emulator = ["--accounts", "665", "--roles-per-account", "3", "--rate-limit", "20"];
@@ -625,7 +627,7 @@ fn in_sandbox(sandbox: &Sandbox, program: &str) -> Command {
     cmd
 }
 
-/// The shell hook: what an idle prompt adds in bash and zsh (driven interactively with a few
+/// The shell hook: what an idle prompt adds in bash, zsh and fish (driven interactively with a few
 /// thousand prompts, beside the same shell without the hook, and beside direnv's hook when
 /// direnv is installed), and what one hook run costs when entering a project.
 fn shell_hook(bin: &Path) -> anyhow::Result<Vec<Row>> {
@@ -737,18 +739,24 @@ fn shell_hook(bin: &Path) -> anyhow::Result<Vec<Row>> {
             "fish" => "none (reported)".to_owned(),
             _ => format!("< 100 µs: {}", verdict(added < 100.0)),
         };
-        let reference = if direnv && shell != "fish" {
+        let reference = if direnv {
             std::fs::write(project.join(".envrc"), "export AWS_SSO_BENCH=1\n")?;
             let mut allow = in_sandbox(&sandbox, "direnv");
             allow.arg("allow").current_dir(&project);
             timed(allow)?;
-            let direnv_init = format!("eval \"$(direnv hook {shell})\"\n");
+            let direnv_init = if shell == "fish" {
+                "direnv hook fish | source\n".to_owned()
+            } else {
+                format!("eval \"$(direnv hook {shell})\"\n")
+            };
             let with_direnv = run(&direnv_init)?;
             let theirs = per_prompt(with_direnv);
-            (
-                format!("direnv's hook adds {theirs:.1} µs"),
-                format!("{:.2}× direnv", added / theirs.max(0.001)),
-            )
+            let ratio = if added > 0.0 && added < theirs {
+                format!("{:.0}× less than direnv's", theirs / added)
+            } else {
+                format!("{:.2}× direnv's", added / theirs.max(0.001))
+            };
+            (format!("direnv's hook adds {theirs:.1} µs"), ratio)
         } else {
             let bare_prompt = bare.as_secs_f64() * 1e6 / PROMPTS as f64;
             (format!("bare {shell} {bare_prompt:.1} µs/prompt (no direnv)"), "-".to_owned())

@@ -35,9 +35,7 @@ fn main() -> ExitCode {
     }
     aws_sso_cli::complete::run_if_requested(aws_sso_env::command);
     let cli = Cli::parse();
-    let env = Environment::from_process();
-    aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);
-    let printer = Printer::new(cli.global.quiet, cli.global.color, &env);
+    let (env, printer) = cli.global.start(NAME);
     // Runs from every new shell's rc file: no config to read, nothing that can fail on it.
     if let Some(Command::Init(args)) = &cli.command {
         return aws_sso_cli::finish(NAME, init::run(args, printer));
@@ -50,7 +48,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = session_request(&cli);
+    let request = cli.global.session.request();
     match cli.command {
         None => {
             let (resolved, creds) = credentials_for(&ctx, &request, &cli.role, REUSE_WINDOW)?;
@@ -75,14 +73,6 @@ fn unreachable_credential_process() -> anyhow::Result<ExitCode> {
     anyhow::bail!("credential-process is dispatched before the other commands")
 }
 
-fn session_request(cli: &Cli) -> SessionRequest {
-    SessionRequest {
-        sso_session: cli.global.session.sso_session.clone(),
-        profile: cli.global.session.profile.clone(),
-        project_session: None,
-    }
-}
-
 /// The credential_process contract: the Version 1 JSON on stdout, or one line on stderr and a
 /// non-zero exit (SDKs show that line to their user).
 fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode {
@@ -91,7 +81,7 @@ fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode 
             anyhow::bail!("not a credential-process command");
         };
         let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-        let request = session_request(&cli);
+        let request = cli.global.session.request();
         let (resolved, creds) =
             credentials_for(&ctx, &request, &args.role, CREDENTIAL_PROCESS_WINDOW)?;
         let view = view(&ctx, &resolved, &creds, None, false);

@@ -21,19 +21,13 @@ const NAME: &str = "aws-sso-login";
 fn main() -> ExitCode {
     aws_sso_cli::complete::run_if_requested(aws_sso_login::command);
     let cli = Cli::parse();
-    let env = Environment::from_process();
-    aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);
-    let printer = Printer::new(cli.global.quiet, cli.global.color, &env);
+    let (env, printer) = cli.global.start(NAME);
     aws_sso_cli::finish(NAME, run(cli, env, printer))
 }
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = SessionRequest {
-        sso_session: cli.global.session.sso_session.clone(),
-        profile: cli.global.session.profile.clone(),
-        project_session: None,
-    };
+    let request = cli.global.session.request();
     match cli.command {
         Some(Command::Status(args)) => status::run(&ctx, &args, printer)?,
         Some(Command::Configure(args)) => {

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use aws_sso_cli::Printer;
 use aws_sso_core::cache::accounts::AccountCache;
 use aws_sso_core::env::Environment;
-use aws_sso_core::session::{self, AccountsRequest, AccountsSource, Context, SessionRequest};
+use aws_sso_core::session::{self, AccountsRequest, AccountsSource, Context};
 use aws_sso_core::time::format_cli;
 use clap::Parser;
 
@@ -23,19 +23,13 @@ const NAME: &str = "aws-sso-ls";
 fn main() -> ExitCode {
     aws_sso_cli::complete::run_if_requested(aws_sso_ls::command);
     let cli = Cli::parse();
-    let env = Environment::from_process();
-    aws_sso_cli::init_logging(NAME, cli.global.verbose, cli.global.quiet, &env);
-    let printer = Printer::new(cli.global.quiet, cli.global.color, &env);
+    let (env, printer) = cli.global.start(NAME);
     aws_sso_cli::finish(NAME, run(cli, env, printer))
 }
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = SessionRequest {
-        sso_session: cli.global.session.sso_session.clone(),
-        profile: cli.global.session.profile.clone(),
-        project_session: None,
-    };
+    let request = cli.global.session.request();
     let target = session::resolve(&ctx, &request)?;
     let accounts_request = AccountsRequest { refresh: cli.refresh, accounts_only: cli.accounts };
     let mut progress = progress::Progress::new(printer);

@@ -118,7 +118,8 @@ fn cache_of(
     request: &SessionRequest,
 ) -> Option<crate::cache::accounts::AccountCache> {
     let ctx = Context::load(env, request.profile.as_deref()).ok()?;
-    let target = session::resolve(&ctx, request).ok()?;
+    let request = request.clone().in_current_project(&ctx);
+    let target = session::resolve(&ctx, &request).ok()?;
     resolve::usable_cache(&ctx, &target)
 }
 

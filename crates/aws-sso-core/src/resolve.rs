@@ -6,15 +6,16 @@
 //! cache cannot answer it, it says so ([`Resolution::NeedsAccounts`]) and the caller fetches the
 //! list (the one case that needs the network) and asks again.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::cache::accounts::{
     AccountCache, AccountLookupError, account_cache_path, load_account_cache,
 };
-use crate::config::project::ProjectFile;
-use crate::config::selected_profile;
+use crate::config::project::{ProjectFile, find_project_file, load_project_file};
+use crate::config::{ConfigError, selected_profile};
 use crate::error::{ErrorKind, Result};
 use crate::session::{self, Context, SessionRequest, SessionTarget};
+use crate::trust::{self, Trust};
 
 /// What the command line named: `ACCOUNT [ROLE]`.
 #[derive(Clone, Debug, Default)]
@@ -96,6 +97,32 @@ pub enum ProjectState {
     Trusted(ProjectFile),
     NotAllowed(ProjectFile),
     Changed(ProjectFile),
+}
+
+/// The nearest project file from `dir` up, with its trust; `None` when there is none.
+pub fn project_in_effect(ctx: &Context, dir: &Path) -> Result<Option<ProjectState>> {
+    let Some(path) = find_project_file(dir) else { return Ok(None) };
+    trust::check_ownership(&path)?;
+    let file = load_project_file(&path).map_err(ConfigError::from)?;
+    Ok(Some(match trust::trust_of(&ctx.env, &ctx.settings, &file)? {
+        Trust::Allowed | Trust::TrustedPrefix(_) => ProjectState::Trusted(file),
+        Trust::NotAllowed => ProjectState::NotAllowed(file),
+        Trust::ChangedSinceAllowed => ProjectState::Changed(file),
+    }))
+}
+
+/// The `sso_session` that the project file in effect in `dir` chooses (DESIGN.md §7), once it is
+/// allowed. A file that cannot be read or is not allowed chooses nothing: the commands that
+/// use its account say why, and the others go on as outside the project.
+pub fn project_session(ctx: &Context, dir: &Path) -> Option<String> {
+    match project_in_effect(ctx, dir) {
+        Ok(Some(ProjectState::Trusted(file))) => file.sso_session,
+        Ok(_) => None,
+        Err(e) => {
+            tracing::debug!("the project file does not choose the session: {e}");
+            None
+        }
+    }
 }
 
 /// Resolves the account and role. `project` is the nearest project file, if any, with its trust.

@@ -156,6 +156,20 @@ pub struct SessionRequest {
     pub project_session: Option<String>,
 }
 
+impl SessionRequest {
+    /// Adds the `sso_session` of the allowed project file in effect in the current directory
+    /// (DESIGN.md §7: after `--sso-session` and `--profile`, before `AWS_PROFILE`); unchanged
+    /// when a flag already chooses the session.
+    pub fn in_current_project(mut self, ctx: &Context) -> Self {
+        if self.sso_session.is_none() && self.profile.is_none() && self.project_session.is_none() {
+            self.project_session = std::env::current_dir()
+                .ok()
+                .and_then(|dir| crate::resolve::project_session(ctx, &dir));
+        }
+        self
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error(

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = cli.global.session.request();
+    let request = cli.global.session.request().in_current_project(&ctx);
     match cli.command {
         None => {
             let (resolved, creds) = credentials_for(&ctx, &request, &cli.role, REUSE_WINDOW)?;
@@ -81,7 +81,7 @@ fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode 
             anyhow::bail!("not a credential-process command");
         };
         let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-        let request = cli.global.session.request();
+        let request = cli.global.session.request().in_current_project(&ctx);
         let (resolved, creds) =
             credentials_for(&ctx, &request, &args.role, CREDENTIAL_PROCESS_WINDOW)?;
         let view = view(&ctx, &resolved, &creds, None, false);

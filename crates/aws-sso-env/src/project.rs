@@ -10,20 +10,13 @@ use aws_sso_core::config::project::{
 };
 use aws_sso_core::resolve::ProjectState;
 use aws_sso_core::session::Context;
-use aws_sso_core::trust::{self, Trust};
+use aws_sso_core::trust;
 
 /// The nearest `.aws-sso.yaml` from the current directory up, with its trust; `None` when
 /// there is none.
 pub fn in_effect(ctx: &Context) -> anyhow::Result<Option<ProjectState>> {
     let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    let Some(path) = find_project_file(&cwd) else { return Ok(None) };
-    trust::check_ownership(&path)?;
-    let file = load_project_file(&path)?;
-    Ok(Some(match trust::trust_of(&ctx.env, &ctx.settings, &file)? {
-        Trust::Allowed | Trust::TrustedPrefix(_) => ProjectState::Trusted(file),
-        Trust::NotAllowed => ProjectState::NotAllowed(file),
-        Trust::ChangedSinceAllowed => ProjectState::Changed(file),
-    }))
+    Ok(aws_sso_core::resolve::project_in_effect(ctx, &cwd)?)
 }
 
 /// The project file `path` names (a file, or a directory holding one), else the nearest.

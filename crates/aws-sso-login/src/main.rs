@@ -27,7 +27,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = cli.global.session.request();
+    let request = cli.global.session.request().in_current_project(&ctx);
     match cli.command {
         Some(Command::Status(args)) => status::run(&ctx, &args, printer)?,
         Some(Command::Configure(args)) => {

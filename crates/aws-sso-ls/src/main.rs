@@ -29,7 +29,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = cli.global.session.request();
+    let request = cli.global.session.request().in_current_project(&ctx);
     let target = session::resolve(&ctx, &request)?;
     let accounts_request = AccountsRequest { refresh: cli.refresh, accounts_only: cli.accounts };
     let mut progress = progress::Progress::new(printer);

@@ -431,3 +431,43 @@ fn hostile_account_names_are_exported_verbatim_and_never_run() {
     }
     assert!(!canary.exists(), "a name was executed");
 }
+
+#[test]
+fn an_allowed_project_file_chooses_the_session_of_every_command_run_in_it() {
+    let lab = "\n[sso-session lab]\nsso_start_url = https://d-0000000000.awsapps.com/start\nsso_region = eu-west-1\n";
+    let sandbox = Sandbox::new(&format!("{ONE_SESSION}{lab}"), &["--accounts", "2"]);
+    let project = sandbox.path().join("src/lab-work");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    std::fs::write(
+        project.join(".aws-sso.yaml"),
+        "account: 100000000001\nrole: ReadOnlyAccess\nsso_session: lab\n",
+    )
+    .expect("write");
+    let run = |bin: &str, args: &[&str], dir: &Path| {
+        sandbox.cmd(bin).args(args).current_dir(dir).output().expect("run")
+    };
+
+    // Not allowed yet: the file chooses nothing, and two sessions need a choice.
+    let refused = run("aws-sso-login", &[], &project);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("Several sso-sessions"), "{}", stderr(&refused));
+
+    assert!(run("aws-sso-env", &["allow"], &project).status.success());
+    let login = run("aws-sso-login", &[], &project);
+    assert!(login.status.success(), "{}", stderr(&login));
+    assert!(sandbox.token_path("lab").exists(), "logged in to the project's session");
+    assert!(!sandbox.token_path("corp").exists());
+    let listed = run("aws-sso-ls", &["-o", "ids"], &project);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    assert!(stdout(&listed).contains("100000000002"), "{}", stdout(&listed));
+    // An account named on the command line is looked up in the project's session too.
+    let named = run("aws-sso-env", &["100000000002", "ReadOnlyAccess", "-f", "json"], &project);
+    assert!(named.status.success(), "{}", stderr(&named));
+
+    // A flag still wins, and outside the project nothing chooses.
+    let flagged = run("aws-sso-ls", &["--sso-session", "corp"], &project);
+    assert_eq!(flagged.status.code(), Some(3), "{}", stderr(&flagged));
+    assert!(stderr(&flagged).contains("Not logged in to corp"), "{}", stderr(&flagged));
+    let outside = run("aws-sso-ls", &[], sandbox.path());
+    assert_eq!(outside.status.code(), Some(2), "{}", stderr(&outside));
+}

@@ -395,7 +395,7 @@ pub async fn login(
     let (mut registration, mut cached_registration) =
         registration(ctx, target, &client, grant_flow, false).await?;
     let grant = loop {
-        match grant(&client, target, &registration, options, prompt).await {
+        match run_flow(&client, target, &registration, options, prompt).await {
             // The service no longer knows the client we registered earlier (it was deleted, or
             // the service forgot it): register a new one and start over, once. The device flow
             // meets this before showing anything; the browser flow only after the approval.
@@ -418,7 +418,7 @@ pub async fn login(
 }
 
 /// The grant of one run of the login flow `options` asks for.
-async fn grant(
+async fn run_flow(
     client: &OidcClient,
     target: &SessionTarget,
     registration: &CachedRegistration,

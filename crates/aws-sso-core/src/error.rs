@@ -5,7 +5,8 @@
 //! a secret or a session token.
 
 use crate::{
-    cache, config, console, credentials, endpoint, http, oidc, resolve, session, shell, trust,
+    cache, config, console, credentials, endpoint, http, oidc, resolve, session, shell, start_url,
+    trust,
 };
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -34,6 +35,8 @@ pub enum Error {
     Shell(#[from] shell::ShellError),
     #[error(transparent)]
     Console(#[from] console::ConsoleError),
+    #[error(transparent)]
+    StartUrl(#[from] start_url::StartUrlError),
 }
 
 /// What kind of failure, which decides the exit code (DESIGN.md §7).
@@ -71,6 +74,7 @@ impl Error {
             Error::Credentials(e) => e.kind(),
             Error::Resolve(e) => e.kind(),
             Error::Trust(_) | Error::Shell(_) | Error::Console(_) => ErrorKind::Failure,
+            Error::StartUrl(e) => e.kind(),
         }
     }
 }

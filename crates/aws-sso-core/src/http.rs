@@ -454,13 +454,27 @@ impl HttpClient {
         Ok(self.client.get_or_init(|| built))
     }
 
+    /// A client with the same TLS roots, proxies and timeouts that never follows a redirect,
+    /// for finding where a start URL leads. Built anew each time: it is needed once per login.
+    pub fn client_without_redirects(&self) -> Result<reqwest::Client, HttpError> {
+        self.build_with(reqwest::redirect::Policy::none())
+    }
+
     fn build(&self) -> Result<reqwest::Client, HttpError> {
+        self.build_with(reqwest::redirect::Policy::default())
+    }
+
+    fn build_with(
+        &self,
+        redirects: reqwest::redirect::Policy,
+    ) -> Result<reqwest::Client, HttpError> {
         // Fails only when a provider is already installed, which is what we want anyway.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .user_agent(self.settings.user_agent.clone())
             .timeout(self.settings.timeout)
-            .connect_timeout(self.settings.connect_timeout);
+            .connect_timeout(self.settings.connect_timeout)
+            .redirect(redirects);
         if let Some(path) = &self.settings.ca_bundle {
             let pem = std::fs::read(path)
                 .map_err(|e| HttpError::CaBundle { path: path.clone(), detail: e.to_string() })?;
@@ -658,7 +672,7 @@ fn random_fraction() -> f64 {
 
 /// The most specific cause of an error, e.g. "Connection refused (os error 111)" rather than
 /// reqwest's "error sending request for url (...)".
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
     let mut current = e;
     while let Some(source) = current.source() {
         current = source;

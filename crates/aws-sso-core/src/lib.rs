@@ -49,6 +49,7 @@ pub mod resolve;
 pub mod secret;
 pub mod session;
 pub mod shell;
+pub mod start_url;
 pub mod time;
 pub mod trust;
 

@@ -19,7 +19,7 @@ use crate::cache::role_credentials::{RoleCredentialsKey, remove_sso_role_credent
 use crate::cache::token::{CachedToken, load_token, remove_file_if_exists, save_token};
 use crate::cache::{self, CacheDirs, CacheError};
 use crate::config::settings::{LoginFlow, Settings};
-use crate::config::{AwsConfig, ConfigFiles, selected_profile};
+use crate::config::{AwsConfig, ConfigFiles, SectionKind, selected_profile, update_config_file};
 use crate::endpoint::{self, Service};
 use crate::env::{self, Environment};
 use crate::error::{ErrorKind, Result};
@@ -31,6 +31,7 @@ use crate::portal::listing::{
     FailedAccount, ListingOptions, ListingProgress, list_everything, merge_into_cache,
 };
 use crate::secret::Secret;
+use crate::start_url;
 
 /// A token with less than this left is refreshed before use (botocore's advisory window).
 pub const REFRESH_WINDOW: SignedDuration = SignedDuration::from_mins(15);
@@ -313,8 +314,9 @@ pub enum LoginOutcome {
     AlreadyValid { expires_at: Timestamp },
     /// The token was renewed with the refresh token, without the browser.
     Refreshed { expires_at: Timestamp },
-    /// A new login through the browser or the device code.
-    LoggedIn { expires_at: Timestamp },
+    /// A new login through the browser or the device code; `region_updated` is the region that
+    /// the portal's address named, written to the config because it differed from `sso_region`.
+    LoggedIn { expires_at: Timestamp, region_updated: Option<String> },
 }
 
 #[derive(Clone, Debug)]
@@ -387,15 +389,21 @@ pub async fn login(
         }
     }
 
+    // A start URL on a custom domain leads to the portal the service knows, and maybe to the
+    // region it is in: the login talks to that region with that URL, while the cache keys and
+    // the token keep the URL as configured.
+    let portal = start_url::resolve(&ctx.http, &target.start_url, &target.region).await?;
+    let configured_region = target.region.clone();
+    let target = &SessionTarget { region: portal.region.clone(), ..target.clone() };
     let client = ctx.oidc_client(target)?;
     let grant_flow = match options.flow {
         LoginFlow::Browser => GrantFlow::AuthorizationCode,
         LoginFlow::DeviceCode => GrantFlow::DeviceCode,
     };
     let (mut registration, mut cached_registration) =
-        registration(ctx, target, &client, grant_flow, false).await?;
+        registration(ctx, target, &portal.url, &client, grant_flow, false).await?;
     let grant = loop {
-        match run_flow(&client, target, &registration, options, prompt).await {
+        match run_flow(&client, target, &portal.url, &registration, options, prompt).await {
             // The service no longer knows the client we registered earlier (it was deleted, or
             // the service forgot it): register a new one and start over, once. The device flow
             // meets this before showing anything; the browser flow only after the approval.
@@ -406,7 +414,7 @@ pub async fn login(
                     "The service rejected the cached client registration; registering again."
                 );
                 (registration, cached_registration) =
-                    self::registration(ctx, target, &client, grant_flow, true).await?;
+                    self::registration(ctx, target, &portal.url, &client, grant_flow, true).await?;
             }
             result => break result?,
         }
@@ -414,13 +422,32 @@ pub async fn login(
     let token = token_from_grant(target, &registration, grant, None, Timestamp::now());
     save_token(&token_path, &token)?;
     tell_shell_hooks(ctx);
-    Ok(LoginOutcome::LoggedIn { expires_at: token.expires_at })
+    let region_updated = if portal.region == configured_region {
+        None
+    } else {
+        update_sso_region(ctx, target)?;
+        Some(portal.region)
+    };
+    Ok(LoginOutcome::LoggedIn { expires_at: token.expires_at, region_updated })
+}
+
+/// Writes the region the portal's address named as the `sso_region` of the session (or of the
+/// legacy profile), as the AWS CLI does, so that refreshes and the SDKs use it.
+fn update_sso_region(ctx: &Context, target: &SessionTarget) -> Result<()> {
+    let (kind, name) = match (&target.session_name, &target.profile) {
+        (Some(session), _) => (SectionKind::SsoSession, session.as_str()),
+        (None, Some(profile)) => (SectionKind::Profile, profile.as_str()),
+        (None, None) => return Ok(()),
+    };
+    update_config_file(&ctx.files.config, kind, name, &[("sso_region", &target.region)])?;
+    Ok(())
 }
 
 /// The grant of one run of the login flow `options` asks for.
 async fn run_flow(
     client: &OidcClient,
     target: &SessionTarget,
+    start_url: &str,
     registration: &CachedRegistration,
     options: &LoginOptions,
     prompt: &mut dyn LoginPrompt,
@@ -433,7 +460,7 @@ async fn run_flow(
             oidc::authorization_code_flow(client, id, secret, &pkce, prompt).await
         }
         LoginFlow::DeviceCode => {
-            oidc::device_code_flow(client, id, secret, &target.start_url, prompt).await
+            oidc::device_code_flow(client, id, secret, start_url, prompt).await
         }
     }
 }
@@ -444,6 +471,7 @@ async fn run_flow(
 async fn registration(
     ctx: &Context,
     target: &SessionTarget,
+    start_url: &str,
     client: &OidcClient,
     flow: GrantFlow,
     fresh: bool,
@@ -463,7 +491,7 @@ async fn registration(
     let scopes = target.requested_scopes();
     let request = match flow {
         GrantFlow::AuthorizationCode => {
-            oidc::pkce_registration_request(&client_name, &target.start_url, &scopes)
+            oidc::pkce_registration_request(&client_name, start_url, &scopes)
         }
         GrantFlow::DeviceCode => oidc::device_registration_request(&client_name, Some(&scopes)),
     };

@@ -132,6 +132,12 @@ struct Args {
     #[arg(long, value_name = "SECONDS", default_value_t = 90 * 24 * 3600)]
     registration_ttl: u64,
 
+    /// Answer HEAD and GET /start with a 302 to URL, as a start URL on a custom domain does
+    /// (point sso_start_url at http://127.0.0.1:PORT/start to try it). Without it, /start is
+    /// a plain portal page.
+    #[arg(long, value_name = "URL")]
+    start_redirect: Option<String>,
+
     /// Lifetime of role credentials from GetRoleCredentials, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 3600)]
     credentials_ttl: u64,
@@ -283,6 +289,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             rotate_refresh_tokens: !args.no_rotate_refresh_tokens,
             registration_ttl: args.registration_ttl,
             credentials_ttl: args.credentials_ttl,
+            start_redirect: args.start_redirect.clone(),
         };
         let faults = Faults::new(FaultSettings {
             rate_limit: args.rate_limit,

@@ -549,6 +549,15 @@ pub fn device_page(state: &mut State, request: &ApiRequest, now: u64) -> ApiResp
     }
 }
 
+/// `HEAD`/`GET /start`: the access portal's start page, or, with `--start-redirect`, the 302
+/// that a start URL on a custom domain answers with (the AWS CLI follows it to find the portal).
+pub fn start_page(state: &State) -> ApiResponse {
+    match &state.settings.start_redirect {
+        Some(location) => ApiResponse::redirect(location.clone()),
+        None => page(200, "AWS access portal", "The emulated access portal."),
+    }
+}
+
 fn error_page(status: u16, message: &str) -> ApiResponse {
     page(status, "Authorization failed", message)
 }
@@ -676,6 +685,19 @@ mod tests {
             "redirectUri":"http://127.0.0.1:1/oauth/callback","codeVerifier":VERIFIER,"code":code});
         let response = create_token(&mut state, &post(body), 0);
         assert_eq!(error_type(&response), Some("InvalidGrantException"));
+    }
+
+    #[test]
+    fn the_start_page_is_the_portal_or_the_redirect_of_a_custom_domain() {
+        let plain = start_page(&state(Settings::default()));
+        assert_eq!(plain.status, 200);
+        let portal = "https://ssoins-1111.portal.eu-west-1.app.aws";
+        let redirected = start_page(&state(Settings {
+            start_redirect: Some(portal.to_owned()),
+            ..Settings::default()
+        }));
+        assert_eq!((redirected.status, redirected.header("location")), (302, Some(portal)));
+        assert_eq!(crate::server::Operation::route("HEAD", "/start").name(), "StartPage");
     }
 
     #[test]

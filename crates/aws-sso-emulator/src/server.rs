@@ -38,6 +38,7 @@ pub enum Operation {
     GetRoleCredentials,
     Logout,
     Federation,
+    StartPage,
     Unknown,
 }
 
@@ -54,6 +55,7 @@ impl Operation {
             ("GET", "/federation/credentials") => Operation::GetRoleCredentials,
             ("POST", "/logout") => Operation::Logout,
             ("GET", "/federation") => Operation::Federation,
+            ("GET" | "HEAD", "/start") => Operation::StartPage,
             _ => Operation::Unknown,
         }
     }
@@ -70,6 +72,7 @@ impl Operation {
             Operation::GetRoleCredentials => "GetRoleCredentials",
             Operation::Logout => "Logout",
             Operation::Federation => "Federation",
+            Operation::StartPage => "StartPage",
             Operation::Unknown => "Unknown",
         }
     }
@@ -182,6 +185,7 @@ impl Emulator {
             Operation::GetRoleCredentials => portal::get_role_credentials(state, request, now),
             Operation::Logout => portal::logout(state, request, now),
             Operation::Federation => federation::federation(state, request, now),
+            Operation::StartPage => oidc::start_page(state),
             Operation::Unknown => PortalError::new(
                 PortalErrorKind::UnknownOperation,
                 format!("No operation is served at {} {}", request.method, request.path),

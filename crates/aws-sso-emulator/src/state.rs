@@ -96,6 +96,9 @@ pub struct Settings {
     pub rotate_refresh_tokens: bool,
     pub registration_ttl: u64,
     pub credentials_ttl: u64,
+    /// Where `HEAD`/`GET /start` redirects, as a start URL on a custom domain does; `None`: the
+    /// page answers 200 like the portal itself.
+    pub start_redirect: Option<String>,
 }
 
 impl Default for Settings {
@@ -112,6 +115,7 @@ impl Default for Settings {
             rotate_refresh_tokens: true,
             registration_ttl: 90 * 24 * 3600,
             credentials_ttl: 3600,
+            start_redirect: None,
         }
     }
 }

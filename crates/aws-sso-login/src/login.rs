@@ -47,11 +47,20 @@ pub async fn run(
             "Refreshed the login to {name}; it is valid until {}.",
             until(*expires_at)
         )),
-        LoginOutcome::LoggedIn { expires_at } => printer.message(&format!(
-            "Logged in to {name} ({}); the login is valid until {}.",
-            target.start_url,
-            until(*expires_at)
-        )),
+        LoginOutcome::LoggedIn { expires_at, region_updated } => {
+            printer.message(&format!(
+                "Logged in to {name} ({}); the login is valid until {}.",
+                target.start_url,
+                until(*expires_at)
+            ));
+            if let Some(region) = region_updated {
+                printer.message(&format!(
+                    "The start URL leads to a portal in {region}, not {}: sso_region updated in {}.",
+                    target.region,
+                    ctx.files.config.display()
+                ));
+            }
+        }
     }
     // A new login starts the session over; an old one may be near its end.
     if !matches!(outcome, LoginOutcome::LoggedIn { .. })

@@ -531,3 +531,71 @@ fn a_registration_the_service_forgot_is_replaced_and_the_login_goes_on() {
     );
     assert_eq!(sandbox.browser_opens().len(), 2, "one approval per login");
 }
+
+/// A session whose start URL is the emulator's `/start`, standing in for a custom domain.
+fn vanity_sandbox(emulator_args: &[&str]) -> (Sandbox, String) {
+    let sandbox = Sandbox::new("", emulator_args);
+    let start_url = format!("{}/start", sandbox.emulator.url);
+    let config = format!(
+        "# our company's portal\n[sso-session corp]\nsso_start_url = {start_url}\nsso_region = us-east-1\n\n[profile dev]\nsso_session = corp\n"
+    );
+    std::fs::write(sandbox.config_path(), config).expect("config");
+    (sandbox, start_url)
+}
+
+#[test]
+fn a_start_url_on_a_custom_domain_logs_in_to_the_portal_it_leads_to_and_learns_its_region() {
+    let portal = "https://ssoins-0000000000000001.portal.eu-west-1.app.aws";
+    let (sandbox, start_url) = vanity_sandbox(&["--start-redirect", &format!("{portal}/start/")]);
+    let out = sandbox.cmd("aws-sso-login").output().expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stderr(&out);
+    assert!(
+        text.contains(
+            "The start URL leads to a portal in eu-west-1, not us-east-1: sso_region updated in"
+        ),
+        "{text}"
+    );
+    // The service saw the portal's own URL; the cache keeps the one configured, so the AWS CLI
+    // and the SDKs find the token, and the region the portal named.
+    let clients = sandbox.emulator.clients();
+    assert_eq!(clients.len(), 1, "{clients:?}");
+    assert_eq!(clients[0]["issuerUrl"], format!("{portal}/start"));
+    let token = read_json(&sandbox.token_path("corp"));
+    assert_eq!(token["startUrl"], start_url);
+    assert_eq!(token["region"], "eu-west-1");
+    let config = std::fs::read_to_string(sandbox.config_path()).expect("config");
+    assert_eq!(
+        config,
+        format!(
+            "# our company's portal\n[sso-session corp]\nsso_start_url = {start_url}\nsso_region = eu-west-1\n\n[profile dev]\nsso_session = corp\n"
+        ),
+        "only sso_region changed"
+    );
+    let heads: Vec<Value> =
+        sandbox.emulator.requests().into_iter().filter(|r| r["path"] == "/start").collect();
+    assert_eq!(heads.len(), 1, "{heads:?}");
+    assert_eq!(heads[0]["method"], "HEAD");
+
+    // From now on the session works in its region like any other.
+    let ls = sandbox.cmd("aws-sso-ls").args(["-o", "ids"]).output().expect("ls");
+    assert!(ls.status.success(), "{}", stderr(&ls));
+    let again = sandbox.cmd("aws-sso-login").output().expect("run");
+    assert!(stderr(&again).starts_with("Already logged in to corp;"), "{}", stderr(&again));
+}
+
+#[test]
+fn a_start_url_that_leads_to_no_aws_portal_is_refused_before_anything_is_sent() {
+    let (sandbox, start_url) = vanity_sandbox(&[]);
+    let out = sandbox.cmd("aws-sso-login").output().expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "The start URL {start_url} leads to {start_url}, which is not an AWS access portal."
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert!(sandbox.emulator.clients().is_empty(), "no client registered");
+    assert!(sandbox.browser_opens().is_empty());
+}

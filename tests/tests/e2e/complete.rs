@@ -294,6 +294,7 @@ fn script(shell: &str, bin: &str) -> std::path::PathBuf {
         "bash" => format!("bash/{bin}"),
         "zsh" => format!("zsh/_{bin}"),
         "fish" => format!("fish/{bin}.fish"),
+        "elvish" => format!("elvish/{bin}.elv"),
         _ => unreachable!("no such shell in these tests"),
     };
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../completions").join(file)
@@ -310,6 +311,7 @@ fn run_shell(sandbox: &Sandbox, shell: &str, code: &str) -> String {
     match shell {
         "bash" => cmd.args(["--norc", "--noprofile", "-c", code]),
         "zsh" => cmd.args(["-f", "-c", code]),
+        "elvish" => cmd.args(["-norc", "-c", code]),
         _ => cmd.args(["--no-config", "-c", code]),
     };
     let out = cmd
@@ -426,6 +428,34 @@ _clap_dynamic_completer_aws_sso_env
 }
 
 #[test]
+fn elvish_completes_with_the_generated_script() {
+    if !shells::require("elvish") {
+        return;
+    }
+    let f = logged_in();
+    // `edit:` exists only in an interactive elvish, so the script is evaluated with the
+    // completer table renamed to a variable of ours; everything else runs as written.
+    let text = std::fs::read_to_string(script("elvish", "aws-sso-env")).expect("script");
+    assert!(text.contains("set edit:completion:arg-completer[aws-sso-env] = "), "{text}");
+    let renamed = f.sandbox.path().join("aws-sso-env.elv");
+    std::fs::write(&renamed, text.replace("edit:completion:arg-completer", "completers"))
+        .expect("write");
+    let code = r#"
+var completers = [&]
+eval &ns=(ns [&completers=[&]]) &on-end={|n| set completers = $n[completers] } (slurp < $SCRIPT)
+$completers[aws-sso-env] aws-sso-env exec pro
+echo '#'
+$completers[aws-sso-env] aws-sso-env staging D
+echo '#'
+$completers[aws-sso-env] aws-sso-env "My T"
+"#;
+    let code = code.replace("$SCRIPT", &format!("'{}'", renamed.display()));
+    let out = run_shell(&f.sandbox, "elvish", &code);
+    // elvish quotes the candidates itself: they come back as plain values.
+    assert_eq!(lines(&out), ["prod-eu", "production", "#", "Developer", "#", "My Team's Sandbox"]);
+}
+
+#[test]
 fn fish_completes_with_the_generated_script() {
     if !shells::require("fish") {
         return;
@@ -454,7 +484,7 @@ complete -C'aws-sso-env My'
 #[test]
 fn every_binary_has_its_scripts() {
     for bin in ["aws-sso", "aws-sso-login", "aws-sso-ls", "aws-sso-env"] {
-        for shell in ["bash", "zsh", "fish"] {
+        for shell in ["bash", "zsh", "fish", "elvish"] {
             let text = std::fs::read_to_string(script(shell, bin)).expect("completion script");
             // Each asks the binary itself, naming the shell.
             let names_shell = [format!("COMPLETE=\"{shell}\""), format!("COMPLETE={shell} ")];

@@ -68,6 +68,7 @@ impl Context {
     }
 
     fn oidc_client(&self, target: &SessionTarget) -> Result<OidcClient> {
+        target.require_region()?;
         let url = endpoint::endpoint_for(
             Service::SsoOidc,
             &target.region,
@@ -79,6 +80,7 @@ impl Context {
     }
 
     pub fn portal_client(&self, target: &SessionTarget) -> Result<PortalClient> {
+        target.require_region()?;
         self.portal_client_for_region(&target.region, target.profile.as_deref())
     }
 
@@ -118,6 +120,18 @@ impl SessionTarget {
             (None, Some(profile)) => format!("profile {profile} ({})", self.start_url),
             (None, None) => self.start_url.clone(),
         }
+    }
+
+    /// An error when the region is not known yet: a custom-domain start URL without
+    /// `sso_region`, before the login that learns it.
+    fn require_region(&self) -> Result<(), SessionError> {
+        if self.region.is_empty() {
+            return Err(SessionError::RegionUnknown {
+                session: self.display_name(),
+                selector: self.selector(),
+            });
+        }
+        Ok(())
     }
 
     /// The flags that select this target again, for hints in messages.
@@ -194,6 +208,10 @@ pub enum SessionError {
     #[error("Not logged in to {session}. Run: aws-sso-login {selector}")]
     NotLoggedIn { session: String, selector: String },
     #[error(
+        "The region of {session} is not known yet: it has no sso_region, and its start URL names it only once followed. Run: aws-sso-login {selector}"
+    )]
+    RegionUnknown { session: String, selector: String },
+    #[error(
         "The login of {session} expired at {expired_at} and cannot be refreshed. Run: aws-sso-login {selector}"
     )]
     Expired { session: String, expired_at: String, selector: String },
@@ -202,9 +220,9 @@ pub enum SessionError {
 impl SessionError {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            SessionError::NotLoggedIn { .. } | SessionError::Expired { .. } => {
-                ErrorKind::NotLoggedIn
-            }
+            SessionError::NotLoggedIn { .. }
+            | SessionError::Expired { .. }
+            | SessionError::RegionUnknown { .. } => ErrorKind::NotLoggedIn,
             _ => ErrorKind::Usage,
         }
     }
@@ -269,7 +287,11 @@ fn profile_target(ctx: &Context, name: &str) -> Result<SessionTarget> {
     if let Some(session) = profile.get("sso_session") {
         return session_target(ctx, session, Some(name.to_owned()));
     }
-    match (profile.get("sso_start_url"), profile.get("sso_region")) {
+    let region = profile.get("sso_region").or_else(|| {
+        // As for a session: a custom-domain start URL may leave the region to the login.
+        profile.get("sso_start_url").filter(|url| start_url::may_name_the_region(url)).map(|_| "")
+    });
+    match (profile.get("sso_start_url"), region) {
         (Some(start_url), Some(region)) => Ok(SessionTarget {
             session_name: None,
             profile: Some(name.to_owned()),
@@ -746,7 +768,8 @@ pub struct SessionStatus {
     /// The legacy profile, when `sso_session` is `None`.
     pub profile: Option<String>,
     pub start_url: String,
-    pub region: String,
+    /// `None` before the login that learns it (a custom-domain start URL without `sso_region`).
+    pub region: Option<String>,
     /// `valid`, `expired`, `missing` or `unreadable`.
     pub state: &'static str,
     pub logged_in: bool,
@@ -802,7 +825,7 @@ fn session_status(ctx: &Context, target: SessionTarget, now: Timestamp) -> Sessi
         sso_session: target.session_name.clone(),
         profile: if target.session_name.is_none() { target.profile.clone() } else { None },
         start_url: target.start_url.clone(),
-        region: target.region.clone(),
+        region: Some(target.region.clone()).filter(|r| !r.is_empty()),
         state: "missing",
         logged_in: false,
         expires_at: None,

@@ -65,6 +65,11 @@ pub enum StartUrlError {
          portal's own URL (https://d-….awsapps.com/start) as sso_start_url."
     )]
     NotAws { url: String, resolved: String },
+    #[error(
+        "The start URL {url} leads to {resolved}, whose address does not name its region, and \
+         no sso_region is set. Set sso_region to the region of IAM Identity Center."
+    )]
+    NoRegion { url: String, resolved: String },
 }
 
 impl StartUrlError {
@@ -83,6 +88,12 @@ pub fn is_aws_owned(host: &str) -> bool {
         || AWS_OWNED_SUFFIXES
             .iter()
             .any(|suffix| host.ends_with(suffix) || host == suffix.trim_start_matches('.'))
+}
+
+/// Whether a login may learn the region from where `start_url` leads: an https URL (or http on
+/// loopback) on a host that is not AWS's. Such a session may leave `sso_region` out.
+pub fn may_name_the_region(start_url: &str) -> bool {
+    parse(start_url).is_ok_and(|url| !is_aws_owned(url.host_str().unwrap_or_default()))
 }
 
 /// The region an access portal's host names: `{id}.portal.{region}.app.aws`,
@@ -130,6 +141,9 @@ pub async fn resolve(
         return Err(StartUrlError::NotAws { url: start_url.to_owned(), resolved });
     }
     let region = region_of(resolved_host).unwrap_or_else(|| configured_region.to_owned());
+    if region.is_empty() {
+        return Err(StartUrlError::NoRegion { url: start_url.to_owned(), resolved });
+    }
     tracing::debug!("the start URL {start_url} leads to {resolved} in {region}");
     Ok(ResolvedStartUrl { url: resolved, region })
 }
@@ -307,6 +321,21 @@ mod tests {
         }
         let err = resolve(&http(), &start, "us-east-1").await.expect_err("404");
         assert!(err.to_string().contains("answered HTTP 404"), "{err}");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn without_sso_region_the_portal_must_name_its_region() {
+        let server = TestServer::start(vec![
+            Canned::json(302, "").header("Location", "https://x.portal.ap-south-1.app.aws/start"),
+            Canned::json(302, "").header("Location", "https://d-1234567890.awsapps.com/start"),
+        ]);
+        let start = format!("{}/start", server.base_url);
+        assert!(may_name_the_region(&start));
+        assert!(!may_name_the_region("https://d-1234567890.awsapps.com/start"));
+        let resolved = resolve(&http(), &start, "").await.expect("named");
+        assert_eq!(resolved.region, "ap-south-1");
+        let err = resolve(&http(), &start, "").await.expect_err("not named");
+        assert!(err.to_string().contains("no sso_region is set"), "{err}");
     }
 
     #[tokio::test(flavor = "current_thread")]

@@ -78,7 +78,8 @@ pub struct ConfigureArgs {
     #[arg(long, value_name = "URL")]
     pub start_url: Option<String>,
 
-    /// The region of IAM Identity Center, e.g. eu-west-1.
+    /// The region of IAM Identity Center, e.g. eu-west-1. A start URL on a custom domain may
+    /// leave it out: the first login learns it from where the URL leads.
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 

@@ -35,30 +35,33 @@ pub fn run(
         (None, None) => return Err(usage("--start-url URL")),
     };
     validate_start_url(&start_url)?;
-    let region = match (&args.region, &existing) {
-        (Some(region), _) => region.clone(),
-        (None, existing) if interactive => {
-            ask("SSO region", existing.as_ref().map(|s| s.region.as_str()))?
-        }
-        (None, Some(existing)) => existing.region.clone(),
+    // An empty region is one a custom-domain session leaves to its first login.
+    let known = existing.as_ref().map(|s| s.region.as_str()).filter(|r| !r.is_empty());
+    let learnable = aws_sso_core::start_url::may_name_the_region(&start_url);
+    let region = match (&args.region, known) {
+        (Some(region), _) => Some(region.clone()),
+        (None, known) if interactive && !learnable => Some(ask("SSO region", known)?),
+        (None, Some(known)) => Some(known.to_owned()),
+        (None, None) if learnable => None,
         (None, None) => return Err(usage("--region REGION")),
     };
-    validate_region(&region)?;
+    if let Some(region) = &region {
+        validate_region(region)?;
+    }
     let scopes = parse_scopes(&args.scopes).join(",");
     let path = &ctx.files.config;
-    update_config_file(
-        path,
-        SectionKind::SsoSession,
-        &name,
-        &[
-            ("sso_start_url", &start_url),
-            ("sso_region", &region),
-            ("sso_registration_scopes", &scopes),
-        ],
-    )?;
+    let mut values = vec![("sso_start_url", start_url.as_str())];
+    values.extend(region.as_deref().map(|r| ("sso_region", r)));
+    values.push(("sso_registration_scopes", &scopes));
+    update_config_file(path, SectionKind::SsoSession, &name, &values)?;
     let verb = if existing.is_some() { "Updated" } else { "Added" };
+    let learned = if region.is_none() {
+        " Its region is learned from where the start URL leads, at the first login."
+    } else {
+        ""
+    };
     printer.message(&format!(
-        "{verb} [sso-session {name}] in {}.\nLog in with: aws-sso-login --sso-session {name}",
+        "{verb} [sso-session {name}] in {}.{learned}\nLog in with: aws-sso-login --sso-session {name}",
         path.display()
     ));
     Ok(())

@@ -53,12 +53,16 @@ pub async fn run(
                 target.start_url,
                 until(*expires_at)
             ));
-            if let Some(region) = region_updated {
-                printer.message(&format!(
-                    "The start URL leads to a portal in {region}, not {}: sso_region updated in {}.",
-                    target.region,
-                    ctx.files.config.display()
-                ));
+            let config = ctx.files.config.display();
+            match region_updated {
+                Some(region) if target.region.is_empty() => printer.message(&format!(
+                    "The start URL leads to a portal in {region}: sso_region set in {config}."
+                )),
+                Some(region) => printer.message(&format!(
+                    "The start URL leads to a portal in {region}, not {}: sso_region updated in {config}.",
+                    target.region
+                )),
+                None => {}
             }
         }
     }

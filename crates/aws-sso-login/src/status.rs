@@ -51,7 +51,7 @@ fn table(sessions: &[SessionStatus], now: Timestamp, printer: Printer) -> String
             [
                 name,
                 s.start_url.clone(),
-                s.region.clone(),
+                s.region.clone().unwrap_or_else(|| "(not known yet)".to_owned()),
                 status.to_owned(),
                 s.expires_at.map_or_else(|| "-".to_owned(), |t| when(t, now)),
                 if s.refreshable { "yes" } else { "no" }.to_owned(),

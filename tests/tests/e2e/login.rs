@@ -599,3 +599,90 @@ fn a_start_url_that_leads_to_no_aws_portal_is_refused_before_anything_is_sent() 
     assert!(sandbox.emulator.clients().is_empty(), "no client registered");
     assert!(sandbox.browser_opens().is_empty());
 }
+
+#[test]
+fn a_custom_domain_without_sso_region_learns_it_at_the_first_login() {
+    let portal = "https://ssoins-0000000000000001.portal.ap-south-1.app.aws/start";
+    let (sandbox, start_url) = vanity_sandbox(&["--start-redirect", portal]);
+    let config = format!("[sso-session corp]\nsso_start_url = {start_url}\n");
+    std::fs::write(sandbox.config_path(), &config).expect("config");
+
+    // Before the login, the commands send the user to it.
+    let ls = sandbox.cmd("aws-sso-ls").output().expect("ls");
+    assert_eq!(ls.status.code(), Some(3), "{}", stderr(&ls));
+    assert!(
+        stderr(&ls).contains("Not logged in to corp. Run: aws-sso-login --sso-session corp"),
+        "{}",
+        stderr(&ls)
+    );
+
+    let login = sandbox.cmd("aws-sso-login").output().expect("login");
+    assert!(login.status.success(), "{}", stderr(&login));
+    assert!(
+        stderr(&login).contains("The start URL leads to a portal in ap-south-1: sso_region set in"),
+        "{}",
+        stderr(&login)
+    );
+    let written = std::fs::read_to_string(sandbox.config_path()).expect("config");
+    assert_eq!(written, format!("{config}sso_region = ap-south-1\n"));
+    let ls = sandbox.cmd("aws-sso-ls").args(["-o", "ids"]).output().expect("ls");
+    assert!(ls.status.success(), "{}", stderr(&ls));
+
+    // Someone takes the region out again: the token is there, but no endpoint can be chosen.
+    std::fs::write(sandbox.config_path(), &config).expect("config");
+    let refresh = sandbox.cmd("aws-sso-ls").arg("--refresh").output().expect("ls");
+    assert_eq!(refresh.status.code(), Some(3), "{}", stderr(&refresh));
+    assert!(
+        stderr(&refresh).contains(
+            "The region of corp is not known yet: it has no sso_region, and its start URL names it only once followed. Run: aws-sso-login --sso-session corp"
+        ),
+        "{}",
+        stderr(&refresh)
+    );
+    let status = sandbox.cmd("aws-sso-login").arg("status").output().expect("status");
+    assert!(status.status.success(), "{}", stderr(&status));
+    let line = stdout(&status).lines().nth(1).unwrap_or_default().to_owned();
+    assert!(line.contains(&format!("{start_url}  (not known yet)  logged in")), "{line}");
+}
+
+#[test]
+fn configure_leaves_the_region_of_a_custom_domain_to_the_first_login() {
+    let sandbox = Sandbox::new("", &[]);
+    let out = sandbox
+        .cmd("aws-sso-login")
+        .args([
+            "configure",
+            "--sso-session",
+            "corp",
+            "--start-url",
+            "https://sso.example.com/start",
+        ])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("Its region is learned from where the start URL leads, at the first login."),
+        "{}",
+        stderr(&out)
+    );
+    let written = std::fs::read_to_string(sandbox.config_path()).expect("config");
+    assert_eq!(
+        written,
+        "[sso-session corp]\nsso_start_url = https://sso.example.com/start\nsso_registration_scopes = sso:account:access\n"
+    );
+    // An AWS portal URL names no region: it must be given.
+    let out = sandbox
+        .cmd("aws-sso-login")
+        .args([
+            "configure",
+            "--sso-session",
+            "aws",
+            "--start-url",
+            "https://d-1234567890.awsapps.com/start",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("missing --region REGION"), "{}", stderr(&out));
+}

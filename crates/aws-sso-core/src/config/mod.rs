@@ -93,6 +93,7 @@ fn configured_sessions(names: &[String]) -> String {
 pub struct SsoSessionConfig {
     pub name: String,
     pub start_url: String,
+    /// Empty when not configured and the start URL is on a custom domain: the login learns it.
     pub region: String,
     /// `None` when `sso_registration_scopes` is absent (the login then asks for the default).
     pub registration_scopes: Option<Vec<String>>,
@@ -144,7 +145,12 @@ impl AwsConfig {
             });
         };
         let value = |key| section.get(key).filter(|v| !v.is_empty());
-        let (start_url, region) = (value("sso_start_url"), value("sso_region"));
+        let (start_url, mut region) = (value("sso_start_url"), value("sso_region"));
+        // A start URL on a custom domain may leave the region to the login, which learns it
+        // from the portal's address (aws-contracts.md §6.1); until then the region is empty.
+        if region.is_none() && start_url.is_some_and(crate::start_url::may_name_the_region) {
+            region = Some("");
+        }
         match (start_url, region) {
             (Some(start_url), Some(region)) => Ok(SsoSessionConfig {
                 name: name.to_owned(),
@@ -255,6 +261,16 @@ sso_region =
         assert!(err.contains("[sso-session half]"), "{err}");
         assert!(err.contains("missing sso_start_url and sso_region"), "{err}");
         assert!(err.contains("aws-sso-login configure --sso-session half"), "{err}");
+    }
+
+    #[test]
+    fn only_a_start_url_on_a_custom_domain_may_leave_the_region_to_the_login() {
+        let text = "[sso-session vanity]\nsso_start_url = https://sso.example.com/start\n\
+                    [sso-session aws]\nsso_start_url = https://d-1234567890.awsapps.com/start\n";
+        let config = AwsConfig::parse(Some(text), None).expect("parses");
+        assert_eq!(config.sso_session("vanity").expect("complete enough").region, "");
+        let err = config.sso_session("aws").expect_err("incomplete").to_string();
+        assert!(err.contains("missing sso_region"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! against the emulator, each figure printed beside a reference measured in the same run. The
 //! machines are shared and noisy, so this reports; it does not fail a build.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -198,10 +199,7 @@ fn cold_refresh(bin: &Path) -> anyhow::Result<Vec<Row>> {
     let mut rows = Vec::new();
     if aws_sso_util(&sandbox)? {
         let theirs_once = || -> anyhow::Result<Duration> {
-            let mut cmd = in_sandbox(&sandbox, "aws-sso-util");
-            cmd.args(["roles", "--sso-start-url", START_URL, "--sso-region", "us-east-1"]);
-            cmd.arg("--no-header");
-            let (took, out) = timed(cmd)?;
+            let (took, out) = timed(aws_sso_util_roles(&sandbox))?;
             let pairs = String::from_utf8_lossy(&out.stdout).lines().count();
             if pairs != 900 {
                 bail!("aws-sso-util roles listed {pairs} pairs, not 900");
@@ -305,6 +303,40 @@ fn sequential_botocore(sandbox: &Sandbox) -> anyhow::Result<Option<Duration>> {
     Ok(Some(took))
 }
 
+/// Our refresh against a service that allows `rate` requests a second: how long it took, the
+/// portal's counts, the accounts listed, and the share of the bound (served requests ÷ rate).
+struct UnderLimit {
+    took: Duration,
+    stats: aws_sso_tests::emulator::Stats,
+    accounts: usize,
+    bound: Duration,
+    share: f64,
+}
+
+fn refresh_under_limit(sandbox: &Sandbox, rate: f64) -> anyhow::Result<UnderLimit> {
+    sandbox.emulator.reset_log();
+    let mut cmd = sandbox.std_cmd("aws-sso-ls");
+    cmd.args(["--refresh", "-o", "ids"]);
+    let (took, out) = timed(cmd)?;
+    let stats = sandbox.emulator.stats();
+    let bound = Duration::from_secs_f64((stats.requests - stats.throttled) as f64 / rate);
+    let share = took.as_secs_f64() / bound.as_secs_f64();
+    Ok(UnderLimit { took, stats, accounts: accounts_listed(&out.stdout), bound, share })
+}
+
+/// The distinct accounts of `-o ids` (or aws-sso-util's) output: the first word of each line.
+fn accounts_listed(stdout: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(stdout);
+    text.lines().filter_map(|l| l.split(' ').next()).collect::<BTreeSet<_>>().len()
+}
+
+/// `aws-sso-util roles` for the sandbox's session, without its header line.
+fn aws_sso_util_roles(sandbox: &Sandbox) -> Command {
+    let mut cmd = in_sandbox(sandbox, "aws-sso-util");
+    cmd.args(["roles", "--sso-start-url", START_URL, "--sso-region", "us-east-1", "--no-header"]);
+    cmd
+}
+
 /// 665 accounts × 3 roles against a service limit of 20 requests a second: the time beside the
 /// bound (requests ÷ 20/s), the 429s met, and the accounts lost (must be none); then the same
 /// listing by `aws-sso-util roles` once, when it is installed.
@@ -312,50 +344,34 @@ fn rate_limited(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("Rate limited: 665 accounts × 3 roles, the service allows 20 requests/s (about 34 s)");
     let emulator = ["--accounts", "665", "--roles-per-account", "3", "--rate-limit", "20"];
     let sandbox = sandbox(bin, &emulator, "")?;
-    sandbox.emulator.reset_log();
-    let mut cmd = sandbox.std_cmd("aws-sso-ls");
-    cmd.args(["--refresh", "-o", "ids"]);
-    let (took, out) = timed(cmd)?;
-    let stats = sandbox.emulator.stats();
-    let listed: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split(' ').next().map(str::to_owned))
-        .collect();
-    let served = stats.requests - stats.throttled;
-    let bound = Duration::from_secs_f64(served as f64 / 20.0);
-    let share = took.as_secs_f64() / bound.as_secs_f64();
-    let ours = format!("{}, {} 429s, {}/665 accounts", secs(took), stats.throttled, listed.len());
+    let r = refresh_under_limit(&sandbox, 20.0)?;
+    let served = r.stats.requests - r.stats.throttled;
+    let ours = format!("{}, {} 429s, {}/665 accounts", secs(r.took), r.stats.throttled, r.accounts);
     let mut rows = vec![row(
         "refresh at the rate limit, 665×3, 20/s",
         ours.clone(),
-        format!("≤ 110 %, none lost: {}", verdict(share <= 1.10 && listed.len() == 665)),
-        format!("bound {} ({served} requests ÷ 20/s)", secs(bound)),
-        format!("{:.0} % of the bound", share * 100.0),
+        format!("≤ 110 %, none lost: {}", verdict(r.share <= 1.10 && r.accounts == 665)),
+        format!("bound {} ({served} requests ÷ 20/s)", secs(r.bound)),
+        format!("{:.0} % of the bound", r.share * 100.0),
     )];
     if aws_sso_util(&sandbox)? {
         step("Rate limited: the same with aws-sso-util roles (once)");
         sandbox.emulator.reset_log();
-        let mut cmd = in_sandbox(&sandbox, "aws-sso-util");
-        cmd.args(["roles", "--sso-start-url", START_URL, "--sso-region", "us-east-1"]);
         let started = Instant::now();
-        let out = cmd.arg("--no-header").stdin(Stdio::null()).output()?;
+        let out = aws_sso_util_roles(&sandbox).stdin(Stdio::null()).output()?;
         let theirs = started.elapsed();
-        let accounts: std::collections::BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split(' ').next().map(str::to_owned))
-            .collect();
         let outcome = if out.status.success() { "" } else { ", then failed" };
         let throttled = sandbox.emulator.stats().throttled;
         rows.push(row(
             "refresh at the rate limit, 665×3, 20/s",
             ours,
-            format!("none lost: {}", verdict(listed.len() == 665)),
+            format!("none lost: {}", verdict(r.accounts == 665)),
             format!(
                 "aws-sso-util roles {}, {throttled} 429s, {}/665 accounts{outcome}",
                 secs(theirs),
-                accounts.len()
+                accounts_listed(&out.stdout)
             ),
-            ratio(took, theirs),
+            ratio(r.took, theirs),
         ));
     }
     Ok(rows)
@@ -367,26 +383,20 @@ fn throttled_below_our_rate(bin: &Path) -> anyhow::Result<Row> {
     step("Throttled below our rate: 200 accounts, the service allows 10/s, we are set to 20/s");
     let emulator = ["--accounts", "200", "--roles-per-account", "1", "--rate-limit", "10"];
     let sandbox = sandbox(bin, &emulator, "")?;
-    sandbox.emulator.reset_log();
-    let mut cmd = sandbox.std_cmd("aws-sso-ls");
-    cmd.args(["--refresh", "-o", "ids"]);
-    let (took, out) = timed(cmd)?;
-    let stats = sandbox.emulator.stats();
-    let listed = String::from_utf8_lossy(&out.stdout).lines().count();
-    let served = stats.requests - stats.throttled;
-    let bound = Duration::from_secs_f64(served as f64 / 10.0);
-    let share = took.as_secs_f64() / bound.as_secs_f64();
+    let r = refresh_under_limit(&sandbox, 10.0)?;
+    let served = r.stats.requests - r.stats.throttled;
     Ok(row(
         "refresh when the service allows 10/s, 200×1",
         format!(
-            "{}, {} 429s in {} requests, {listed}/200 accounts",
-            secs(took),
-            stats.throttled,
-            stats.requests
+            "{}, {} 429s in {} requests, {}/200 accounts",
+            secs(r.took),
+            r.stats.throttled,
+            r.stats.requests,
+            r.accounts
         ),
-        format!("none lost: {}", verdict(listed == 200)),
-        format!("bound {} ({served} requests ÷ 10/s)", secs(bound)),
-        format!("{:.0} % of the bound", share * 100.0),
+        format!("none lost: {}", verdict(r.accounts == 200)),
+        format!("bound {} ({served} requests ÷ 10/s)", secs(r.bound)),
+        format!("{:.0} % of the bound", r.share * 100.0),
     ))
 }
 

@@ -80,6 +80,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: FileMode) -> Result<(), FsE
     // The temporary file is created 0600 by tempfile, and deleted on drop if anything fails.
     let mut temp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
+        .rand_bytes(TEMPORARY_RANDOM_CHARS)
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| FsError::new("create a temporary file in", dir, e))?;
@@ -96,6 +97,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: FileMode) -> Result<(), FsE
     sweep_stale_temporaries(dir, name);
     Ok(())
 }
+
+/// The random characters between a temporary file's `.NAME.` and `.tmp`.
+const TEMPORARY_RANDOM_CHARS: usize = 6;
 
 /// How old a temporary file of ours must be before it counts as left behind. A write holds its
 /// temporary file for milliseconds; anything this old belongs to a process that was killed
@@ -114,8 +118,7 @@ fn sweep_stale_temporaries(dir: &Path, name: &str) {
         let Some(file_name) = file_name.to_str() else { continue };
         let ours = file_name.starts_with(&prefix)
             && file_name.ends_with(".tmp")
-            // tempfile's random part: six characters between the prefix and the suffix.
-            && file_name.len() == prefix.len() + 6 + ".tmp".len();
+            && file_name.len() == prefix.len() + TEMPORARY_RANDOM_CHARS + ".tmp".len();
         if !ours {
             continue;
         }

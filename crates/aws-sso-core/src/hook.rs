@@ -738,7 +738,7 @@ impl Run {
     /// the shell then runs the hook whenever either exists.
     fn write_stamp(&self, env: &Environment) -> Option<PathBuf> {
         let pid = self.shell_pid.unwrap_or_else(parent_pid);
-        let path = our_cache_dir(env)?.join("hook").join(format!("stamp-{pid}"));
+        let path = our_cache_dir(env)?.join("hook").join(format!("{STAMP_PREFIX}{pid}"));
         let newest = self
             .project_mtime
             .into_iter()
@@ -769,6 +769,9 @@ impl Run {
     }
 }
 
+/// What every stamp file's name starts with; the shell's pid follows.
+const STAMP_PREFIX: &str = "stamp-";
+
 /// A stamp the hook has not rewritten for this long belongs to a shell that is gone, or idle
 /// for so long that one more hook run costs it nothing.
 const STAMP_KEPT_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -782,13 +785,7 @@ fn sweep_stamps(dir: &Path, own: &Path, now: SystemTime) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Some(pid) =
-            entry.file_name().to_str().and_then(|n| n.strip_prefix("stamp-")).and_then(|pid| {
-                pid.parse::<u32>().ok().filter(|_| pid.bytes().all(|b| b.is_ascii_digit()))
-            })
-        else {
-            continue;
-        };
+        let Some(pid) = entry.file_name().to_str().and_then(stamp_pid) else { continue };
         if path == own {
             continue;
         }
@@ -797,6 +794,12 @@ fn sweep_stamps(dir: &Path, own: &Path, now: SystemTime) {
             let _ = std::fs::remove_file(&path);
         }
     }
+}
+
+/// The shell pid a stamp file is named for (`stamp-PID`, as [`Run::write_stamp`] names it).
+fn stamp_pid(file_name: &str) -> Option<u32> {
+    let digits = file_name.strip_prefix(STAMP_PREFIX)?;
+    digits.bytes().all(|b| b.is_ascii_digit()).then(|| digits.parse().ok()).flatten()
 }
 
 /// Whether `/proc` says that no process `pid` exists (never on systems without `/proc`).

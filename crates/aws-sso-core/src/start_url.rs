@@ -46,9 +46,15 @@ pub struct ResolvedStartUrl {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartUrlError {
-    #[error("The start URL {url} does not use https; write it as https://…")]
+    #[error(
+        "The start URL {url} does not use https. Write sso_start_url as https://…, e.g. \
+         https://d-1234567890.awsapps.com/start."
+    )]
     NotHttps { url: String },
-    #[error("The start URL {url} is not a URL with a host name: {detail}")]
+    #[error(
+        "The start URL {url} is not a URL with a host name ({detail}). Write sso_start_url as \
+         https://…, e.g. https://d-1234567890.awsapps.com/start."
+    )]
     Invalid { url: String, detail: String },
     #[error(
         "Could not reach the start URL {url} to find the access portal it leads to: {detail}. \

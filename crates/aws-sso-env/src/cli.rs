@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use aws_sso_cli::GlobalArgs;
 use aws_sso_cli::complete;
+use aws_sso_core::shell::Shell;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::engine::ArgValueCompleter;
@@ -136,23 +137,20 @@ pub struct PathArgs {
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The shell to print the integration for.
-    #[arg(
-        value_name = "SHELL",
-        value_parser = PossibleValuesParser::new(["bash", "zsh", "fish"])
-            .try_map(|name| name.parse::<aws_sso_core::shell::Shell>())
-    )]
-    pub shell: aws_sso_core::shell::Shell,
+    #[arg(value_name = "SHELL", value_parser = shell_parser())]
+    pub shell: Shell,
 }
 
 #[derive(Debug, Args)]
 pub struct HookArgs {
     /// The shell that evaluates the output.
-    #[arg(
-        value_name = "SHELL",
-        value_parser = PossibleValuesParser::new(["bash", "zsh", "fish"])
-            .try_map(|name| name.parse::<aws_sso_core::shell::Shell>())
-    )]
-    pub shell: aws_sso_core::shell::Shell,
+    #[arg(value_name = "SHELL", value_parser = shell_parser())]
+    pub shell: Shell,
+}
+
+/// `bash`, `zsh` or `fish`, offered as such in `--help` and completion.
+fn shell_parser() -> impl clap::builder::TypedValueParser<Value = Shell> {
+    PossibleValuesParser::new(Shell::ALL.map(Shell::name)).try_map(|name| name.parse::<Shell>())
 }
 
 #[derive(Debug, Args)]

@@ -48,7 +48,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = cli.global.session.request().in_current_project(&ctx);
+    let request = cli.global.session.request();
     match cli.command {
         None => {
             let (resolved, creds) = credentials_for(&ctx, &request, &cli.role, REUSE_WINDOW)?;
@@ -81,7 +81,7 @@ fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode 
             anyhow::bail!("not a credential-process command");
         };
         let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-        let request = cli.global.session.request().in_current_project(&ctx);
+        let request = cli.global.session.request();
         let (resolved, creds) =
             credentials_for(&ctx, &request, &args.role, CREDENTIAL_PROCESS_WINDOW)?;
         let view = view(&ctx, &resolved, &creds, None, false);
@@ -100,7 +100,13 @@ pub fn credentials_for(
     window: SignedDuration,
 ) -> anyhow::Result<(ResolvedRole, RoleCredentials)> {
     let choice = RoleChoice { account: role.account.clone(), role: role.role.clone() };
-    let project = if choice.account.is_none() { project::in_effect(ctx)? } else { None };
+    // Without an account the project file names one (and its session, or why it cannot be
+    // used); with one, an allowed project file still chooses the session.
+    let (project, request) = match choice.account {
+        None => (project::in_effect(ctx)?, request.clone()),
+        Some(_) => (None, request.clone().in_current_project(ctx)),
+    };
+    let request = &request;
     let mut runtime = None;
     let resolved = match resolve::resolve_role(ctx, request, &choice, project.as_ref())? {
         Resolution::Resolved(resolved) => resolved,

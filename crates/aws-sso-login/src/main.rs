@@ -27,18 +27,19 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = cli.global.session.request().in_current_project(&ctx);
+    // Only logging in and out act on one session; status and configure name theirs.
+    let request = || cli.global.session.request().in_current_project(&ctx);
     match cli.command {
         Some(Command::Status(args)) => status::run(&ctx, &args, printer)?,
         Some(Command::Configure(args)) => {
             configure::run(&ctx, cli.global.session.sso_session.as_deref(), &args, printer)?
         }
         Some(Command::Logout(args)) => {
-            let target = if args.all { None } else { Some(session::resolve(&ctx, &request)?) };
+            let target = if args.all { None } else { Some(session::resolve(&ctx, &request())?) };
             aws_sso_cli::runtime()?.block_on(logout::run(&ctx, target.as_ref(), printer))?;
         }
-        Some(Command::Login(args)) => return login(&ctx, &request, &args, printer),
-        None => return login(&ctx, &request, &cli.login, printer),
+        Some(Command::Login(args)) => return login(&ctx, &request(), &args, printer),
+        None => return login(&ctx, &request(), &cli.login, printer),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,4 @@
-//! `cargo xtask bench`: the speed targets of `aws-sso-ls` (issue 3), measured on release builds
+//! `cargo xtask bench`: the speed targets of the suite, measured on release builds
 //! against the emulator, each figure printed beside a reference measured in the same run. The
 //! machines are shared and noisy, so this reports; it does not fail a build.
 
@@ -584,7 +584,7 @@ fn peak_memory(sandbox: &Sandbox) -> anyhow::Result<Row> {
     ))
 }
 
-/// Tab completion with 5,000 accounts cached (issue 6: under 20 ms), asked as bash asks: the
+/// Tab completion with 5,000 accounts cached (target: under 20 ms), asked as bash asks: the
 /// accounts of `aws-sso-env exec`, the roles after an account, and the same through `aws-sso`.
 fn completion(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("Tab completion: 5,000 accounts × 3 roles cached");

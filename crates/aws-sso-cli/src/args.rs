@@ -1,4 +1,4 @@
-//! The flags every binary takes (DESIGN.md §7).
+//! The flags every binary takes (docs/ARCHITECTURE.md §7).
 
 use aws_sso_core::env::Environment;
 use aws_sso_core::session::SessionRequest;

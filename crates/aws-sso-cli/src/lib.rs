@@ -1,8 +1,8 @@
-//! What every binary of the suite shares, so they behave alike: the common flags (DESIGN.md §7),
+//! What every binary of the suite shares, so they behave alike: the common flags (docs/ARCHITECTURE.md §7),
 //! the [`Printer`] that decides what reaches the terminal, logging, and the one place where an
 //! error becomes a message and an exit code.
 //!
-//! DESIGN.md §2 lists one crate per binary plus the core library; this small crate is added so
+//! docs/ARCHITECTURE.md §2 lists one crate per binary plus the core library; this small crate is added so
 //! the binaries stay thin without copying this glue into each (core must not print).
 
 mod args;
@@ -27,7 +27,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The end of every `main`: success as it is, an error as one message on stderr and the exit
-/// code of DESIGN.md §7. A closed stdout (`| head`) is not an error.
+/// code of docs/ARCHITECTURE.md §7. A closed stdout (`| head`) is not an error.
 pub fn finish(name: &str, result: anyhow::Result<ExitCode>) -> ExitCode {
     finish_as(name, result, Layout::Lines)
 }

@@ -1,4 +1,4 @@
-//! The container credentials endpoint that `aws-sso-env exec --server` serves (issue 7): the
+//! The container credentials endpoint that `aws-sso-env exec --server` serves: the
 //! variables that point an SDK at it, the JSON the SDKs read from it, the check of its
 //! authorization token, and when the credentials it hands out must be fetched again.
 

@@ -1,6 +1,6 @@
 //! Role credentials for one account and role: from the shared AWS CLI cache
 //! (`~/.aws/cli/cache`) while they have enough time left, else from GetRoleCredentials under a
-//! per-role lock, saved back to that cache for the next process (DESIGN.md §3, §4).
+//! per-role lock, saved back to that cache for the next process (docs/ARCHITECTURE.md §3, §4).
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -30,7 +30,7 @@ pub struct RoleRequest<'a> {
 }
 
 impl RoleRequest<'_> {
-    /// The key the AWS CLI v2 caches these credentials under (aws-contracts.md §3.5).
+    /// The key the AWS CLI v2 caches these credentials under (docs/aws-contracts.md §3.5).
     pub fn cache_key(&self) -> RoleCredentialsKey {
         let account_id = self.account_id.to_owned();
         let role_name = self.role_name.to_owned();
@@ -545,7 +545,7 @@ mod tests {
 
     #[test]
     fn a_legacy_profile_uses_the_cli_key_of_its_start_url() {
-        // aws-contracts.md §3.5: the CLI's own test vector.
+        // docs/aws-contracts.md §3.5: the CLI's own test vector.
         let target = SessionTarget {
             session_name: None,
             profile: Some("dev".into()),

@@ -211,7 +211,7 @@ fn is_host_label(region: &str) -> bool {
         && region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// The endpoint rule set of `service` (aws-contracts.md §1.2, §2.1).
+/// The endpoint rule set of `service` (docs/aws-contracts.md §1.2, §2.1).
 pub fn resolve(service: Service, params: &EndpointParams) -> Result<String, EndpointError> {
     resolve_with_origin(service, params, None)
 }
@@ -273,7 +273,7 @@ struct Configured {
     origin: String,
 }
 
-/// The endpoint the user configured for `service`, if any (aws-contracts.md §4.5):
+/// The endpoint the user configured for `service`, if any (docs/aws-contracts.md §4.5):
 /// `AWS_ENDPOINT_URL_SSO[_OIDC]`, then `AWS_ENDPOINT_URL`, then the profile's `[services]`
 /// section, then the profile's `endpoint_url`. `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the
 /// profile's `ignore_configured_endpoint_urls` turns all of them off. `profile` `None` means the

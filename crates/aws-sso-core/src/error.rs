@@ -39,7 +39,7 @@ pub enum Error {
     StartUrl(#[from] start_url::StartUrlError),
 }
 
-/// What kind of failure, which decides the exit code (DESIGN.md §7).
+/// What kind of failure, which decides the exit code (docs/ARCHITECTURE.md §7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
     /// Exit 1.

@@ -1,4 +1,4 @@
-//! What the shell hook (`aws-sso-env hook <shell>`, DESIGN.md §6, issue 5) does on each run:
+//! What the shell hook (`aws-sso-env hook <shell>`, docs/ARCHITECTURE.md §6) does on each run:
 //! from the nearest project file, its trust, the login and the role-credential cache, the shell
 //! code that exports, unsets and restores the credential variables, the state the shell hands
 //! back next time, and the one-line messages for the user.

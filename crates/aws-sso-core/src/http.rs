@@ -1,6 +1,6 @@
 //! The HTTP client shared by the OIDC and portal calls: settings (CA bundle, timeouts), the
 //! lazily built `reqwest` client, retries with backoff, and how an AWS error answer becomes an
-//! [`HttpError`] (the error-code algorithm of aws-contracts.md §1.7).
+//! [`HttpError`] (the error-code algorithm of docs/aws-contracts.md §1.7).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -285,7 +285,7 @@ fn seconds(d: &Duration) -> String {
     if secs.fract() == 0.0 { format!("{secs:.0} s") } else { format!("{secs:.1} s") }
 }
 
-/// The AWS error code of an error answer, as botocore finds it (aws-contracts.md §1.7): the
+/// The AWS error code of an error answer, as botocore finds it (docs/aws-contracts.md §1.7): the
 /// `x-amzn-ErrorType` header, else body `code`, `Code`, `__type`, else the OAuth `error` field
 /// mapped to its exception name, else the status; then cut at the first `:` and keep what
 /// follows the last `#`.
@@ -486,7 +486,7 @@ impl HttpClient {
                     detail: "it holds no PEM certificate".to_owned(),
                 });
             }
-            // DESIGN.md §7: the bundle is trusted in addition to the system store, so a corporate
+            // docs/ARCHITECTURE.md §7: the bundle is trusted in addition to the system store, so a corporate
             // root can be added without losing the public ones.
             builder = builder.tls_certs_merge(certs);
         }

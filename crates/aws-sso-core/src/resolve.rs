@@ -1,5 +1,5 @@
 //! From the command line, the project file and the environment to one account and role
-//! (issue 4, DESIGN.md §1 and §7): positional `ACCOUNT [ROLE]`, else the nearest trusted
+//! (docs/ARCHITECTURE.md §1 and §7): positional `ACCOUNT [ROLE]`, else the nearest trusted
 //! `.aws-sso.yaml`, else `AWS_PROFILE`'s `sso_account_id` and `sso_role_name`.
 //!
 //! Resolution reads only files. When a name can only be answered by the account list and the
@@ -111,7 +111,7 @@ pub fn project_in_effect(ctx: &Context, dir: &Path) -> Result<Option<ProjectStat
     }))
 }
 
-/// The `sso_session` that the project file in effect in `dir` chooses (DESIGN.md §7), once it is
+/// The `sso_session` that the project file in effect in `dir` chooses (docs/ARCHITECTURE.md §7), once it is
 /// allowed. A file that cannot be read or is not allowed chooses nothing: the commands that
 /// use its account say why, and the others go on as outside the project.
 pub fn project_session(ctx: &Context, dir: &Path) -> Option<String> {

@@ -1,5 +1,5 @@
 //! Which `[sso-session]` a command means, and a valid token for it: login, refresh, logout and
-//! status, with the cross-process locks of DESIGN.md §4 around each.
+//! status, with the cross-process locks of docs/ARCHITECTURE.md §4 around each.
 //!
 //! Data flows one way: flags and environment → [`SessionTarget`] → token → (later) role
 //! credentials. Nothing here prints; the login flows speak through [`LoginPrompt`].
@@ -162,7 +162,7 @@ impl SessionTarget {
 }
 
 /// What the user asked for on the command line. `profile` is `--profile` only; `AWS_PROFILE`
-/// comes later in the order of DESIGN.md §7.
+/// comes later in the order of docs/ARCHITECTURE.md §7.
 #[derive(Clone, Debug, Default)]
 pub struct SessionRequest {
     pub sso_session: Option<String>,
@@ -173,7 +173,7 @@ pub struct SessionRequest {
 
 impl SessionRequest {
     /// Adds the `sso_session` of the allowed project file in effect in the current directory
-    /// (DESIGN.md §7: after `--sso-session` and `--profile`, before `AWS_PROFILE`); unchanged
+    /// (docs/ARCHITECTURE.md §7: after `--sso-session` and `--profile`, before `AWS_PROFILE`); unchanged
     /// when a flag already chooses the session.
     pub fn in_current_project(mut self, ctx: &Context) -> Self {
         if self.sso_session.is_none() && self.profile.is_none() && self.project_session.is_none() {
@@ -228,7 +228,7 @@ impl SessionError {
     }
 }
 
-/// Finds the session a command means (DESIGN.md §7): `--sso-session`, else `--profile`'s
+/// Finds the session a command means (docs/ARCHITECTURE.md §7): `--sso-session`, else `--profile`'s
 /// `sso_session`, else the project file's `sso_session`, else `AWS_PROFILE`'s, else the only
 /// `[sso-session]` of the config.
 pub fn resolve(ctx: &Context, request: &SessionRequest) -> Result<SessionTarget> {
@@ -551,7 +551,7 @@ fn token_from_grant(
         client_secret: Some(registration.client_secret.clone()),
         registration_expires_at: Some(registration.expires_at),
         // Unlike botocore, keep the old refresh token when the service does not rotate it
-        // (DESIGN.md §3): dropping it would force a browser login for no reason.
+        // (docs/ARCHITECTURE.md §3): dropping it would force a browser login for no reason.
         refresh_token: grant.refresh_token.or(previous_refresh_token),
     }
 }
@@ -591,7 +591,7 @@ fn expired_error(target: &SessionTarget, token: &CachedToken) -> crate::Error {
     .into()
 }
 
-/// A token valid for use now, refreshed first when it has under 15 minutes left (DESIGN.md §3).
+/// A token valid for use now, refreshed first when it has under 15 minutes left (docs/ARCHITECTURE.md §3).
 /// Never opens a browser: a session that needs a login is an error that says how.
 pub async fn valid_token(ctx: &Context, target: &SessionTarget) -> Result<CachedToken> {
     let now = Timestamp::now();
@@ -751,7 +751,7 @@ pub async fn logout_all(ctx: &Context) -> Result<LogoutOutcome> {
     Ok(outcome)
 }
 
-/// Touches the marker the shell hooks watch (DESIGN.md §6), so every open shell re-reads its
+/// Touches the marker the shell hooks watch (docs/ARCHITECTURE.md §6), so every open shell re-reads its
 /// state at the next prompt after a login or a logout. A failure only delays that.
 fn tell_shell_hooks(ctx: &Context) {
     if let Err(e) = crate::trust::touch_marker(&ctx.env) {
@@ -889,7 +889,7 @@ pub struct Accounts {
     pub login_problem: Option<String>,
 }
 
-/// The accounts and roles of `target`: from the account cache while it is fresh (DESIGN.md §3,
+/// The accounts and roles of `target`: from the account cache while it is fresh (docs/ARCHITECTURE.md §3,
 /// TTL from config.yaml), else fetched from the portal and cached. With no valid login, a cache
 /// of any age is still listed (and the caller says why); with neither, the error says how to
 /// log in.

@@ -162,7 +162,7 @@ impl fmt::Debug for Exports {
 }
 
 impl CredentialView {
-    /// The variables of DESIGN.md §6, in order. Empty region or account name count as unknown.
+    /// The variables of docs/ARCHITECTURE.md §6, in order. Empty region or account name count as unknown.
     pub fn exports(&self) -> Exports {
         let mut vars = vec![
             (AWS_ACCESS_KEY_ID, self.access_key_id.clone()),
@@ -337,7 +337,7 @@ fn quote_dotenv(value: &str) -> Result<String, &'static str> {
 }
 
 /// Exactly `json.dumps(obj, indent=2)` + `\n` of `aws configure export-credentials --format
-/// process` (aws-contracts.md §5.1), including its `\uXXXX` escapes of anything not printable
+/// process` (docs/aws-contracts.md §5.1), including its `\uXXXX` escapes of anything not printable
 /// ASCII, so that what SDKs read is byte for byte what the AWS CLI would give them.
 fn render_process(view: &CredentialView) -> String {
     let fields = [

@@ -1,6 +1,6 @@
 //! Start URLs on a custom domain ("vanity" URLs): before a login, a start URL whose host is not
 //! AWS's is resolved to the access portal it redirects to, as the AWS CLI does since 2.35.13
-//! (aws-contracts.md §6.1, `resolve.py`). One `HEAD` without following redirects (`GET` when
+//! (docs/aws-contracts.md §6.1, `resolve.py`). One `HEAD` without following redirects (`GET` when
 //! `HEAD` is refused), one hop; the portal's host may also name its region.
 //!
 //! The resolved URL is what the service sees (`startUrl` of StartDeviceAuthorization, `issuerUrl`

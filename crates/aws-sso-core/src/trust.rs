@@ -1,4 +1,4 @@
-//! Which project files (`.aws-sso.yaml`) may be acted on (DESIGN.md §6), and the marker file
+//! Which project files (`.aws-sso.yaml`) may be acted on (docs/ARCHITECTURE.md §6), and the marker file
 //! that tells the shell hook to look again.
 //!
 //! A project file is trusted when its path and content were allowed with `aws-sso-env allow`,

@@ -1,4 +1,4 @@
-//! `aws-sso-env hook <bash|zsh|fish>` (hidden): one run of the shell hook (DESIGN.md §6).
+//! `aws-sso-env hook <bash|zsh|fish>` (hidden): one run of the shell hook (docs/ARCHITECTURE.md §6).
 //!
 //! The shell runs it only when something may have changed, and it runs on a prompt, so it is
 //! started before clap parses anything, reads only the files it needs, and builds a runtime and

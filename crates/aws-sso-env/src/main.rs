@@ -29,7 +29,8 @@ use crate::cli::{Cli, Command, FormatArg, RoleArgs};
 pub const NAME: &str = "aws-sso-env";
 
 fn main() -> ExitCode {
-    // The prompt hook: decided before the whole command line is parsed (issue 5).
+    // The prompt hook: decided before the whole command line is parsed, so an idle prompt costs
+    // no clap parse.
     if let Some(code) = hook::fast_path(std::env::args_os()) {
         return code;
     }

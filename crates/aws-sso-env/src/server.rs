@@ -1,6 +1,6 @@
 //! `aws-sso-env exec --server [ACCOUNT [ROLE]] -- COMMAND…`: the command runs as a child with a
 //! container credentials endpoint on 127.0.0.1 instead of keys, so any AWS SDK in it fetches
-//! fresh role credentials whenever the ones it has run out (issue 7). The endpoint lives exactly
+//! fresh role credentials whenever the ones it has run out. The endpoint lives exactly
 //! as long as the child; the signals that would stop us are passed on to it.
 //!
 //! The endpoint is a few lines of HTTP/1.1: one GET per connection, answered and closed. Only a

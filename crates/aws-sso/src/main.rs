@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use crate::cli::{BUILTINS, NAME};
 
-/// Exit code of a command line that makes no sense (DESIGN.md §7).
+/// Exit code of a command line that makes no sense (docs/ARCHITECTURE.md §7).
 const USAGE: u8 = 2;
 
 fn main() -> ExitCode {

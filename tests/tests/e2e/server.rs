@@ -1,6 +1,6 @@
 //! `aws-sso-env exec --server`: a credentials endpoint that lives as long as its command, answers
 //! only the token it handed out, keeps botocore supplied across several credential expiries, and
-//! says when the session needs a login (issue 7).
+//! says when the session needs a login.
 #![cfg(unix)]
 
 use std::io::{Read as _, Write as _};

@@ -1,4 +1,4 @@
-//! The account cache, `<cache dir>/aws-sso/accounts-<session>.json` (DESIGN.md §3): every
+//! The account cache, `<cache dir>/aws-sso/accounts-<session>.json` (docs/ARCHITECTURE.md §3): every
 //! account a session reaches, with its name, e-mail and roles, and when they were fetched.
 //!
 //! `aws-sso-ls` lists from it while it is fresh, and completion and the account-name lookups of

@@ -7,7 +7,7 @@
 //! - [`accounts`]: `<cache dir>/aws-sso/accounts-<session>.json`, ours: the accounts and roles a
 //!   session reaches.
 //!
-//! File names, JSON key orders and bytes match what the AWS CLI v2 writes (aws-contracts.md §3),
+//! File names, JSON key orders and bytes match what the AWS CLI v2 writes (docs/aws-contracts.md §3),
 //! so `aws`, botocore and these tools share one login. Reading is lenient, as the SDKs are.
 
 /// The crate's file helpers ([`crate::fs`]), answering with cache errors.
@@ -237,7 +237,7 @@ mod tests {
 
     #[test]
     fn sha1_vectors_of_the_aws_tools() {
-        // aws-contracts.md §3.8: token file names.
+        // docs/aws-contracts.md §3.8: token file names.
         for (input, want) in [
             ("admin", "d033e22ae348aeb5660fc2140aec35850c4da997"),
             ("dev-scopes", "75e4d41276d8bd17f85986fc6cccef29fd725ce3"),

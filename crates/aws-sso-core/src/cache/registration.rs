@@ -160,7 +160,7 @@ mod tests {
 
     #[test]
     fn cache_keys_match_the_cli() {
-        // aws-contracts.md §3.8.
+        // docs/aws-contracts.md §3.8.
         let legacy = key(None, None);
         assert_eq!(
             legacy.hashed_text(),

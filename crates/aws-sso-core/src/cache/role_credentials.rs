@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn cache_keys_match_the_cli() {
-        // aws-contracts.md §3.5 and §3.8.
+        // docs/aws-contracts.md §3.5 and §3.8.
         let legacy = RoleCredentialsKey::StartUrl {
             start_url: "https://d-92671207e4.awsapps.com/start".to_owned(),
             account_id: "1234567890".to_owned(),

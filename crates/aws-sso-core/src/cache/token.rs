@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn writes_the_cli_bytes() {
-        // aws-contracts.md §3.3, the example of a CLI v2 login.
+        // docs/aws-contracts.md §3.3, the example of a CLI v2 login.
         assert_eq!(
             full_token().to_cli_json(),
             r#"{"startUrl": "https://d-1234567890.awsapps.com/start", "region": "us-east-1", "accessToken": "AT", "expiresAt": "2024-05-01T20:00:00Z", "clientId": "CLIENTID", "clientSecret": "SECRET", "registrationExpiresAt": "2024-08-01T12:00:00Z", "refreshToken": "RT"}"#

@@ -147,7 +147,7 @@ impl AwsConfig {
         let value = |key| section.get(key).filter(|v| !v.is_empty());
         let (start_url, mut region) = (value("sso_start_url"), value("sso_region"));
         // A start URL on a custom domain may leave the region to the login, which learns it
-        // from the portal's address (aws-contracts.md §6.1); until then the region is empty.
+        // from the portal's address (docs/aws-contracts.md §6.1); until then the region is empty.
         if region.is_none() && start_url.is_some_and(crate::start_url::may_name_the_region) {
             region = Some("");
         }

@@ -1,4 +1,4 @@
-//! The three OIDC calls, with exactly the JSON members the AWS CLI sends (aws-contracts.md
+//! The three OIDC calls, with exactly the JSON members the AWS CLI sends (docs/aws-contracts.md
 //! §1.4–1.6): RegisterClient, StartDeviceAuthorization and the three CreateToken grants.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! The device-code flow (aws-contracts.md §1.9): show a code, then poll CreateToken at the
+//! The device-code flow (docs/aws-contracts.md §1.9): show a code, then poll CreateToken at the
 //! service's pace until the person approves, denies, or the code expires.
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The browser flow (aws-contracts.md §1.8): authorization code with PKCE. A loopback listener
+//! The browser flow (docs/aws-contracts.md §1.8): authorization code with PKCE. A loopback listener
 //! on 127.0.0.1 receives the browser's redirect with the code, which CreateToken exchanges
 //! together with the verifier.
 

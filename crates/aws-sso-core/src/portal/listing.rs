@@ -1,4 +1,4 @@
-//! Every account a token reaches and the roles in each (DESIGN.md §5): ListAccounts paged at
+//! Every account a token reaches and the roles in each (docs/ARCHITECTURE.md §5): ListAccounts paged at
 //! 100, then ListAccountRoles for every account concurrently under one rate limiter; and how a
 //! listing updates the account cache without losing what a failed refresh could not fetch.
 

@@ -1,4 +1,4 @@
-//! The SSO portal (aws-contracts.md §2): ListAccounts and ListAccountRoles with paging,
+//! The SSO portal (docs/aws-contracts.md §2): ListAccounts and ListAccountRoles with paging,
 //! GetRoleCredentials and Logout, authenticated by the access token in
 //! `x-amz-sso_bearer_token`.
 //!

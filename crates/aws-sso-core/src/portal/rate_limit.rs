@@ -1,4 +1,4 @@
-//! The client-side rate limiter every portal request of one run waits on (DESIGN.md §5).
+//! The client-side rate limiter every portal request of one run waits on (docs/ARCHITECTURE.md §5).
 //!
 //! The portal allows about 20 requests a second per user. Requests are spaced evenly (the
 //! generic cell rate algorithm: each request reserves the next free slot), with at most a small

@@ -118,7 +118,7 @@ fn cache_of(
     request: &SessionRequest,
 ) -> Option<crate::cache::accounts::AccountCache> {
     let ctx = Context::load(env, request.profile.as_deref()).ok()?;
-    let request = request.clone().in_current_project(&ctx);
+    let request = resolve::in_current_project(&ctx, request.clone());
     let target = session::resolve(&ctx, &request).ok()?;
     resolve::usable_cache(&ctx, &target)
 }

@@ -4,13 +4,15 @@
 
 use jiff::{SignedDuration, Timestamp};
 
+use crate::cache::locks::role_lock_path;
 use crate::cache::role_credentials::{
     RoleCredentials, RoleCredentialsKey, load_role_credentials, record_role_credentials_key,
     save_role_credentials,
 };
-use crate::error::{ErrorKind, Result};
+pub use crate::error::CredentialsError;
+use crate::error::Result;
 use crate::http::HttpError;
-use crate::lock::{FileLock, role_lock_path};
+use crate::lock::FileLock;
 use crate::session::{self, Context, SessionTarget};
 
 /// Cached credentials with less than this left are fetched again by `aws-sso-env` and `exec`.
@@ -45,38 +47,6 @@ impl RoleRequest<'_> {
                 account_id,
                 role_name,
             },
-        }
-    }
-}
-
-/// Why role credentials could not be had, beyond the login and the network.
-#[derive(Debug, thiserror::Error)]
-pub enum CredentialsError {
-    #[error(
-        "You cannot use role {role_name} in account {account_id} (the portal answered {answer}). \
-         `aws-sso-ls {}` lists your roles there.",
-        with_selector(selector, account_id)
-    )]
-    NoAccess {
-        account_id: String,
-        role_name: String,
-        /// The portal's error code, e.g. `ForbiddenException`.
-        answer: String,
-        /// The flags that select the session again (`--sso-session corp`), for the hint.
-        selector: String,
-    },
-    #[error(
-        "The SSO portal refused the login of {session} for role {role_name} in account \
-         {account_id}: it expired or was logged out. Run: aws-sso-login {selector}"
-    )]
-    LoginRejected { session: String, selector: String, account_id: String, role_name: String },
-}
-
-impl CredentialsError {
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            CredentialsError::NoAccess { .. } => ErrorKind::Failure,
-            CredentialsError::LoginRejected { .. } => ErrorKind::NotLoggedIn,
         }
     }
 }
@@ -195,10 +165,6 @@ fn portal_error(req: &RoleRequest, error: HttpError) -> crate::Error {
     error.into()
 }
 
-fn with_selector(selector: &str, argument: &str) -> String {
-    if selector.is_empty() { argument.to_owned() } else { format!("{selector} {argument}") }
-}
-
 #[cfg(test)]
 mod tests {
     use std::path::PathBuf;
@@ -211,6 +177,7 @@ mod tests {
     use crate::cache::token::{CachedToken, save_token};
     use crate::env::{self, Environment};
     use crate::error::Error;
+    use crate::exit::ErrorKind;
     use crate::http::test_server::{Canned, Recorded, TestServer};
     use crate::secret::Secret;
     use crate::session::SessionRequest;
@@ -558,7 +525,7 @@ mod tests {
         let ls = portal_error(
             &req,
             HttpError::Service(crate::http::ServiceError {
-                operation: "GetRoleCredentials",
+                operation: crate::portal::GET_ROLE_CREDENTIALS,
                 status: 404,
                 code: "ResourceNotFoundException".into(),
                 message: String::new(),

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 pub const HOME: &str = "HOME";
 pub const USERPROFILE: &str = "USERPROFILE";
@@ -50,23 +50,43 @@ pub const PWD: &str = "PWD";
 /// Overrides the console federation endpoint (`https://signin.aws.amazon.com` and the like).
 pub const AWS_SSO_FEDERATION_ENDPOINT: &str = "AWS_SSO_FEDERATION_ENDPOINT";
 
-/// A snapshot of the environment variables.
+/// A snapshot of the environment variables and of the current directory, taken once at start,
+/// so that everything below reads the same process state.
 #[derive(Clone, Debug, Default)]
 pub struct Environment {
     vars: BTreeMap<String, String>,
+    /// `None` when it cannot be read (it was deleted) or in a test that sets none.
+    current_dir: Option<PathBuf>,
 }
 
 impl Environment {
     /// The process's own environment. Variables that are not valid UTF-8 are left out.
     pub fn from_process() -> Self {
-        Self { vars: std::env::vars_os().filter_map(utf8_pair).collect() }
+        Self {
+            vars: std::env::vars_os().filter_map(utf8_pair).collect(),
+            current_dir: std::env::current_dir().ok(),
+        }
     }
 
     /// An environment holding exactly these variables (for tests).
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+        Self {
+            vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect(),
+            current_dir: None,
+        }
+    }
+
+    /// The same snapshot, standing in `dir` (for tests, and for a caller that works elsewhere).
+    pub fn in_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.current_dir = Some(dir.into());
+        self
+    }
+
+    /// The directory the process was started in, when it could be read.
+    pub fn current_dir(&self) -> Option<&Path> {
+        self.current_dir.as_deref()
     }
 
     /// The value of `name`, `None` when unset. An empty value counts as set.

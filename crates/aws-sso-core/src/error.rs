@@ -1,13 +1,15 @@
 //! The one error type of the library, and how it maps to exit codes.
 //!
 //! Every module has its own error enum with the context a person needs (which file, which
-//! session, which command fixes it); this type only gathers them. No variant ever holds a token,
+//! session, which command fixes it); [`Error`] only gathers them. The flows that return it
+//! (resolution, credentials) keep their own failures here too, so that this module depends only
+//! on the modules below those flows and never on a flow. No variant ever holds a token,
 //! a secret or a session token.
 
-use crate::{
-    cache, config, console, credentials, endpoint, http, oidc, resolve, session, shell, start_url,
-    trust,
-};
+use crate::cache::AccountLookupError;
+use crate::{cache, config, console, endpoint, http, lock, oidc, shell, start_url, target, trust};
+
+pub use crate::exit::ErrorKind;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -24,11 +26,11 @@ pub enum Error {
     #[error(transparent)]
     Login(#[from] oidc::LoginError),
     #[error(transparent)]
-    Session(#[from] session::SessionError),
+    Session(#[from] target::SessionError),
     #[error(transparent)]
-    Credentials(#[from] credentials::CredentialsError),
+    Credentials(#[from] CredentialsError),
     #[error(transparent)]
-    Resolve(#[from] resolve::ResolveError),
+    Resolve(#[from] ResolveError),
     #[error(transparent)]
     Trust(#[from] trust::TrustError),
     #[error(transparent)]
@@ -37,26 +39,13 @@ pub enum Error {
     Console(#[from] console::ConsoleError),
     #[error(transparent)]
     StartUrl(#[from] start_url::StartUrlError),
+    #[error("could not start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
 }
 
-/// What kind of failure, which decides the exit code (docs/ARCHITECTURE.md §7).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorKind {
-    /// Exit 1.
-    Failure,
-    /// Exit 2: the command line or the configuration asks for something that cannot be done.
-    Usage,
-    /// Exit 3: not logged in, or the session expired.
-    NotLoggedIn,
-}
-
-impl ErrorKind {
-    pub fn exit_code(self) -> i32 {
-        match self {
-            ErrorKind::Failure => 1,
-            ErrorKind::Usage => 2,
-            ErrorKind::NotLoggedIn => 3,
-        }
+impl From<lock::LockError> for Error {
+    fn from(e: lock::LockError) -> Self {
+        Error::Cache(e.into())
     }
 }
 
@@ -75,6 +64,85 @@ impl Error {
             Error::Resolve(e) => e.kind(),
             Error::Trust(_) | Error::Shell(_) | Error::Console(_) => ErrorKind::Failure,
             Error::StartUrl(e) => e.kind(),
+            Error::Runtime(_) => ErrorKind::Failure,
         }
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(
+        "No account and role given. Name them (aws-sso-env ACCOUNT ROLE), put a .aws-sso.yaml with `account:` and `role:` in the project and run `aws-sso-env allow`, or set AWS_PROFILE to a profile with sso_account_id and sso_role_name."
+    )]
+    NothingNamed,
+    #[error(
+        "{path} names the account but is not allowed yet. Review it, then run: aws-sso-env allow {path}"
+    )]
+    ProjectNotAllowed { path: String },
+    #[error("{path} changed since it was allowed. Review it, then run: aws-sso-env allow {path}")]
+    ProjectChanged { path: String },
+    #[error("The profile \"{profile}\" has no {missing}, so it does not name an account and role.")]
+    ProfileIncomplete { profile: String, missing: &'static str },
+    #[error("{0}")]
+    Lookup(#[from] AccountLookupError),
+    #[error(
+        "Account {account} has {count} roles ({roles}); name one: aws-sso-env {account_arg} ROLE"
+    )]
+    RoleNeeded { account: String, account_arg: String, count: usize, roles: String },
+    #[error("Account {account} has no role you can use.")]
+    NoRoles { account: String },
+    #[error("Account {account} has no role matching \"{role}\". Its roles: {roles}.")]
+    NoSuchRole { account: String, role: String, roles: String },
+    #[error("the account list of {session} could not be read; run: aws-sso-ls --refresh")]
+    AccountListUnreadable { session: String },
+    #[error("cannot read the current directory (was it deleted?)")]
+    NoCurrentDir,
+}
+
+impl ResolveError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ResolveError::ProjectNotAllowed { .. }
+            | ResolveError::ProjectChanged { .. }
+            | ResolveError::AccountListUnreadable { .. }
+            | ResolveError::NoCurrentDir => ErrorKind::Failure,
+            _ => ErrorKind::Usage,
+        }
+    }
+}
+
+/// Why role credentials could not be had, beyond the login and the network.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialsError {
+    #[error(
+        "You cannot use role {role_name} in account {account_id} (the portal answered {answer}). \
+         `aws-sso-ls {}` lists your roles there.",
+        with_selector(selector, account_id)
+    )]
+    NoAccess {
+        account_id: String,
+        role_name: String,
+        /// The portal's error code, e.g. `ForbiddenException`.
+        answer: String,
+        /// The flags that select the session again (`--sso-session corp`), for the hint.
+        selector: String,
+    },
+    #[error(
+        "The SSO portal refused the login of {session} for role {role_name} in account \
+         {account_id}: it expired or was logged out. Run: aws-sso-login {selector}"
+    )]
+    LoginRejected { session: String, selector: String, account_id: String, role_name: String },
+}
+
+impl CredentialsError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            CredentialsError::NoAccess { .. } => ErrorKind::Failure,
+            CredentialsError::LoginRejected { .. } => ErrorKind::NotLoggedIn,
+        }
+    }
+}
+
+fn with_selector(selector: &str, argument: &str) -> String {
+    if selector.is_empty() { argument.to_owned() } else { format!("{selector} {argument}") }
 }

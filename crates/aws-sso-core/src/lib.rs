@@ -38,6 +38,7 @@ pub mod credentials;
 pub mod endpoint;
 pub mod env;
 pub mod error;
+pub mod exit;
 pub mod fs;
 pub mod hook;
 pub mod http;
@@ -50,6 +51,7 @@ pub mod secret;
 pub mod session;
 pub mod shell;
 pub mod start_url;
+pub mod target;
 pub mod time;
 pub mod trust;
 

@@ -1,15 +1,28 @@
 //! Cross-process locks: one login, refresh or role-credential fetch per session at a time.
 //!
-//! Locks are advisory `flock`-style locks (std `File::lock`) on files in our own cache directory,
-//! never in `~/.aws`, so the AWS CLI's directories stay clean. The OS releases a lock when its
+//! Locks are advisory `flock`-style locks (std `File::lock`) on files in our own cache directory
+//! ([`crate::cache::locks`] names them), never in `~/.aws`, so the AWS CLI's directories stay clean. The OS releases a lock when its
 //! process dies, so a killed process never leaves one behind.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
-use crate::cache::{CacheError, RoleCredentialsKey, our_cache_dir, sha1_hex};
-use crate::env::Environment;
-use crate::fs::{create_private_dir, parent_dir};
+use crate::fs::{FsError, create_private_dir, parent_dir};
+
+/// A lock that could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("could not {action} {}: {}; {}", path.display(), crate::fs::plain(source), crate::fs::io_hint(source))]
+    Io { action: &'static str, path: PathBuf, source: std::io::Error },
+    #[error("waiting for the lock {} was interrupted; run the command again", path.display())]
+    Interrupted { path: PathBuf },
+}
+
+impl From<FsError> for LockError {
+    fn from(e: FsError) -> Self {
+        LockError::Io { action: e.action, path: e.path, source: e.source }
+    }
+}
 
 /// A held lock; released when dropped.
 #[derive(Debug)]
@@ -23,34 +36,40 @@ impl FileLock {
     /// Waits until the lock at `path` is free and takes it. Creates the lock file (0600) and its
     /// directory (0700) when missing. Blocks the thread: async callers use
     /// [`FileLock::acquire_async`].
-    pub fn acquire(path: &Path) -> Result<FileLock, CacheError> {
+    pub fn acquire(path: &Path) -> Result<FileLock, LockError> {
         let file = open_lock_file(path)?;
-        file.lock().map_err(|e| CacheError::io("lock", path, e))?;
+        file.lock().map_err(|e| LockError::Io {
+            action: "lock",
+            path: path.to_path_buf(),
+            source: e,
+        })?;
         Ok(FileLock { file })
     }
 
     /// Takes the lock at `path` if it is free; `None` when another holder has it.
-    pub fn try_acquire(path: &Path) -> Result<Option<FileLock>, CacheError> {
+    pub fn try_acquire(path: &Path) -> Result<Option<FileLock>, LockError> {
         let file = open_lock_file(path)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(FileLock { file })),
             Err(TryLockError::WouldBlock) => Ok(None),
-            Err(TryLockError::Error(e)) => Err(CacheError::io("lock", path, e)),
+            Err(TryLockError::Error(e)) => {
+                Err(LockError::Io { action: "lock", path: path.to_path_buf(), source: e })
+            }
         }
     }
 
     /// [`FileLock::acquire`] on a blocking thread, for async callers.
-    pub async fn acquire_async(path: PathBuf) -> Result<FileLock, CacheError> {
+    pub async fn acquire_async(path: PathBuf) -> Result<FileLock, LockError> {
         let waiting_on = path.clone();
         match tokio::task::spawn_blocking(move || FileLock::acquire(&path)).await {
             Ok(result) => result,
             Err(join) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
-            Err(_) => Err(CacheError::LockInterrupted { path: waiting_on }),
+            Err(_) => Err(LockError::Interrupted { path: waiting_on }),
         }
     }
 }
 
-fn open_lock_file(path: &Path) -> Result<File, CacheError> {
+fn open_lock_file(path: &Path) -> Result<File, LockError> {
     create_private_dir(parent_dir(path))?;
     let mut options = OpenOptions::new();
     // Never truncate: the file may be locked by someone else right now.
@@ -60,24 +79,11 @@ fn open_lock_file(path: &Path) -> Result<File, CacheError> {
         use std::os::unix::fs::OpenOptionsExt as _;
         options.mode(0o600);
     }
-    options.open(path).map_err(|e| CacheError::io("open the lock file", path, e))
-}
-
-/// `<our cache dir>/locks`. Without a home directory (where nothing else works either) the
-/// system temporary directory stands in, so a lock can still be taken.
-fn locks_dir(env: &Environment) -> PathBuf {
-    our_cache_dir(env).unwrap_or_else(|| std::env::temp_dir().join("aws-sso")).join("locks")
-}
-
-/// The lock around login and token refresh of a session: `identifier` is the sso-session name,
-/// or the start URL of a legacy profile (what the token file is named after).
-pub fn session_lock_path(env: &Environment, identifier: &str) -> PathBuf {
-    locks_dir(env).join(format!("login-{}.lock", sha1_hex(identifier)))
-}
-
-/// The lock around fetching one role's credentials.
-pub fn role_lock_path(env: &Environment, key: &RoleCredentialsKey) -> PathBuf {
-    locks_dir(env).join(format!("role-{}.lock", key.cache_key()))
+    options.open(path).map_err(|e| LockError::Io {
+        action: "open the lock file",
+        path: path.to_path_buf(),
+        source: e,
+    })
 }
 
 #[cfg(test)]
@@ -144,29 +150,5 @@ mod tests {
         let second = waiting.await.expect("join").expect("second");
         drop(second);
         assert!(FileLock::try_acquire(&path).expect("try").is_some());
-    }
-
-    #[test]
-    fn lock_paths_live_in_our_cache_dir() {
-        let env = Environment::from_pairs([("HOME", "/home/me")]);
-        assert_eq!(
-            session_lock_path(&env, "admin"),
-            Path::new(
-                "/home/me/.cache/aws-sso/locks/login-d033e22ae348aeb5660fc2140aec35850c4da997.lock"
-            )
-        );
-        let key = RoleCredentialsKey::Session {
-            session_name: "my-sso".to_owned(),
-            account_id: "012345678912".to_owned(),
-            role_name: "SSORole".to_owned(),
-        };
-        assert_eq!(
-            role_lock_path(&env, &key),
-            Path::new(
-                "/home/me/.cache/aws-sso/locks/role-6eeddf27be175542f3ea0a5ab0565fb1a98e5017.lock"
-            )
-        );
-        let nowhere = session_lock_path(&Environment::default(), "admin");
-        assert!(nowhere.starts_with(std::env::temp_dir()), "{}", nowhere.display());
     }
 }

@@ -3,8 +3,11 @@
 //! `.aws-sso.yaml`, else `AWS_PROFILE`'s `sso_account_id` and `sso_role_name`.
 //!
 //! Resolution reads only files. When a name can only be answered by the account list and the
-//! cache cannot answer it, it says so ([`Resolution::NeedsAccounts`]) and the caller fetches the
-//! list (the one case that needs the network) and asks again.
+//! cache cannot answer it, it says so ([`Resolution::NeedsAccounts`]); [`role_credentials`] is
+//! the whole ladder every command that needs credentials climbs: resolve, fetch the list and
+//! resolve again (a refresh of it the second time), then the cached role credentials or
+//! GetRoleCredentials. The shell hook climbs the same ladder without the network
+//! ([`resolve_role`], then [`crate::credentials::cached`]) and fetches only the credentials.
 
 use std::path::{Path, PathBuf};
 
@@ -13,8 +16,14 @@ use crate::cache::accounts::{
 };
 use crate::config::project::{ProjectFile, find_project_file, load_project_file};
 use crate::config::{ConfigError, selected_profile};
-use crate::error::{ErrorKind, Result};
-use crate::session::{self, Context, SessionRequest, SessionTarget};
+use jiff::SignedDuration;
+
+use crate::cache::role_credentials::RoleCredentials;
+use crate::credentials::{self, RoleRequest};
+pub use crate::error::ResolveError;
+use crate::error::{Error, Result};
+use crate::session::{self, AccountsRequest, Context};
+use crate::target::{SessionRequest, SessionTarget};
 use crate::trust::{self, Trust};
 
 /// What the command line named: `ACCOUNT [ROLE]`.
@@ -54,49 +63,32 @@ pub enum Resolution {
     NeedsAccounts(SessionTarget),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ResolveError {
-    #[error(
-        "No account and role given. Name them (aws-sso-env ACCOUNT ROLE), put a .aws-sso.yaml with `account:` and `role:` in the project and run `aws-sso-env allow`, or set AWS_PROFILE to a profile with sso_account_id and sso_role_name."
-    )]
-    NothingNamed,
-    #[error(
-        "{path} names the account but is not allowed yet. Review it, then run: aws-sso-env allow {path}"
-    )]
-    ProjectNotAllowed { path: String },
-    #[error("{path} changed since it was allowed. Review it, then run: aws-sso-env allow {path}")]
-    ProjectChanged { path: String },
-    #[error("The profile \"{profile}\" has no {missing}, so it does not name an account and role.")]
-    ProfileIncomplete { profile: String, missing: &'static str },
-    #[error("{0}")]
-    Lookup(#[from] AccountLookupError),
-    #[error(
-        "Account {account} has {count} roles ({roles}); name one: aws-sso-env {account_arg} ROLE"
-    )]
-    RoleNeeded { account: String, account_arg: String, count: usize, roles: String },
-    #[error("Account {account} has no role you can use.")]
-    NoRoles { account: String },
-    #[error("Account {account} has no role matching \"{role}\". Its roles: {roles}.")]
-    NoSuchRole { account: String, role: String, roles: String },
-}
-
-impl ResolveError {
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            ResolveError::ProjectNotAllowed { .. } | ResolveError::ProjectChanged { .. } => {
-                ErrorKind::Failure
-            }
-            _ => ErrorKind::Usage,
-        }
-    }
-}
-
 /// The project file in effect and whether it may be used.
 #[derive(Debug)]
 pub enum ProjectState {
     Trusted(ProjectFile),
     NotAllowed(ProjectFile),
     Changed(ProjectFile),
+}
+
+/// `request` with the `sso_session` of the allowed project file in effect in the current
+/// directory (docs/ARCHITECTURE.md §7: after `--sso-session` and `--profile`, before
+/// `AWS_PROFILE`); unchanged when a flag already chooses the session.
+pub fn in_current_project(ctx: &Context, mut request: SessionRequest) -> SessionRequest {
+    if request.sso_session.is_none()
+        && request.profile.is_none()
+        && request.project_session.is_none()
+    {
+        request.project_session = ctx.env.current_dir().and_then(|dir| project_session(ctx, dir));
+    }
+    request
+}
+
+/// The project file in effect in the current directory, with its trust; `None` when there is
+/// none.
+pub fn project_in_current_dir(ctx: &Context) -> Result<Option<ProjectState>> {
+    let dir = ctx.env.current_dir().ok_or(ResolveError::NoCurrentDir)?;
+    project_in_effect(ctx, dir)
 }
 
 /// The nearest project file from `dir` up, with its trust; `None` when there is none.
@@ -178,6 +170,77 @@ pub fn resolve_role(
     request.profile = Some(profile_name.clone());
     let session = session::resolve(ctx, &request)?;
     named(ctx, session, &account, Some(&role), RoleSource::Profile(profile_name), get("region"))
+}
+
+/// The account and role the user means, and credentials for it that last at least `window`:
+/// from the caches when they can answer (no runtime, no HTTP client), else from the portal.
+/// Without an account named, the project file in effect names one (and its session, or says why
+/// it cannot be used); with one, an allowed project file still chooses the session.
+pub fn role_credentials(
+    ctx: &Context,
+    request: &SessionRequest,
+    choice: &RoleChoice,
+    window: SignedDuration,
+) -> Result<(ResolvedRole, RoleCredentials)> {
+    let (project, request) = match choice.account {
+        None => (project_in_current_dir(ctx)?, request.clone()),
+        Some(_) => (None, in_current_project(ctx, request.clone())),
+    };
+    let mut runtime = LazyRuntime::default();
+    let resolved = resolve_listing(ctx, &request, choice, project.as_ref(), &mut runtime)?;
+    let req = RoleRequest {
+        target: &resolved.session,
+        account_id: &resolved.account_id,
+        role_name: &resolved.role_name,
+    };
+    if let Some(creds) = credentials::cached(ctx, &req, window) {
+        return Ok((resolved.clone(), creds));
+    }
+    let creds = runtime.get()?.block_on(credentials::fetch(ctx, &req, window))?;
+    Ok((resolved, creds))
+}
+
+/// [`resolve_role`], fetching the account list when it must: first as the account cache allows,
+/// then once more with a refresh.
+fn resolve_listing(
+    ctx: &Context,
+    request: &SessionRequest,
+    choice: &RoleChoice,
+    project: Option<&ProjectState>,
+    runtime: &mut LazyRuntime,
+) -> Result<ResolvedRole> {
+    for refresh in [false, true] {
+        match resolve_role(ctx, request, choice, project)? {
+            Resolution::Resolved(resolved) => return Ok(resolved),
+            Resolution::NeedsAccounts(target) => {
+                let listing = AccountsRequest { refresh, accounts_only: false };
+                runtime.get()?.block_on(session::accounts(ctx, &target, listing, &mut ()))?;
+            }
+        }
+    }
+    match resolve_role(ctx, request, choice, project)? {
+        Resolution::Resolved(resolved) => Ok(resolved),
+        Resolution::NeedsAccounts(target) => {
+            Err(ResolveError::AccountListUnreadable { session: target.display_name() }.into())
+        }
+    }
+}
+
+/// A single-threaded runtime, built on first use: the paths the caches answer need none.
+#[derive(Default)]
+struct LazyRuntime(Option<tokio::runtime::Runtime>);
+
+impl LazyRuntime {
+    fn get(&mut self) -> Result<&tokio::runtime::Runtime> {
+        let runtime = match self.0.take() {
+            Some(runtime) => runtime,
+            None => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(Error::Runtime)?,
+        };
+        Ok(self.0.insert(runtime))
+    }
 }
 
 /// An account id is 12 digits; anything else is a name or a prefix to look up.

@@ -15,10 +15,10 @@ use std::process::ExitCode;
 
 use aws_sso_cli::{Layout, Printer};
 use aws_sso_core::cache::role_credentials::RoleCredentials;
-use aws_sso_core::credentials::{self, CREDENTIAL_PROCESS_WINDOW, REUSE_WINDOW, RoleRequest};
+use aws_sso_core::credentials::{CREDENTIAL_PROCESS_WINDOW, REUSE_WINDOW};
 use aws_sso_core::env::Environment;
-use aws_sso_core::resolve::{self, Resolution, ResolvedRole, RoleChoice};
-use aws_sso_core::session::{self, AccountsRequest, Context, SessionRequest};
+use aws_sso_core::resolve::{self, ResolvedRole, RoleChoice};
+use aws_sso_core::session::{Context, SessionRequest};
 use aws_sso_core::shell::{CredentialView, Format};
 use clap::Parser;
 use jiff::SignedDuration;
@@ -92,8 +92,8 @@ fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode 
     aws_sso_cli::finish_as(NAME, result.map(|()| ExitCode::SUCCESS), Layout::OneLine)
 }
 
-/// The account and role the user means, and credentials for it: from the cache when they last
-/// long enough (no runtime, no HTTP client), else from the portal.
+/// The account and role the user means, and credentials for it (the ladder of
+/// [`resolve::role_credentials`]).
 pub fn credentials_for(
     ctx: &Context,
     request: &SessionRequest,
@@ -101,50 +101,7 @@ pub fn credentials_for(
     window: SignedDuration,
 ) -> anyhow::Result<(ResolvedRole, RoleCredentials)> {
     let choice = RoleChoice { account: role.account.clone(), role: role.role.clone() };
-    // Without an account the project file names one (and its session, or why it cannot be
-    // used); with one, an allowed project file still chooses the session.
-    let (project, request) = match choice.account {
-        None => (project::in_effect(ctx)?, request.clone()),
-        Some(_) => (None, request.clone().in_current_project(ctx)),
-    };
-    let request = &request;
-    let mut runtime = None;
-    let resolved = match resolve::resolve_role(ctx, request, &choice, project.as_ref())? {
-        Resolution::Resolved(resolved) => resolved,
-        Resolution::NeedsAccounts(target) => {
-            let rt = runtime.insert(aws_sso_cli::runtime()?);
-            let listing = AccountsRequest { refresh: false, accounts_only: false };
-            rt.block_on(session::accounts(ctx, &target, listing, &mut ()))?;
-            match resolve::resolve_role(ctx, request, &choice, project.as_ref())? {
-                Resolution::Resolved(resolved) => resolved,
-                Resolution::NeedsAccounts(_) => {
-                    let refresh = AccountsRequest { refresh: true, accounts_only: false };
-                    rt.block_on(session::accounts(ctx, &target, refresh, &mut ()))?;
-                    match resolve::resolve_role(ctx, request, &choice, project.as_ref())? {
-                        Resolution::Resolved(resolved) => resolved,
-                        Resolution::NeedsAccounts(_) => anyhow::bail!(
-                            "the account list of {} could not be read; run: aws-sso-ls --refresh",
-                            target.display_name()
-                        ),
-                    }
-                }
-            }
-        }
-    };
-    let req = RoleRequest {
-        target: &resolved.session,
-        account_id: &resolved.account_id,
-        role_name: &resolved.role_name,
-    };
-    if let Some(creds) = credentials::cached(ctx, &req, window) {
-        return Ok((resolved.clone(), creds));
-    }
-    let rt = match runtime {
-        Some(rt) => rt,
-        None => aws_sso_cli::runtime()?,
-    };
-    let creds = rt.block_on(credentials::fetch(ctx, &req, window))?;
-    Ok((resolved, creds))
+    Ok(resolve::role_credentials(ctx, request, &choice, window)?)
 }
 
 /// What the formats print. The account name costs a read of the account list, so it is looked

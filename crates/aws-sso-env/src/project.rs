@@ -3,30 +3,22 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use aws_sso_cli::{Printer, UsageError};
 use aws_sso_core::config::project::{
     PROJECT_FILE_NAME, ProjectFile, find_project_file, load_project_file,
 };
-use aws_sso_core::resolve::ProjectState;
+use aws_sso_core::resolve::ResolveError;
 use aws_sso_core::session::Context;
 use aws_sso_core::trust;
 
-/// The nearest `.aws-sso.yaml` from the current directory up, with its trust; `None` when
-/// there is none.
-pub fn in_effect(ctx: &Context) -> anyhow::Result<Option<ProjectState>> {
-    let cwd = std::env::current_dir().context("cannot read the current directory")?;
-    Ok(aws_sso_core::resolve::project_in_effect(ctx, &cwd)?)
-}
-
 /// The project file `path` names (a file, or a directory holding one), else the nearest.
-fn project_path(path: Option<&Path>) -> anyhow::Result<PathBuf> {
+fn project_path(ctx: &Context, path: Option<&Path>) -> anyhow::Result<PathBuf> {
     match path {
         Some(p) if p.is_dir() => Ok(p.join(PROJECT_FILE_NAME)),
         Some(p) => Ok(p.to_path_buf()),
         None => {
-            let cwd = std::env::current_dir().context("cannot read the current directory")?;
-            find_project_file(&cwd).ok_or_else(|| {
+            let cwd = ctx.env.current_dir().ok_or(ResolveError::NoCurrentDir)?;
+            find_project_file(cwd).ok_or_else(|| {
                 UsageError(format!(
                     "no {PROJECT_FILE_NAME} in {} or any directory above it; name one: aws-sso-env allow PATH",
                     cwd.display()
@@ -38,7 +30,7 @@ fn project_path(path: Option<&Path>) -> anyhow::Result<PathBuf> {
 }
 
 pub fn allow(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Result<ExitCode> {
-    let path = project_path(path)?;
+    let path = project_path(ctx, path)?;
     trust::check_ownership(&path)?;
     let file: ProjectFile = load_project_file(&path)?;
     trust::allow(&ctx.env, &file)?;
@@ -53,7 +45,7 @@ pub fn allow(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Re
 }
 
 pub fn deny(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Result<ExitCode> {
-    let path = project_path(path)?;
+    let path = project_path(ctx, path)?;
     let was = trust::deny(&ctx.env, &path)?;
     trust::touch_marker(&ctx.env)?;
     printer.message(&if was {

@@ -61,7 +61,7 @@ pub fn run(
             .map(str::to_owned),
         ..Status::default()
     };
-    let project = match crate::project::in_effect(ctx) {
+    let project = match aws_sso_core::resolve::project_in_current_dir(ctx) {
         Ok(project) => project,
         Err(e) => {
             status.project_trust = Some("invalid");

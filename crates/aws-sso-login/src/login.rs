@@ -36,6 +36,10 @@ pub async fn run(
     let mut prompt = TerminalPrompt { printer, browser, spinner: None };
     let outcome = session::login(ctx, target, &options, &mut prompt).await;
     prompt.stop_spinner();
+    if !matches!(outcome, Ok(LoginOutcome::AlreadyValid { .. })) {
+        // A new or refreshed token (or a login that failed after writing one).
+        crate::tell_shell_hooks(&ctx.env);
+    }
     let name = target.display_name();
     let outcome = outcome?;
     match &outcome {

@@ -10,9 +10,12 @@ pub async fn run(
     printer: Printer,
 ) -> aws_sso_core::Result<()> {
     let (what, outcome) = match target {
-        Some(target) => (target.display_name(), session::logout(ctx, target).await?),
-        None => ("every session".to_owned(), session::logout_all(ctx).await?),
+        Some(target) => (target.display_name(), session::logout(ctx, target).await),
+        None => ("every session".to_owned(), session::logout_all(ctx).await),
     };
+    // Even a logout that failed half-way may have removed what the shells use.
+    crate::tell_shell_hooks(&ctx.env);
+    let outcome = outcome?;
     let LogoutOutcome { tokens_removed, role_credentials_removed, server_logout_failed } = outcome;
     if tokens_removed == 0 {
         printer.message(&format!(

@@ -9,6 +9,7 @@ mod status;
 use std::process::ExitCode;
 
 use aws_sso_core::env::Environment;
+use aws_sso_core::resolve;
 use aws_sso_core::session::{self, Context, SessionRequest};
 use clap::Parser;
 
@@ -28,7 +29,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
     // Only logging in and out act on one session; status and configure name theirs.
-    let request = || cli.global.session.request().in_current_project(&ctx);
+    let request = || resolve::in_current_project(&ctx, cli.global.session.request());
     match cli.command {
         Some(Command::Status(args)) => status::run(&ctx, &args, printer)?,
         Some(Command::Configure(args)) => {
@@ -62,4 +63,12 @@ fn login(
             }
         }
     })
+}
+
+/// Touches the marker the shell hooks watch (docs/ARCHITECTURE.md §6), so every open shell
+/// re-reads its state at the next prompt after a login or a logout. A failure only delays that.
+fn tell_shell_hooks(env: &Environment) {
+    if let Err(e) = aws_sso_core::trust::touch_marker(env) {
+        tracing::debug!("could not touch the shell hook marker: {e}");
+    }
 }

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use aws_sso_cli::Printer;
 use aws_sso_core::cache::accounts::AccountCache;
 use aws_sso_core::env::Environment;
+use aws_sso_core::resolve;
 use aws_sso_core::session::{self, AccountsRequest, AccountsSource, Context};
 use aws_sso_core::time::format_cli;
 use clap::Parser;
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
-    let request = cli.global.session.request().in_current_project(&ctx);
+    let request = resolve::in_current_project(&ctx, cli.global.session.request());
     let target = session::resolve(&ctx, &request)?;
     let accounts_request = AccountsRequest { refresh: cli.refresh, accounts_only: cli.accounts };
     let mut progress = progress::Progress::new(printer);

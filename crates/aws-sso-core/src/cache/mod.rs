@@ -32,6 +32,7 @@ pub(crate) mod fs {
     }
 }
 pub mod accounts;
+pub mod locks;
 pub mod registration;
 pub mod role_credentials;
 pub mod token;
@@ -162,8 +163,8 @@ pub enum CacheError {
     NoHome,
     #[error("cannot find a cache directory for aws-sso: set HOME or XDG_CACHE_HOME")]
     NoCacheDir,
-    #[error("waiting for the lock {} was interrupted; run the command again", path.display())]
-    LockInterrupted { path: PathBuf },
+    #[error(transparent)]
+    Lock(#[from] crate::lock::LockError),
 }
 
 impl From<crate::fs::FsError> for CacheError {

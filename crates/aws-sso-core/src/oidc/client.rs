@@ -6,8 +6,17 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::http::{self, HttpClient, HttpError, Method, Request};
+use crate::env;
+use crate::http::{self, Api, HttpClient, HttpError, Method, Operation, Request};
 use crate::secret::Secret;
+
+/// The SSO OIDC service, as the HTTP layer names it. Its 401s (an invalid client or grant) mean
+/// different things per call: the login flows decide.
+pub static OIDC: Api = Api {
+    name: "SSO OIDC",
+    endpoint_variable: env::AWS_ENDPOINT_URL_SSO_OIDC,
+    unauthorized_hint: None,
+};
 
 const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
@@ -200,10 +209,11 @@ impl OidcClient {
             issuer_url: req.issuer_url.as_deref(),
             scopes: req.scopes.as_deref(),
         };
-        let request = self.post("RegisterClient", "/client/register", json(&body), true);
+        let request =
+            self.post(OIDC.operation("RegisterClient"), "/client/register", json(&body), true);
         let answer: RegisterClientAnswer = self.http.send_json(&request).await?;
         let invalid = |detail: &str| HttpError::InvalidResponse {
-            operation: "RegisterClient",
+            operation: OIDC.operation("RegisterClient"),
             url: request.url.clone(),
             detail: detail.to_owned(),
         };
@@ -235,8 +245,12 @@ impl OidcClient {
             client_secret: client_secret.expose(),
             start_url,
         };
-        let request =
-            self.post("StartDeviceAuthorization", "/device_authorization", json(&body), true);
+        let request = self.post(
+            OIDC.operation("StartDeviceAuthorization"),
+            "/device_authorization",
+            json(&body),
+            true,
+        );
         self.http.send_json(&request).await
     }
 
@@ -283,13 +297,13 @@ impl OidcClient {
     /// Authorization codes and refresh tokens may be single-use, so CreateToken is never
     /// retried behind the caller's back.
     async fn create_token(&self, body: &CreateTokenBody<'_>) -> Result<TokenGrant, HttpError> {
-        let request = self.post("CreateToken", "/token", json(body), false);
+        let request = self.post(OIDC.operation("CreateToken"), "/token", json(body), false);
         self.http.send_json(&request).await
     }
 
     fn post(
         &self,
-        operation: &'static str,
+        operation: Operation,
         path: &str,
         json: Vec<u8>,
         retry: bool,

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use tokio::task::JoinSet;
 
-use super::rate_limit::{DEFAULT_REQUESTS_PER_SECOND, RateLimiter};
 use super::{AccountInfo, PortalClient};
 use crate::cache::accounts::{AccountCache, CachedAccount, account_order};
 use crate::config::settings::Settings;
 use crate::http::HttpError;
+use crate::http::{DEFAULT_REQUESTS_PER_SECOND, RateLimiter};
 use crate::secret::Secret;
 use crate::session::SessionTarget;
 
@@ -741,7 +741,7 @@ mod tests {
 
     fn failure() -> HttpError {
         HttpError::Timeout {
-            operation: "ListAccountRoles",
+            operation: crate::portal::PORTAL.operation("ListAccountRoles"),
             url: "http://x".to_owned(),
             after: Duration::from_secs(10),
         }

@@ -4,24 +4,36 @@
 //!
 //! - [`listing`]: every account and its roles, fetched concurrently, and how a listing updates
 //!   the account cache.
-//! - [`rate_limit`]: the client-side rate limiter all requests of one run share.
 
 pub mod listing;
-pub mod rate_limit;
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::cache::role_credentials::RoleCredentials;
-use crate::http::{self, HttpClient, HttpError, Method, Request};
+use crate::env;
+use crate::http::{self, Api, HttpClient, HttpError, Method, Operation, Request};
 use crate::secret::Secret;
 
+pub use crate::http::RateLimiter;
 pub use listing::{
     FailedAccount, ListedAccount, Listing, ListingOptions, ListingProgress, list_everything,
     merge_into_cache,
 };
-pub use rate_limit::RateLimiter;
+
+/// The SSO portal, as the HTTP layer names it. A refused bearer token there means the login
+/// expired or was logged out.
+pub static PORTAL: Api = Api {
+    name: "SSO portal",
+    endpoint_variable: env::AWS_ENDPOINT_URL_SSO,
+    unauthorized_hint: Some("The SSO session has expired or was logged out. Run: aws-sso-login"),
+};
+
+const LIST_ACCOUNTS: Operation = PORTAL.operation("ListAccounts");
+const LIST_ACCOUNT_ROLES: Operation = PORTAL.operation("ListAccountRoles");
+pub(crate) const GET_ROLE_CREDENTIALS: Operation = PORTAL.operation("GetRoleCredentials");
+const LOGOUT: Operation = PORTAL.operation("Logout");
 
 /// The largest page the portal gives (`maxResults` is at most 100).
 const PAGE_SIZE: u32 = 100;
@@ -124,7 +136,7 @@ impl PortalClient {
         if let Some(next) = next_token {
             query.push(("next_token", next));
         }
-        let request = self.get("ListAccounts", "/assignment/accounts", &query, token);
+        let request = self.get(LIST_ACCOUNTS, "/assignment/accounts", &query, token);
         let page: AccountPage = self.http.send_json(&request).await?;
         Ok((page.account_list, non_empty(page.next_token)))
     }
@@ -137,7 +149,7 @@ impl PortalClient {
             let (page, following) =
                 self.list_accounts_page(token, next.as_deref(), Some(PAGE_SIZE)).await?;
             accounts.extend(page);
-            next = self.next_page("ListAccounts", "/assignment/accounts", next, following)?;
+            next = self.next_page(LIST_ACCOUNTS, "/assignment/accounts", next, following)?;
             if next.is_none() {
                 return Ok(accounts);
             }
@@ -160,7 +172,7 @@ impl PortalClient {
         if let Some(next) = next_token {
             query.push(("next_token", next));
         }
-        let request = self.get("ListAccountRoles", "/assignment/roles", &query, token);
+        let request = self.get(LIST_ACCOUNT_ROLES, "/assignment/roles", &query, token);
         let page: RolePage = self.http.send_json(&request).await?;
         Ok((page.role_list, non_empty(page.next_token)))
     }
@@ -178,7 +190,7 @@ impl PortalClient {
                 .list_account_roles_page(token, account_id, next.as_deref(), Some(PAGE_SIZE))
                 .await?;
             roles.extend(page);
-            next = self.next_page("ListAccountRoles", "/assignment/roles", next, following)?;
+            next = self.next_page(LIST_ACCOUNT_ROLES, "/assignment/roles", next, following)?;
             if next.is_none() {
                 return Ok(roles);
             }
@@ -193,12 +205,12 @@ impl PortalClient {
         role_name: &str,
     ) -> Result<RoleCredentials, HttpError> {
         let query = [("role_name", role_name), ("account_id", account_id)];
-        let request = self.get("GetRoleCredentials", "/federation/credentials", &query, token);
+        let request = self.get(GET_ROLE_CREDENTIALS, "/federation/credentials", &query, token);
         let answer: RoleCredentialsAnswer = self.http.send_json(&request).await?;
         let creds = answer.role_credentials;
         let expiration = crate::time::from_millis(creds.expiration).ok_or_else(|| {
             HttpError::InvalidResponse {
-                operation: "GetRoleCredentials",
+                operation: GET_ROLE_CREDENTIALS,
                 url: request.url.clone(),
                 detail: "expiration is not a time".to_owned(),
             }
@@ -215,7 +227,7 @@ impl PortalClient {
     /// Ends the session on the service side: the token stops working everywhere.
     pub async fn logout(&self, token: &Secret) -> Result<(), HttpError> {
         let request = Request {
-            operation: "Logout",
+            operation: LOGOUT,
             method: Method::Post,
             url: http::build_url(&self.base_url, "/logout", &[]),
             bearer: Some(token),
@@ -227,7 +239,7 @@ impl PortalClient {
 
     fn get<'a>(
         &self,
-        operation: &'static str,
+        operation: Operation,
         path: &str,
         query: &[(&str, &str)],
         token: &'a Secret,
@@ -246,7 +258,7 @@ impl PortalClient {
     /// page forever, so that is an error.
     fn next_page(
         &self,
-        operation: &'static str,
+        operation: Operation,
         path: &str,
         current: Option<String>,
         following: Option<String>,
@@ -413,7 +425,7 @@ mod tests {
             .list_accounts(&token())
             .await
             .expect_err("closed");
-        assert!(matches!(err, HttpError::Unreachable { operation: "ListAccounts", .. }), "{err:?}");
+        assert!(matches!(err, HttpError::Unreachable { operation: LIST_ACCOUNTS, .. }), "{err:?}");
         assert!(err.to_string().contains("AWS_ENDPOINT_URL_SSO)"), "{err}");
     }
 }

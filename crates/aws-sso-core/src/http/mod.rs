@@ -11,8 +11,50 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::env::{self, Environment};
-use crate::portal::RateLimiter;
 use crate::secret::Secret;
+
+mod rate_limit;
+
+pub use rate_limit::{DEFAULT_REQUESTS_PER_SECOND, RateLimiter};
+
+/// An AWS service as the HTTP layer needs to know it: for messages and hints, nothing else.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Api {
+    /// How messages name it, e.g. `SSO portal`.
+    pub name: &'static str,
+    /// The variable that moves its endpoint, named in hints, e.g. `AWS_ENDPOINT_URL_SSO`.
+    pub endpoint_variable: &'static str,
+    /// What to do when it refuses the caller's bearer token (HTTP 401 or
+    /// `UnauthorizedException`), for a service where that means the login is gone; `None` where
+    /// such an answer means something else and the caller decides.
+    pub unauthorized_hint: Option<&'static str>,
+}
+
+impl Api {
+    /// One operation of this service.
+    pub const fn operation(&'static self, name: &'static str) -> Operation {
+        Operation { api: self, name }
+    }
+}
+
+/// One operation of an [`Api`], e.g. `ListAccounts` of the SSO portal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Operation {
+    pub api: &'static Api,
+    pub name: &'static str,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+impl PartialEq<&str> for Operation {
+    fn eq(&self, other: &&str) -> bool {
+        self.name == *other
+    }
+}
 
 /// The header that carries the portal's bearer token (lowercase, with an underscore).
 pub const BEARER_TOKEN_HEADER: &str = "x-amz-sso_bearer_token";
@@ -140,18 +182,18 @@ pub enum HttpError {
     #[error(
         "Could not reach the {} endpoint at {url} for {operation}: {detail}. Check the network, a \
          proxy (HTTPS_PROXY/NO_PROXY), the CA bundle (AWS_CA_BUNDLE) or the endpoint ({}).",
-        service_name(operation),
-        endpoint_variable(operation)
+        operation.api.name,
+        operation.api.endpoint_variable
     )]
-    Unreachable { operation: &'static str, url: String, detail: String },
+    Unreachable { operation: Operation, url: String, detail: String },
 
     #[error(
         "The {} endpoint at {url} did not answer {operation} within {}. Check the network or a \
          proxy, or allow more time with AWS_SSO_HTTP_TIMEOUT (seconds).",
-        service_name(operation),
+        operation.api.name,
         seconds(after)
     )]
-    Timeout { operation: &'static str, url: String, after: Duration },
+    Timeout { operation: Operation, url: String, after: Duration },
 
     #[error(transparent)]
     Service(ServiceError),
@@ -159,10 +201,10 @@ pub enum HttpError {
     #[error(
         "The {} endpoint at {url} gave an answer to {operation} that could not be read: {detail}. \
          Check that {} points to IAM Identity Center.",
-        service_name(operation),
-        endpoint_variable(operation)
+        operation.api.name,
+        operation.api.endpoint_variable
     )]
-    InvalidResponse { operation: &'static str, url: String, detail: String },
+    InvalidResponse { operation: Operation, url: String, detail: String },
 
     #[error(
         "Could not load the CA bundle {}: {detail}. Fix the path in AWS_CA_BUNDLE or in the \
@@ -183,7 +225,8 @@ impl HttpError {
     pub fn is_unauthorized(&self) -> bool {
         match self {
             HttpError::Service(e) => {
-                is_portal(e.operation) && (e.code == "UnauthorizedException" || e.status == 401)
+                e.operation.api.unauthorized_hint.is_some()
+                    && (e.code == "UnauthorizedException" || e.status == 401)
             }
             _ => false,
         }
@@ -222,7 +265,7 @@ impl HttpError {
 /// An error answer from the service, modeled or not.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceError {
-    pub operation: &'static str,
+    pub operation: Operation,
     pub status: u16,
     /// Sanitized, e.g. `UnauthorizedException`, or the status as text when nothing names it.
     pub code: String,
@@ -235,10 +278,7 @@ impl fmt::Display for ServiceError {
         write!(
             f,
             "{} {} failed with {} (HTTP {})",
-            service_name(self.operation),
-            self.operation,
-            self.code,
-            self.status
+            self.operation.api.name, self.operation, self.code, self.status
         )?;
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
@@ -254,9 +294,10 @@ impl std::error::Error for ServiceError {}
 
 impl ServiceError {
     fn hint(&self) -> Option<&'static str> {
-        if is_portal(self.operation) && (self.code == "UnauthorizedException" || self.status == 401)
+        if let Some(hint) = self.operation.api.unauthorized_hint
+            && (self.code == "UnauthorizedException" || self.status == 401)
         {
-            return Some("The SSO session has expired or was logged out. Run: aws-sso-login");
+            return Some(hint);
         }
         if self.status == 429 || THROTTLING_CODES.contains(&self.code.as_str()) {
             return Some("The service is throttling requests; wait a moment and try again");
@@ -266,18 +307,6 @@ impl ServiceError {
         }
         None
     }
-}
-
-fn is_portal(operation: &str) -> bool {
-    matches!(operation, "ListAccounts" | "ListAccountRoles" | "GetRoleCredentials" | "Logout")
-}
-
-fn service_name(operation: &str) -> &'static str {
-    if is_portal(operation) { "SSO portal" } else { "SSO OIDC" }
-}
-
-fn endpoint_variable(operation: &str) -> &'static str {
-    if is_portal(operation) { env::AWS_ENDPOINT_URL_SSO } else { env::AWS_ENDPOINT_URL_SSO_OIDC }
 }
 
 fn seconds(d: &Duration) -> String {
@@ -386,7 +415,7 @@ pub(crate) enum Method {
 
 /// One call to an AWS endpoint.
 pub(crate) struct Request<'a> {
-    pub operation: &'static str,
+    pub operation: Operation,
     pub method: Method,
     pub url: String,
     /// Sent in `x-amz-sso_bearer_token`.
@@ -539,7 +568,7 @@ impl HttpClient {
             }
             let delay = retry_after.map(|d| d.min(MAX_RETRY_AFTER)).unwrap_or(backoff);
             tracing::debug!(
-                operation = req.operation,
+                operation = req.operation.name,
                 attempt,
                 delay_ms = delay.as_millis() as u64,
                 code = err.code().unwrap_or("connection"),
@@ -591,12 +620,12 @@ impl HttpClient {
         let response = match builder.send().await {
             Ok(r) => r,
             Err(e) => {
-                tracing::debug!(operation = req.operation, attempt, "request failed");
+                tracing::debug!(operation = req.operation.name, attempt, "request failed");
                 return (Err(self.transport_error(req, &e)), None);
             }
         };
         let status = response.status().as_u16();
-        tracing::debug!(operation = req.operation, status, attempt, "answer");
+        tracing::debug!(operation = req.operation.name, status, attempt, "answer");
         let header = |name: &str| {
             response.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
         };
@@ -888,7 +917,38 @@ mod tests {
     }
 
     fn get(operation: &'static str, url: String) -> Request<'static> {
-        Request { operation, method: Method::Get, url, bearer: None, json: None, retry: true }
+        Request {
+            operation: op(operation),
+            method: Method::Get,
+            url,
+            bearer: None,
+            json: None,
+            retry: true,
+        }
+    }
+
+    /// A service whose refused bearer token means the login is gone, as the portal's does.
+    static BEARER: Api = Api {
+        name: "SSO portal",
+        endpoint_variable: "AWS_ENDPOINT_URL_SSO",
+        unauthorized_hint: Some("Log in again"),
+    };
+
+    /// A service whose 401s mean something its caller decides, as the OIDC service's do.
+    static OTHER: Api = Api {
+        name: "SSO OIDC",
+        endpoint_variable: "AWS_ENDPOINT_URL_SSO_OIDC",
+        unauthorized_hint: None,
+    };
+
+    /// The operation of that name, of the kind of service it belongs to.
+    fn op(name: &'static str) -> Operation {
+        match name {
+            "ListAccounts" | "ListAccountRoles" | "GetRoleCredentials" | "Logout" => {
+                BEARER.operation(name)
+            }
+            _ => OTHER.operation(name),
+        }
     }
 
     #[test]
@@ -1145,7 +1205,7 @@ mod tests {
     fn only_portal_401s_are_unauthorized() {
         let service = |operation, status, code: &str| {
             HttpError::Service(ServiceError {
-                operation,
+                operation: op(operation),
                 status,
                 code: code.to_owned(),
                 message: String::new(),
@@ -1153,7 +1213,7 @@ mod tests {
         };
         let portal = service("GetRoleCredentials", 401, "UnauthorizedException");
         assert!(portal.is_unauthorized());
-        assert!(portal.to_string().contains("Run: aws-sso-login"), "{portal}");
+        assert!(portal.to_string().contains("Log in again"), "{portal}");
         assert!(service("ListAccounts", 401, "401").is_unauthorized());
         assert!(!service("CreateToken", 401, "InvalidClientException").is_unauthorized());
         assert!(!service("CreateToken", 400, "InvalidGrantException").is_unauthorized());

@@ -1,0 +1,55 @@
+//! Where the cross-process locks of [`crate::lock`] live: `<our cache dir>/locks`, one file per
+//! session (login and refresh) and per role (credential fetches).
+
+use std::path::PathBuf;
+
+use super::{RoleCredentialsKey, our_cache_dir, sha1_hex};
+use crate::env::Environment;
+
+/// `<our cache dir>/locks`. Without a home directory (where nothing else works either) the
+/// system temporary directory stands in, so a lock can still be taken.
+fn locks_dir(env: &Environment) -> PathBuf {
+    our_cache_dir(env).unwrap_or_else(|| std::env::temp_dir().join("aws-sso")).join("locks")
+}
+
+/// The lock around login and token refresh of a session: `identifier` is the sso-session name,
+/// or the start URL of a legacy profile (what the token file is named after).
+pub fn session_lock_path(env: &Environment, identifier: &str) -> PathBuf {
+    locks_dir(env).join(format!("login-{}.lock", sha1_hex(identifier)))
+}
+
+/// The lock around fetching one role's credentials.
+pub fn role_lock_path(env: &Environment, key: &RoleCredentialsKey) -> PathBuf {
+    locks_dir(env).join(format!("role-{}.lock", key.cache_key()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn lock_paths_live_in_our_cache_dir() {
+        let env = Environment::from_pairs([("HOME", "/home/me")]);
+        assert_eq!(
+            session_lock_path(&env, "admin"),
+            Path::new(
+                "/home/me/.cache/aws-sso/locks/login-d033e22ae348aeb5660fc2140aec35850c4da997.lock"
+            )
+        );
+        let key = RoleCredentialsKey::Session {
+            session_name: "my-sso".to_owned(),
+            account_id: "012345678912".to_owned(),
+            role_name: "SSORole".to_owned(),
+        };
+        assert_eq!(
+            role_lock_path(&env, &key),
+            Path::new(
+                "/home/me/.cache/aws-sso/locks/role-6eeddf27be175542f3ea0a5ab0565fb1a98e5017.lock"
+            )
+        );
+        let nowhere = session_lock_path(&Environment::default(), "admin");
+        assert!(nowhere.starts_with(std::env::temp_dir()), "{}", nowhere.display());
+    }
+}

@@ -1,0 +1,43 @@
+//! A command's session and its token: which `[sso-session]` the command means, login, refresh,
+//! logout, status and the accounts the login reaches, with the cross-process locks of
+//! docs/ARCHITECTURE.md §4 around each.
+//!
+//! Data flows one way: flags and environment → [`SessionTarget`] → token → (later) role
+//! credentials. Nothing here prints; the login flows speak through
+//! [`LoginPrompt`](crate::oidc::LoginPrompt). Each file holds one step:
+//!
+//! - [`context`]: everything a command reads once (environment, config, settings, caches).
+//! - [`choose`]: which session the flags, the project file and `AWS_PROFILE` mean.
+//! - [`token`]: the cached token, and a valid one (refreshed when due).
+//! - [`login`], [`logout`], [`status`]: what `aws-sso-login` does.
+//! - [`accounts`]: the account list, from the account cache or the portal.
+
+pub mod accounts;
+pub mod choose;
+pub mod context;
+pub mod login;
+pub mod logout;
+pub mod status;
+pub mod token;
+
+pub use accounts::{Accounts, AccountsRequest, AccountsSource, accounts};
+pub use choose::resolve;
+pub use context::Context;
+pub use login::{LoginOptions, LoginOutcome, default_login_flow, login};
+pub use logout::{LogoutOutcome, logout, logout_all};
+pub use status::{SessionStatus, status};
+pub use token::{REFRESH_WINDOW, TokenState, read_token, valid_token};
+
+pub use crate::target::{DEFAULT_SCOPE, SessionError, SessionRequest, SessionTarget};
+
+use crate::cache::registration::RegistrationKey;
+
+/// The key of the client registration `target` logs in with.
+fn registration_key(target: &SessionTarget) -> RegistrationKey {
+    RegistrationKey {
+        start_url: target.start_url.clone(),
+        region: target.region.clone(),
+        scopes: target.scopes.clone(),
+        session_name: target.session_name.clone(),
+    }
+}

@@ -1,0 +1,106 @@
+//! `aws-sso-login status`: the login state of every configured session.
+
+use std::path::PathBuf;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::choose::{profile_target, session_target};
+use super::token::{TokenState, read_token};
+use super::{Context, registration_key};
+use crate::cache::registration::load_registration;
+use crate::target::SessionTarget;
+
+/// One line of `aws-sso-login status`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionStatus {
+    /// The `[sso-session]` name; `None` for a legacy profile.
+    pub sso_session: Option<String>,
+    /// The legacy profile, when `sso_session` is `None`.
+    pub profile: Option<String>,
+    pub start_url: String,
+    /// `None` before the login that learns it (a custom-domain start URL without `sso_region`).
+    pub region: Option<String>,
+    /// `valid`, `expired`, `missing` or `unreadable`.
+    pub state: &'static str,
+    pub logged_in: bool,
+    #[serde(serialize_with = "serialize_opt_ts")]
+    pub expires_at: Option<Timestamp>,
+    pub refreshable: bool,
+    #[serde(serialize_with = "serialize_opt_ts")]
+    pub registration_expires_at: Option<Timestamp>,
+    pub token_file: PathBuf,
+    /// Why the token file could not be read, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+fn serialize_opt_ts<S: serde::Serializer>(
+    ts: &Option<Timestamp>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match ts {
+        Some(ts) => serializer.serialize_str(&crate::time::format_cli(*ts)),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// The login state of every configured session, then of every legacy profile (one entry per
+/// start URL).
+pub fn status(ctx: &Context, now: Timestamp) -> Vec<SessionStatus> {
+    let mut targets: Vec<SessionTarget> = Vec::new();
+    for name in ctx.config.sso_session_names() {
+        match session_target(ctx, name, None) {
+            Ok(target) => targets.push(target),
+            Err(e) => tracing::warn!("{e}"),
+        }
+    }
+    let mut profile_names: Vec<&str> = ctx.config.profile_names().collect();
+    profile_names.sort_unstable();
+    for name in profile_names {
+        if let Ok(target) = profile_target(ctx, name)
+            && target.session_name.is_none()
+            && !targets.iter().any(|t| t.session_name.is_none() && t.start_url == target.start_url)
+        {
+            targets.push(target);
+        }
+    }
+    targets.into_iter().map(|target| session_status(ctx, target, now)).collect()
+}
+
+fn session_status(ctx: &Context, target: SessionTarget, now: Timestamp) -> SessionStatus {
+    let token_file = ctx.caches.token_path(target.token_identifier());
+    let registration =
+        load_registration(&ctx.caches.registration_path(&registration_key(&target))).ok().flatten();
+    let mut status = SessionStatus {
+        sso_session: target.session_name.clone(),
+        profile: if target.session_name.is_none() { target.profile.clone() } else { None },
+        start_url: target.start_url.clone(),
+        region: Some(target.region.clone()).filter(|r| !r.is_empty()),
+        state: "missing",
+        logged_in: false,
+        expires_at: None,
+        refreshable: false,
+        registration_expires_at: registration.map(|r| r.expires_at),
+        token_file,
+        problem: None,
+    };
+    match read_token(ctx, &target) {
+        TokenState::Missing => {}
+        TokenState::Unreadable(e) => {
+            status.state = "unreadable";
+            status.problem = Some(e.to_string());
+        }
+        TokenState::Present(token) => {
+            let valid = token.remaining(now) > SignedDuration::ZERO;
+            status.state = if valid { "valid" } else { "expired" };
+            status.refreshable = token.is_refreshable(now);
+            status.logged_in = valid || status.refreshable;
+            status.expires_at = Some(token.expires_at);
+            if token.registration_expires_at.is_some() {
+                status.registration_expires_at = token.registration_expires_at;
+            }
+        }
+    }
+    status
+}

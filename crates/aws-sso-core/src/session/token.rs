@@ -1,0 +1,146 @@
+//! The cached token of a session, and a valid one: refreshed when it has under
+//! [`REFRESH_WINDOW`] left, under the session's lock.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::Context;
+use crate::cache::CacheError;
+use crate::cache::locks::session_lock_path;
+use crate::cache::registration::CachedRegistration;
+use crate::cache::token::{CachedToken, load_token, save_token};
+use crate::error::Result;
+use crate::lock::FileLock;
+use crate::oidc::TokenGrant;
+use crate::secret::Secret;
+use crate::target::{SessionError, SessionTarget};
+
+/// A token with less than this left is refreshed before use (botocore's advisory window).
+pub const REFRESH_WINDOW: SignedDuration = SignedDuration::from_mins(15);
+
+/// The cached token of a session, as found on disk.
+#[derive(Debug)]
+pub enum TokenState {
+    Missing,
+    /// The file exists but cannot be read; it is treated as absent.
+    Unreadable(CacheError),
+    Present(CachedToken),
+}
+
+pub fn read_token(ctx: &Context, target: &SessionTarget) -> TokenState {
+    match load_token(&ctx.caches.token_path(target.token_identifier())) {
+        Ok(None) => TokenState::Missing,
+        Ok(Some(token)) => TokenState::Present(token),
+        Err(e) => TokenState::Unreadable(e),
+    }
+}
+
+pub(super) fn token_from_grant(
+    target: &SessionTarget,
+    registration: &CachedRegistration,
+    grant: TokenGrant,
+    previous_refresh_token: Option<Secret>,
+    now: Timestamp,
+) -> CachedToken {
+    let lifetime = SignedDuration::from_secs(i64::try_from(grant.expires_in).unwrap_or(i64::MAX));
+    CachedToken {
+        start_url: Some(target.start_url.clone()),
+        region: Some(target.region.clone()),
+        access_token: grant.access_token,
+        expires_at: now.saturating_add(lifetime).unwrap_or(now),
+        client_id: Some(registration.client_id.clone()),
+        client_secret: Some(registration.client_secret.clone()),
+        registration_expires_at: Some(registration.expires_at),
+        // Unlike botocore, keep the old refresh token when the service does not rotate it
+        // (docs/ARCHITECTURE.md §3): dropping it would force a browser login for no reason.
+        refresh_token: grant.refresh_token.or(previous_refresh_token),
+    }
+}
+
+/// Renews `token` with its refresh token. The caller holds the session lock.
+pub(super) async fn refresh(
+    ctx: &Context,
+    target: &SessionTarget,
+    token: &CachedToken,
+) -> Result<CachedToken> {
+    let (Some(client_id), Some(client_secret), Some(refresh_token), Some(registration_expires_at)) = (
+        token.client_id.clone(),
+        token.client_secret.clone(),
+        token.refresh_token.clone(),
+        token.registration_expires_at,
+    ) else {
+        return Err(expired_error(target, token));
+    };
+    let client = ctx.oidc_client(target)?;
+    let grant = client.create_token_refresh(&client_id, &client_secret, &refresh_token).await?;
+    let registration = CachedRegistration {
+        client_id,
+        client_secret,
+        expires_at: registration_expires_at,
+        scopes: None,
+        grant_types: None,
+    };
+    Ok(token_from_grant(target, &registration, grant, Some(refresh_token), Timestamp::now()))
+}
+
+pub(super) fn expired_error(target: &SessionTarget, token: &CachedToken) -> crate::Error {
+    SessionError::Expired {
+        session: target.display_name(),
+        expired_at: crate::time::format_cli(token.expires_at),
+        selector: target.selector(),
+    }
+    .into()
+}
+
+/// A token valid for use now, refreshed first when it has under 15 minutes left (docs/ARCHITECTURE.md §3).
+/// Never opens a browser: a session that needs a login is an error that says how.
+pub async fn valid_token(ctx: &Context, target: &SessionTarget) -> Result<CachedToken> {
+    let now = Timestamp::now();
+    let token = match read_token(ctx, target) {
+        TokenState::Present(token) => token,
+        TokenState::Missing => return Err(not_logged_in(target)),
+        TokenState::Unreadable(e) => {
+            tracing::warn!("{e}");
+            return Err(not_logged_in(target));
+        }
+    };
+    if token.remaining(now) > REFRESH_WINDOW || !token.is_refreshable(now) {
+        return usable_or_expired(target, token, now);
+    }
+    let _lock =
+        FileLock::acquire_async(session_lock_path(&ctx.env, target.token_identifier())).await?;
+    // Another process may have refreshed while we waited for the lock.
+    let token = match read_token(ctx, target) {
+        TokenState::Present(token) => token,
+        _ => return Err(not_logged_in(target)),
+    };
+    let now = Timestamp::now();
+    if token.remaining(now) > REFRESH_WINDOW {
+        return Ok(token);
+    }
+    match refresh(ctx, target, &token).await {
+        Ok(fresh) => {
+            save_token(&ctx.caches.token_path(target.token_identifier()), &fresh)?;
+            Ok(fresh)
+        }
+        Err(e) => {
+            tracing::info!("token refresh failed: {e}");
+            usable_or_expired(target, token, now)
+        }
+    }
+}
+
+fn usable_or_expired(
+    target: &SessionTarget,
+    token: CachedToken,
+    now: Timestamp,
+) -> Result<CachedToken> {
+    if token.remaining(now) > SignedDuration::ZERO {
+        Ok(token)
+    } else {
+        Err(expired_error(target, &token))
+    }
+}
+
+pub(super) fn not_logged_in(target: &SessionTarget) -> crate::Error {
+    SessionError::NotLoggedIn { session: target.display_name(), selector: target.selector() }.into()
+}

@@ -1,0 +1,123 @@
+//! The leaf types of a session: which `[sso-session]` (or legacy profile) a command means, what
+//! the user asked for to choose it, and why it cannot be chosen or used. Nothing here reads a
+//! file or calls a service, so the caches, the portal and the flows above can all name a session
+//! without depending on each other.
+
+use std::path::PathBuf;
+
+use crate::exit::ErrorKind;
+
+/// The scope every registration asks for when the session configures none; it is what makes
+/// the service issue refresh tokens.
+pub const DEFAULT_SCOPE: &str = "sso:account:access";
+
+/// One login: a `[sso-session]`, or a legacy profile with `sso_start_url` in the profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionTarget {
+    /// The `[sso-session NAME]`; `None` for a legacy profile.
+    pub session_name: Option<String>,
+    /// The profile it was reached through, if any.
+    pub profile: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    /// `sso_registration_scopes` as configured; `None` when the key is absent.
+    pub scopes: Option<Vec<String>>,
+}
+
+impl SessionTarget {
+    /// What the token file name hashes: the session name, or the start URL as written.
+    pub fn token_identifier(&self) -> &str {
+        self.session_name.as_deref().unwrap_or(&self.start_url)
+    }
+
+    /// How messages name it: `corp`, or `profile dev (https://…/start)` for a legacy profile.
+    pub fn display_name(&self) -> String {
+        match (&self.session_name, &self.profile) {
+            (Some(name), _) => name.clone(),
+            (None, Some(profile)) => format!("profile {profile} ({})", self.start_url),
+            (None, None) => self.start_url.clone(),
+        }
+    }
+
+    /// An error when the region is not known yet: a custom-domain start URL without
+    /// `sso_region`, before the login that learns it.
+    pub(crate) fn require_region(&self) -> Result<(), SessionError> {
+        if self.region.is_empty() {
+            return Err(SessionError::RegionUnknown {
+                session: self.display_name(),
+                selector: self.selector(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The flags that select this target again, for hints in messages.
+    pub fn selector(&self) -> String {
+        match (&self.session_name, &self.profile) {
+            (Some(name), _) => format!("--sso-session {name}"),
+            (None, Some(profile)) => format!("--profile {profile}"),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The scopes a registration asks for: the configured ones, else `sso:account:access`.
+    pub(crate) fn requested_scopes(&self) -> Vec<String> {
+        match &self.scopes {
+            Some(scopes) if !scopes.is_empty() => scopes.clone(),
+            _ => vec![DEFAULT_SCOPE.to_owned()],
+        }
+    }
+}
+
+/// What the user asked for on the command line. `profile` is `--profile` only; `AWS_PROFILE`
+/// comes later in the order of docs/ARCHITECTURE.md §7.
+#[derive(Clone, Debug, Default)]
+pub struct SessionRequest {
+    pub sso_session: Option<String>,
+    pub profile: Option<String>,
+    /// The `sso_session` of the project file (`.aws-sso.yaml`), when there is one.
+    pub project_session: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(
+        "No sso-session is configured in {config}.\nAdd one with: aws-sso-login configure --sso-session NAME --start-url URL --region REGION"
+    )]
+    NoneConfigured { config: PathBuf },
+    #[error(
+        "Several sso-sessions are configured in {config} ({names}); choose one with --sso-session NAME, AWS_SSO_SESSION or --profile NAME."
+    )]
+    Ambiguous { config: PathBuf, names: String },
+    #[error("The profile \"{profile}\" does not exist in {config}. Profiles configured: {names}.")]
+    NoSuchProfile { profile: String, config: PathBuf, names: String },
+    #[error(
+        "The profile \"{profile}\" in {config} does not use IAM Identity Center: it has neither sso_session nor sso_start_url and sso_region."
+    )]
+    NotSsoProfile { profile: String, config: PathBuf },
+    #[error(
+        "The profile \"{profile}\" in {config} is missing {missing}. Set sso_session = NAME, or both sso_start_url and sso_region."
+    )]
+    IncompleteProfile { profile: String, config: PathBuf, missing: String },
+    #[error("Not logged in to {session}. Run: aws-sso-login {selector}")]
+    NotLoggedIn { session: String, selector: String },
+    #[error(
+        "The region of {session} is not known yet: it has no sso_region, and its start URL names it only once followed. Run: aws-sso-login {selector}"
+    )]
+    RegionUnknown { session: String, selector: String },
+    #[error(
+        "The login of {session} expired at {expired_at} and cannot be refreshed. Run: aws-sso-login {selector}"
+    )]
+    Expired { session: String, expired_at: String, selector: String },
+}
+
+impl SessionError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            SessionError::NotLoggedIn { .. }
+            | SessionError::Expired { .. }
+            | SessionError::RegionUnknown { .. } => ErrorKind::NotLoggedIn,
+            _ => ErrorKind::Usage,
+        }
+    }
+}

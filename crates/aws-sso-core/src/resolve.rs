@@ -93,14 +93,19 @@ pub fn project_in_current_dir(ctx: &Context) -> Result<Option<ProjectState>> {
 
 /// The nearest project file from `dir` up, with its trust; `None` when there is none.
 pub fn project_in_effect(ctx: &Context, dir: &Path) -> Result<Option<ProjectState>> {
-    let Some(path) = find_project_file(dir) else { return Ok(None) };
-    trust::check_ownership(&path)?;
-    let file = load_project_file(&path).map_err(ConfigError::from)?;
-    Ok(Some(match trust::trust_of(&ctx.env, &ctx.settings, &file)? {
+    find_project_file(dir).map(|path| project_state(ctx, &path)).transpose()
+}
+
+/// The project file at `path` with its trust: refused when others can write it, an error when
+/// it cannot be read.
+pub fn project_state(ctx: &Context, path: &Path) -> Result<ProjectState> {
+    trust::check_ownership(path)?;
+    let file = load_project_file(path).map_err(ConfigError::from)?;
+    Ok(match trust::trust_of(&ctx.env, &ctx.settings, &file)? {
         Trust::Allowed | Trust::TrustedPrefix(_) => ProjectState::Trusted(file),
         Trust::NotAllowed => ProjectState::NotAllowed(file),
         Trust::ChangedSinceAllowed => ProjectState::Changed(file),
-    }))
+    })
 }
 
 /// The `sso_session` that the project file in effect in `dir` chooses (docs/ARCHITECTURE.md §7), once it is

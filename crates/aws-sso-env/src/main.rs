@@ -2,6 +2,7 @@
 //! (`credential-process`), and the trust of project files (`allow`, `deny`, `status`).
 
 use aws_sso_env::cli;
+mod child;
 mod console;
 mod exec;
 mod hook;

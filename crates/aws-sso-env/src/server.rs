@@ -17,7 +17,6 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use aws_sso_cli::UsageError;
 use aws_sso_core::container::{self, Served};
 use aws_sso_core::credentials::{self, REUSE_WINDOW, RoleRequest};
 use aws_sso_core::error::ErrorKind;
@@ -32,8 +31,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::Mutex;
 
+use crate::child;
 use crate::cli::ExecArgs;
-use crate::exec::{EXEC_MARKER, REMOVED};
 
 /// The credential variables of `exec` that the child must not get: it asks the endpoint.
 const STATIC_KEYS: &[&str] = &[
@@ -58,14 +57,10 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn run(ctx: &Context, request: &SessionRequest, args: &ExecArgs) -> anyhow::Result<ExitCode> {
     let (resolved, creds) = crate::credentials_for(ctx, request, &args.role, REUSE_WINDOW)?;
     let view = crate::view(ctx, &resolved, &creds, args.region.clone(), true);
-    let Some((program, arguments)) = args.command.split_first() else {
-        anyhow::bail!(UsageError("no command given after --".to_owned()));
-    };
+    let (mut command, program) = child::command(args, &resolved)?;
     let token = container::new_authorization_token()
         .map_err(|e| anyhow::anyhow!("cannot make a random token for the endpoint: {e}"))?;
-    let mut command = Command::new(program);
-    command.args(arguments);
-    for name in REMOVED.iter().chain(OTHER_ENDPOINTS) {
+    for name in OTHER_ENDPOINTS {
         command.env_remove(name);
     }
     for (name, value) in view.exports().vars {
@@ -73,7 +68,6 @@ pub fn run(ctx: &Context, request: &SessionRequest, args: &ExecArgs) -> anyhow::
             command.env(name, value);
         }
     }
-    command.env(EXEC_MARKER, format!("{}:{}", resolved.account_id, resolved.role_name));
     command.env(container::AWS_CONTAINER_AUTHORIZATION_TOKEN, token.expose());
 
     // The endpoint outlives this borrow: it gets a context of its own, read the same way.
@@ -110,7 +104,7 @@ async fn serve(
     let mut hangup = signal(SignalKind::hangup()).context("cannot handle SIGHUP")?;
     let mut child = match command.spawn() {
         Ok(child) => child,
-        Err(e) => return Ok(crate::exec::cannot_run(program, &e)),
+        Err(e) => return Ok(child::cannot_run(program, &e)),
     };
     let pid = Pid::from_child(&child);
     let mut exited = tokio::task::spawn_blocking(move || child.wait());

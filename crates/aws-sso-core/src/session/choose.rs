@@ -93,3 +93,127 @@ pub(super) fn profile_target(ctx: &Context, name: &str) -> Result<SessionTarget>
         .into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env;
+    use crate::session::testing::Home;
+
+    const TWO_SESSIONS: &str = "\
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+
+[sso-session lab]
+sso_start_url = https://lab.awsapps.com/start
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access, codewhisperer:completions
+
+[profile dev]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Dev
+
+[profile legacy]
+sso_start_url = https://old.awsapps.com/start
+sso_region = eu-central-1
+
+[profile half]
+sso_start_url = https://old.awsapps.com/start
+
+[profile keys]
+region = eu-west-1
+";
+
+    fn chosen(home: &Home, request: SessionRequest) -> Result<SessionTarget> {
+        resolve(&home.context(), &request)
+    }
+
+    fn names(target: &SessionTarget) -> (Option<&str>, Option<&str>) {
+        (target.session_name.as_deref(), target.profile.as_deref())
+    }
+
+    #[test]
+    fn the_flag_wins_and_keeps_aws_profile_for_the_profile_settings() {
+        let home = Home::new(TWO_SESSIONS).with_var(env::AWS_PROFILE, "dev");
+        let request = SessionRequest {
+            sso_session: Some("lab".into()),
+            project_session: Some("corp".into()),
+            ..Default::default()
+        };
+        let target = chosen(&home, request).expect("lab");
+        assert_eq!(names(&target), (Some("lab"), Some("dev")));
+        assert_eq!(target.region, "us-east-1");
+        assert_eq!(
+            target.scopes.as_deref(),
+            Some(&["sso:account:access".to_owned(), "codewhisperer:completions".to_owned()][..])
+        );
+    }
+
+    #[test]
+    fn a_profile_flag_means_its_session_before_the_project_file() {
+        let home = Home::new(TWO_SESSIONS);
+        let request = SessionRequest {
+            profile: Some("dev".into()),
+            project_session: Some("lab".into()),
+            ..Default::default()
+        };
+        assert_eq!(names(&chosen(&home, request).expect("corp")), (Some("corp"), Some("dev")));
+    }
+
+    #[test]
+    fn the_project_file_comes_before_aws_profile() {
+        let home = Home::new(TWO_SESSIONS).with_var(env::AWS_PROFILE, "dev");
+        let request = SessionRequest { project_session: Some("lab".into()), ..Default::default() };
+        assert_eq!(names(&chosen(&home, request).expect("lab")), (Some("lab"), Some("dev")));
+        let home = Home::new(TWO_SESSIONS).with_var(env::AWS_PROFILE, "dev");
+        let target = chosen(&home, SessionRequest::default()).expect("corp");
+        assert_eq!(names(&target), (Some("corp"), Some("dev")));
+    }
+
+    #[test]
+    fn with_nothing_named_the_only_session_is_chosen_and_several_are_an_error() {
+        let only = Home::new(
+            "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n",
+        );
+        assert_eq!(
+            names(&chosen(&only, SessionRequest::default()).expect("corp")),
+            (Some("corp"), None)
+        );
+        let two = Home::new(TWO_SESSIONS);
+        let err = chosen(&two, SessionRequest::default()).expect_err("ambiguous").to_string();
+        assert!(err.contains("(corp, lab)") && err.contains("--sso-session NAME"), "{err}");
+        let none = Home::new("[profile keys]\nregion = eu-west-1\n");
+        let err = chosen(&none, SessionRequest::default()).expect_err("none").to_string();
+        assert!(err.contains("aws-sso-login configure --sso-session NAME"), "{err}");
+    }
+
+    #[test]
+    fn a_legacy_profile_is_its_own_session() {
+        let home = Home::new(TWO_SESSIONS);
+        let request = SessionRequest { profile: Some("legacy".into()), ..Default::default() };
+        let target = chosen(&home, request).expect("legacy");
+        assert_eq!(names(&target), (None, Some("legacy")));
+        assert_eq!(target.start_url, "https://old.awsapps.com/start");
+        assert_eq!(target.token_identifier(), "https://old.awsapps.com/start");
+        assert_eq!(target.selector(), "--profile legacy");
+    }
+
+    #[test]
+    fn profiles_that_cannot_log_in_say_why() {
+        let home = Home::new(TWO_SESSIONS);
+        let by = |name: &str| {
+            let request = SessionRequest { profile: Some(name.into()), ..Default::default() };
+            chosen(&home, request).expect_err(name).to_string()
+        };
+        assert!(by("half").contains("is missing sso_region"), "{}", by("half"));
+        assert!(by("keys").contains("does not use IAM Identity Center"), "{}", by("keys"));
+        let missing = by("nope");
+        assert!(
+            missing.contains("\"nope\" does not exist")
+                && missing.contains("dev, half, keys, legacy"),
+            "{missing}"
+        );
+    }
+}

@@ -220,3 +220,49 @@ async fn registration(
     save_registration(&path, &cached)?;
     Ok((cached, false))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::testing::Home;
+    use crate::target::SessionRequest;
+
+    const CONFIG: &str = "\
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+
+[profile legacy]
+sso_start_url = https://old.awsapps.com/start
+sso_region = eu-central-1
+";
+
+    fn flow(home: &Home, request: SessionRequest) -> LoginFlow {
+        let ctx = home.context();
+        let target = crate::session::resolve(&ctx, &request).expect("target");
+        default_login_flow(&ctx, &target)
+    }
+
+    fn corp() -> SessionRequest {
+        SessionRequest { sso_session: Some("corp".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn the_browser_unless_ssh_or_a_legacy_profile() {
+        assert_eq!(flow(&Home::new(CONFIG), corp()), LoginFlow::Browser);
+        let ssh = Home::new(CONFIG).with_var(env::SSH_CONNECTION, "10.0.0.1 50000 10.0.0.2 22");
+        assert_eq!(flow(&ssh, corp()), LoginFlow::DeviceCode);
+        let legacy = SessionRequest { profile: Some("legacy".into()), ..Default::default() };
+        assert_eq!(flow(&Home::new(CONFIG), legacy), LoginFlow::DeviceCode);
+    }
+
+    #[test]
+    fn config_yaml_chooses_per_session_over_the_global_choice_and_ssh() {
+        let global = Home::new(CONFIG).settings("login_flow: device-code\n");
+        assert_eq!(flow(&global, corp()), LoginFlow::DeviceCode);
+        let per_session = Home::new(CONFIG)
+            .settings("login_flow: device-code\nsessions:\n  corp:\n    login_flow: browser\n")
+            .with_var(env::SSH_TTY, "/dev/pts/0");
+        assert_eq!(flow(&per_session, corp()), LoginFlow::Browser);
+    }
+}

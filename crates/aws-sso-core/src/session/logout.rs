@@ -116,3 +116,48 @@ pub async fn logout_all(ctx: &Context) -> Result<LogoutOutcome> {
     outcome.role_credentials_removed = remove_sso_role_credentials(&ctx.caches.cli, None)?;
     Ok(outcome)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::role_credentials::record_role_credentials_key;
+    use crate::session::testing::Home;
+    use crate::target::SessionRequest;
+
+    const CONFIG: &str = "\
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+
+[sso-session lab]
+sso_start_url = https://lab.awsapps.com/start
+sso_region = eu-west-1
+
+[profile dev]
+sso_session = corp
+sso_account_id = 111111111111
+sso_role_name = Dev
+
+[profile ops]
+sso_session = lab
+sso_account_id = 222222222222
+sso_role_name = Ops
+";
+
+    #[test]
+    fn a_sessions_role_credentials_are_its_profiles_and_the_ones_we_recorded() {
+        let home = Home::new(CONFIG);
+        let ctx = home.context();
+        let recorded = |account: &str, role: &str| RoleCredentialsKey::Session {
+            session_name: "corp".into(),
+            account_id: account.into(),
+            role_name: role.into(),
+        };
+        record_role_credentials_key(&ctx.env, &recorded("333333333333", "Admin")).expect("record");
+        record_role_credentials_key(&ctx.env, &recorded("111111111111", "Dev")).expect("record");
+        let request = SessionRequest { sso_session: Some("corp".into()), ..Default::default() };
+        let target = crate::session::resolve(&ctx, &request).expect("corp");
+        let keys = role_credential_keys(&ctx, &target);
+        assert_eq!(keys, vec![recorded("111111111111", "Dev"), recorded("333333333333", "Admin")]);
+    }
+}

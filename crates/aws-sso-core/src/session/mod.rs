@@ -41,3 +41,43 @@ fn registration_key(target: &SessionTarget) -> RegistrationKey {
         session_name: target.session_name.clone(),
     }
 }
+
+/// A throw-away home with a given `~/.aws/config` (and optionally our `config.yaml`), and the
+/// context a command would read from it.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Context;
+    use crate::env::{self, Environment};
+
+    pub(crate) struct Home {
+        pub dir: tempfile::TempDir,
+        pub env: Environment,
+    }
+
+    impl Home {
+        pub(crate) fn new(aws_config: &str) -> Home {
+            let dir = tempfile::tempdir().expect("tempdir");
+            std::fs::create_dir_all(dir.path().join(".aws")).expect("mkdir .aws");
+            std::fs::write(dir.path().join(".aws/config"), aws_config).expect("config");
+            let env = Environment::from_pairs([(env::HOME, dir.path().to_string_lossy())]);
+            Home { dir, env }
+        }
+
+        /// Writes our `config.yaml`.
+        pub(crate) fn settings(self, yaml: &str) -> Home {
+            let dir = self.dir.path().join(".config/aws-sso");
+            std::fs::create_dir_all(&dir).expect("mkdir config");
+            std::fs::write(dir.join("config.yaml"), yaml).expect("config.yaml");
+            self
+        }
+
+        pub(crate) fn with_var(mut self, name: &str, value: &str) -> Home {
+            self.env.set(name, value);
+            self
+        }
+
+        pub(crate) fn context(&self) -> Context {
+            Context::load(self.env.clone(), None).expect("context")
+        }
+    }
+}

@@ -104,3 +104,58 @@ fn session_status(ctx: &Context, target: SessionTarget, now: Timestamp) -> Sessi
     }
     status
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::ToSpan as _;
+
+    use super::*;
+    use crate::cache::token::{CachedToken, save_token};
+    use crate::secret::Secret;
+    use crate::session::testing::Home;
+
+    const CONFIG: &str = "\
+[sso-session corp]
+sso_start_url = https://corp.awsapps.com/start
+sso_region = eu-west-1
+
+[profile old-a]
+sso_start_url = https://old.awsapps.com/start
+sso_region = eu-central-1
+
+[profile old-b]
+sso_start_url = https://old.awsapps.com/start
+sso_region = eu-central-1
+";
+
+    #[test]
+    fn sessions_then_one_line_per_legacy_start_url_with_their_token_state() {
+        let home = Home::new(CONFIG);
+        let ctx = home.context();
+        // Whole seconds: the token file keeps no more.
+        let now = Timestamp::from_second(Timestamp::now().as_second()).expect("now");
+        let token = CachedToken {
+            start_url: Some("https://corp.awsapps.com/start".into()),
+            region: Some("eu-west-1".into()),
+            access_token: Secret::new("t".to_owned()),
+            expires_at: now + 1.hour(),
+            client_id: None,
+            client_secret: None,
+            registration_expires_at: None,
+            refresh_token: None,
+        };
+        save_token(&ctx.caches.token_path("corp"), &token).expect("token");
+        let lines = status(&ctx, now);
+        let summary: Vec<_> = lines
+            .iter()
+            .map(|s| (s.sso_session.as_deref(), s.profile.as_deref(), s.state, s.logged_in))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![(Some("corp"), None, "valid", true), (None, Some("old-a"), "missing", false)]
+        );
+        assert_eq!(lines[0].expires_at, Some(token.expires_at));
+        let later = status(&ctx, now + 2.hours());
+        assert_eq!((later[0].state, later[0].logged_in), ("expired", false));
+    }
+}

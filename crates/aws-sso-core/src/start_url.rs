@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::error::ErrorKind;
+use crate::exit::ErrorKind;
 use crate::http::HttpClient;
 
 /// How long the one request may take, as the AWS CLI allows.

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CacheError, CacheFile, our_cache_dir, sha1_hex};
 use crate::env::Environment;
-use crate::session::SessionTarget;
+use crate::target::SessionTarget;
 use crate::time::{format_cli, parse_lenient};
 
 /// The format version this code reads and writes.

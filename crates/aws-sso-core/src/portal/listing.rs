@@ -14,7 +14,7 @@ use crate::config::settings::Settings;
 use crate::http::HttpError;
 use crate::http::{DEFAULT_REQUESTS_PER_SECOND, RateLimiter};
 use crate::secret::Secret;
-use crate::session::SessionTarget;
+use crate::target::SessionTarget;
 
 /// Role listings in flight at once, unless configured.
 pub const DEFAULT_CONCURRENCY: usize = 16;

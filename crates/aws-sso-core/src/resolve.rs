@@ -15,6 +15,7 @@ use crate::config::project::{ProjectFile, find_project_file, load_project_file};
 use crate::config::{ConfigError, selected_profile};
 use crate::error::{ErrorKind, Result};
 use crate::session::{self, Context, SessionRequest, SessionTarget};
+use crate::shell::CommandLine;
 use crate::trust::{self, Trust};
 
 /// What the command line named: `ACCOUNT [ROLE]`.
@@ -61,17 +62,19 @@ pub enum ResolveError {
     )]
     NothingNamed,
     #[error(
-        "{path} names the account but is not allowed yet. Review it, then run: aws-sso-env allow {path}"
+        "{path} names the account but is not allowed yet. Review it, then run: {}",
+        allow_command(path)
     )]
     ProjectNotAllowed { path: String },
-    #[error("{path} changed since it was allowed. Review it, then run: aws-sso-env allow {path}")]
+    #[error("{path} changed since it was allowed. Review it, then run: {}", allow_command(path))]
     ProjectChanged { path: String },
     #[error("The profile \"{profile}\" has no {missing}, so it does not name an account and role.")]
     ProfileIncomplete { profile: String, missing: &'static str },
     #[error("{0}")]
     Lookup(#[from] AccountLookupError),
     #[error(
-        "Account {account} has {count} roles ({roles}); name one: aws-sso-env {account_arg} ROLE"
+        "Account {account} has {count} roles ({roles}); name one: {}",
+        CommandLine::new("aws-sso-env").arg(account_arg).literal("ROLE")
     )]
     RoleNeeded { account: String, account_arg: String, count: usize, roles: String },
     #[error("Account {account} has no role you can use.")]
@@ -246,7 +249,7 @@ fn named(
             roles => {
                 return Err(ResolveError::RoleNeeded {
                     account: label,
-                    account_arg: shell_word(account),
+                    account_arg: account.to_owned(),
                     count: roles.len(),
                     roles: roles.join(", "),
                 }
@@ -294,12 +297,7 @@ pub fn account_name(ctx: &Context, resolved: &ResolvedRole) -> Option<String> {
         .map(|a| a.account_name.clone())
 }
 
-/// A word as a user would type it in a shell: quoted only when it needs to be.
-fn shell_word(text: &str) -> String {
-    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@:/+".contains(c))
-    {
-        text.to_owned()
-    } else {
-        crate::shell::quote_posix(text)
-    }
+/// `aws-sso-env allow PATH`, for a project file not allowed yet or changed since.
+fn allow_command(path: &str) -> CommandLine {
+    CommandLine::new("aws-sso-env allow").arg(path)
 }

@@ -1,0 +1,30 @@
+//! zsh: POSIX lines (`export`, `unset -v`, single quotes), and the init script
+//! `shell/aws-sso.zsh`, installed with `eval "$(aws-sso-env init zsh)"` in `~/.zshrc`.
+
+use super::{HookShell, Posix, Syntax, Unwritable};
+
+pub struct Zsh;
+
+impl Syntax for Zsh {
+    fn quote(&self, value: &str) -> Result<String, Unwritable> {
+        Posix.quote(value)
+    }
+
+    fn set_env(&self, name: &str, value: &str) -> Result<String, Unwritable> {
+        Posix.set_env(name, value)
+    }
+}
+
+impl HookShell for Zsh {
+    fn set_local(&self, name: &str, value: &str) -> Result<String, Unwritable> {
+        Posix.set_local(name, value)
+    }
+
+    fn unset_env(&self, name: &str) -> String {
+        Posix.unset_env(name)
+    }
+
+    fn init_template(&self) -> &'static str {
+        include_str!("../../../../shell/aws-sso.zsh")
+    }
+}

@@ -36,3 +36,23 @@ fn cmd_accepts(value: &str) -> Result<(), Unwritable> {
     });
     refused.map_or(Ok(()), Err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::testing::{ATTACK, shown};
+
+    /// What cmd.exe reads literally inside the quotes.
+    const ACCEPTED: &str = "R&D <ops> | (a^b) ; é\ttab";
+
+    #[test]
+    fn snapshots() {
+        insta::assert_snapshot!("set_env", shown(Cmd.set_env("AWS_SSO_ACCOUNT_NAME", ACCEPTED)));
+        insta::assert_snapshot!(
+            "set_env_refused",
+            shown(Cmd.set_env("AWS_SSO_ACCOUNT_NAME", ATTACK))
+        );
+        insta::assert_snapshot!("quote", shown(Cmd.quote(ACCEPTED)));
+        insta::assert_snapshot!("quote_refused", shown(Cmd.quote(ATTACK)));
+    }
+}

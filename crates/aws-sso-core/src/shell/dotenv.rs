@@ -35,3 +35,15 @@ impl Syntax for Dotenv {
         Ok(format!("{name}={}\n", self.quote(value)?))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::testing::{ATTACK, shown};
+
+    #[test]
+    fn snapshots() {
+        insta::assert_snapshot!("set_env", shown(Dotenv.set_env("AWS_SSO_ACCOUNT_NAME", ATTACK)));
+        insta::assert_snapshot!("quote", shown(Dotenv.quote(ATTACK)));
+    }
+}

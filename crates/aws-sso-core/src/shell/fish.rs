@@ -46,3 +46,19 @@ pub fn quote_fish(value: &str) -> String {
     out.push('\'');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::Shell;
+    use crate::shell::testing::{ATTACK, EXE, shown};
+
+    #[test]
+    fn snapshots() {
+        insta::assert_snapshot!("set_env", shown(Fish.set_env("AWS_SSO_ACCOUNT_NAME", ATTACK)));
+        insta::assert_snapshot!("set_local", shown(Fish.set_local("_AWS_SSO_FILE", ATTACK)));
+        insta::assert_snapshot!("unset_env", Fish.unset_env("AWS_SSO_ACCOUNT_NAME"));
+        insta::assert_snapshot!("quote", shown(Fish.quote(ATTACK)));
+        insta::assert_snapshot!("init", Shell::Fish.init_script(EXE).expect("no NUL"));
+    }
+}

@@ -44,3 +44,20 @@ pub fn quote_posix(value: &str) -> String {
     out.push('\'');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::testing::{ATTACK, shown};
+
+    #[test]
+    fn snapshots() {
+        insta::assert_snapshot!("set_env", shown(Posix.set_env("AWS_SSO_ACCOUNT_NAME", ATTACK)));
+        insta::assert_snapshot!(
+            "set_local",
+            shown(Posix.set_local("AWS_SSO_ACCOUNT_NAME", ATTACK))
+        );
+        insta::assert_snapshot!("unset_env", Posix.unset_env("AWS_SSO_ACCOUNT_NAME"));
+        insta::assert_snapshot!("quote", shown(Posix.quote(ATTACK)));
+    }
+}

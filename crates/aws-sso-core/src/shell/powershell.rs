@@ -29,3 +29,18 @@ pub fn quote_powershell(value: &str) -> String {
     out.push('\'');
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::testing::{ATTACK, shown};
+
+    #[test]
+    fn snapshots() {
+        insta::assert_snapshot!(
+            "set_env",
+            shown(Powershell.set_env("AWS_SSO_ACCOUNT_NAME", ATTACK))
+        );
+        insta::assert_snapshot!("quote", shown(Powershell.quote(ATTACK)));
+    }
+}

@@ -90,3 +90,15 @@ pub(super) fn run_shell(program: &str, script: &str, stdin: &str) -> Option<Vec<
 pub(super) fn eval_stdin(program: &str) -> &'static str {
     if program == "fish" { "cat | source" } else { "eval \"$(cat)\"" }
 }
+
+/// One value with everything a shell could act on: both quotes, `$` and `$(…)`, backticks, `;`,
+/// a backslash and a line break. The snapshot of each syntax shows how it is written.
+pub(super) const ATTACK: &str = "it's \"$HOME\" `id` $(id); rm -rf ~ \\\nsecond line";
+
+/// The path of the binary in the snapshots of the init scripts: a space and a quote in it.
+pub(super) const EXE: &str = "/home/o'neil/my tools/aws-sso-env";
+
+/// What a snapshot shows for a line or a word: the text, or why it is refused.
+pub(super) fn shown(written: Result<String, super::Unwritable>) -> String {
+    written.unwrap_or_else(|what| format!("refused: the value holds {what}\n"))
+}

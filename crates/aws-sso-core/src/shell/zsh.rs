@@ -28,3 +28,19 @@ impl HookShell for Zsh {
         include_str!("../../../../shell/aws-sso.zsh")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shell::Shell;
+    use crate::shell::testing::{ATTACK, EXE, shown};
+
+    #[test]
+    fn snapshots() {
+        insta::assert_snapshot!("set_env", shown(Zsh.set_env("AWS_SSO_ACCOUNT_NAME", ATTACK)));
+        insta::assert_snapshot!("set_local", shown(Zsh.set_local("_AWS_SSO_FILE", ATTACK)));
+        insta::assert_snapshot!("unset_env", Zsh.unset_env("AWS_SSO_ACCOUNT_NAME"));
+        insta::assert_snapshot!("quote", shown(Zsh.quote(ATTACK)));
+        insta::assert_snapshot!("init", Shell::Zsh.init_script(EXE).expect("no NUL"));
+    }
+}

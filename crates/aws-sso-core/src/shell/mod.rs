@@ -1,5 +1,5 @@
 //! Everything we write for a shell, or for a reader of shell-like lines: the credential
-//! variables and every `aws-sso-env --format` ([`format`]), the hook's exports, unsets and
+//! variables and every `aws-sso-env --format` (`format.rs`), the hook's exports, unsets and
 //! bookkeeping variables, the script `aws-sso-env init` prints, and the commands messages
 //! suggest ([`CommandLine`]).
 //!

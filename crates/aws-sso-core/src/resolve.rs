@@ -301,3 +301,29 @@ pub fn account_name(ctx: &Context, resolved: &ResolvedRole) -> Option<String> {
 fn allow_command(path: &str) -> CommandLine {
     CommandLine::new("aws-sso-env allow").arg(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_commands_quote_what_a_shell_would_split() {
+        let error = ResolveError::ProjectNotAllowed { path: "/p/my app/.aws-sso.yaml".to_owned() };
+        assert!(
+            error.to_string().ends_with("then run: aws-sso-env allow '/p/my app/.aws-sso.yaml'"),
+            "{error}"
+        );
+        let error = ResolveError::ProjectChanged { path: "/p/app/.aws-sso.yaml".to_owned() };
+        assert!(error.to_string().ends_with("then run: aws-sso-env allow /p/app/.aws-sso.yaml"));
+        let error = ResolveError::RoleNeeded {
+            account: "Prod Account (111111111111)".to_owned(),
+            account_arg: "Prod Account".to_owned(),
+            count: 2,
+            roles: "A, B".to_owned(),
+        };
+        assert!(
+            error.to_string().ends_with("name one: aws-sso-env 'Prod Account' ROLE"),
+            "{error}"
+        );
+    }
+}

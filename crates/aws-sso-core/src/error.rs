@@ -7,6 +7,7 @@
 //! a secret or a session token.
 
 use crate::cache::AccountLookupError;
+use crate::shell::CommandLine;
 use crate::{cache, config, console, endpoint, http, lock, oidc, shell, start_url, target, trust};
 
 pub use crate::exit::ErrorKind;
@@ -76,17 +77,19 @@ pub enum ResolveError {
     )]
     NothingNamed,
     #[error(
-        "{path} names the account but is not allowed yet. Review it, then run: aws-sso-env allow {path}"
+        "{path} names the account but is not allowed yet. Review it, then run: {}",
+        allow_command(path)
     )]
     ProjectNotAllowed { path: String },
-    #[error("{path} changed since it was allowed. Review it, then run: aws-sso-env allow {path}")]
+    #[error("{path} changed since it was allowed. Review it, then run: {}", allow_command(path))]
     ProjectChanged { path: String },
     #[error("The profile \"{profile}\" has no {missing}, so it does not name an account and role.")]
     ProfileIncomplete { profile: String, missing: &'static str },
     #[error("{0}")]
     Lookup(#[from] AccountLookupError),
     #[error(
-        "Account {account} has {count} roles ({roles}); name one: aws-sso-env {account_arg} ROLE"
+        "Account {account} has {count} roles ({roles}); name one: {}",
+        CommandLine::new("aws-sso-env").arg(account_arg).literal("ROLE")
     )]
     RoleNeeded { account: String, account_arg: String, count: usize, roles: String },
     #[error("Account {account} has no role you can use.")]
@@ -145,4 +148,9 @@ impl CredentialsError {
 
 fn with_selector(selector: &str, argument: &str) -> String {
     if selector.is_empty() { argument.to_owned() } else { format!("{selector} {argument}") }
+}
+
+/// The command that allows the project file at `path`, ready to paste into a shell.
+fn allow_command(path: &str) -> CommandLine {
+    CommandLine::new("aws-sso-env allow").arg(path)
 }

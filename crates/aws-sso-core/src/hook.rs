@@ -26,7 +26,7 @@ use crate::env::{self, Environment};
 use crate::error::ErrorKind;
 use crate::resolve::{self, ProjectState, Resolution, ResolvedRole, RoleChoice};
 use crate::session::{Context, SessionRequest, SessionTarget, TokenState, read_token};
-use crate::shell::{self, CredentialView, Exports, Shell, quote_fish, quote_posix};
+use crate::shell::{self, CommandLine, CredentialView, Exports, Shell, quote_posix};
 use crate::trust::{self, Trust};
 
 /// The shell variable holding [`HookState`] as JSON.
@@ -385,7 +385,7 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
     // Before the content: an edit after this read moves the mtime past the stamp.
     run.project_mtime = modified(&path);
     run.project_path = Some(path.clone());
-    let quoted = quote_posix(&path.to_string_lossy());
+    let allow = CommandLine::new("aws-sso-env allow").quoted(&path.to_string_lossy());
     let loaded = trust::check_ownership(&path)
         .map_err(|e| e.to_string())
         .and_then(|()| load_project_file(&path).map_err(|e| e.to_string()));
@@ -407,7 +407,7 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
             run.tell(
                 format!("untrusted:{}", path.display()),
                 format_args!(
-                    "{} is not allowed, so no credentials are set. Review it, then run: aws-sso-env allow {quoted}",
+                    "{} is not allowed, so no credentials are set. Review it, then run: {allow}",
                     path.display()
                 ),
             );
@@ -417,7 +417,7 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
             run.tell(
                 format!("untrusted:{}", path.display()),
                 format_args!(
-                    "{} changed since it was allowed, so no credentials are set. Review it, then run: aws-sso-env allow {quoted}",
+                    "{} changed since it was allowed, so no credentials are set. Review it, then run: {allow}",
                     path.display()
                 ),
             );
@@ -728,7 +728,7 @@ impl Run {
             (STAMP_VAR, stamp),
             (REFRESH_AT_VAR, refresh_at.to_string()),
         ] {
-            out.push_str(&assign(self.shell, name, &value));
+            push_line(&mut out, shell::set_local(self.shell, name, &value));
         }
         HookOutput { stdout: out, messages: std::mem::take(&mut self.messages), state }
     }
@@ -833,14 +833,6 @@ fn push_line(out: &mut String, line: Result<String, shell::ShellError>) {
     }
 }
 
-/// A plain shell variable (not exported): the hook's bookkeeping.
-fn assign(shell: Shell, name: &str, value: &str) -> String {
-    match shell {
-        Shell::Bash | Shell::Zsh => format!("{name}={}\n", quote_posix(value)),
-        Shell::Fish => format!("set -g {name} {}\n", quote_fish(value)),
-    }
-}
-
 #[cfg(unix)]
 fn parent_pid() -> u32 {
     std::os::unix::process::parent_id()
@@ -859,6 +851,7 @@ mod tests {
     use crate::config::project::PROJECT_FILE_NAME;
     use crate::secret::Secret;
     use crate::session::SessionRequest;
+    use crate::shell::quote_fish;
 
     const ACCOUNT: &str = "123456789012";
     const ROLE: &str = "ReadOnly";

@@ -20,7 +20,8 @@
 //! - [`console`]: AWS console sign-in links from role credentials (the federation endpoint).
 //! - [`browser`]: how a URL is opened (config.yaml's `browser`, `$BROWSER`, the platform).
 //! - [`container`]: the container credentials endpoint of `aws-sso-env exec --server`.
-//! - [`shell`]: the credential variables, every `aws-sso-env --format`, and quoting for each shell.
+//! - [`shell`]: the credential variables, every `aws-sso-env --format`, and each shell's syntax
+//!   (quoting, export, unset, the `init` script), one file per shell; commands messages suggest.
 //! - [`env`]: the names of every environment variable we read.
 //! - [`fs`]: atomic, private file writes.
 //! - [`hook`]: what the shell hook exports, unsets and remembers on each prompt it runs for.

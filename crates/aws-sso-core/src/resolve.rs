@@ -314,7 +314,7 @@ fn named(
             roles => {
                 return Err(ResolveError::RoleNeeded {
                     account: label,
-                    account_arg: shell_word(account),
+                    account_arg: account.to_owned(),
                     count: roles.len(),
                     roles: roles.join(", "),
                 }
@@ -362,12 +362,29 @@ pub fn account_name(ctx: &Context, resolved: &ResolvedRole) -> Option<String> {
         .map(|a| a.account_name.clone())
 }
 
-/// A word as a user would type it in a shell: quoted only when it needs to be.
-fn shell_word(text: &str) -> String {
-    if !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@:/+".contains(c))
-    {
-        text.to_owned()
-    } else {
-        crate::shell::quote_posix(text)
+/// `aws-sso-env allow PATH`, for a project file not allowed yet or changed since.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggested_commands_quote_what_a_shell_would_split() {
+        let error = ResolveError::ProjectNotAllowed { path: "/p/my app/.aws-sso.yaml".to_owned() };
+        assert!(
+            error.to_string().ends_with("then run: aws-sso-env allow '/p/my app/.aws-sso.yaml'"),
+            "{error}"
+        );
+        let error = ResolveError::ProjectChanged { path: "/p/app/.aws-sso.yaml".to_owned() };
+        assert!(error.to_string().ends_with("then run: aws-sso-env allow /p/app/.aws-sso.yaml"));
+        let error = ResolveError::RoleNeeded {
+            account: "Prod Account (111111111111)".to_owned(),
+            account_arg: "Prod Account".to_owned(),
+            count: 2,
+            roles: "A, B".to_owned(),
+        };
+        assert!(
+            error.to_string().ends_with("name one: aws-sso-env 'Prod Account' ROLE"),
+            "{error}"
+        );
     }
 }

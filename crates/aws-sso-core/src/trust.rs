@@ -60,16 +60,16 @@ pub enum TrustError {
     },
 
     #[error(
-        "{} is owned by another user (uid {owner}; you are uid {me}), who could make it name any account, so it is not used. If you trust its content, take it over: sudo chown \"$(id -un)\" {}",
+        "{} is owned by another user (uid {owner}; you are uid {me}), who could make it name any account, so it is not used. If you trust its content, take it over: {}",
         path.display(),
-        shell_quote(path)
+        crate::shell::CommandLine::new("sudo chown \"$(id -un)\"").quoted(&path.to_string_lossy())
     )]
     NotOwned { path: PathBuf, owner: u32, me: u32 },
 
     #[error(
-        "{} is writable by {who} (mode {mode:03o}), who could make it name any account, so it is not used. Fix it with: chmod go-w {}",
+        "{} is writable by {who} (mode {mode:03o}), who could make it name any account, so it is not used. Fix it with: {}",
         path.display(),
-        shell_quote(path)
+        crate::shell::CommandLine::new("chmod go-w").quoted(&path.to_string_lossy())
     )]
     WritableByOthers { path: PathBuf, mode: u32, who: &'static str },
 
@@ -286,11 +286,6 @@ fn path_bytes(path: &Path) -> Vec<u8> {
     {
         path.to_string_lossy().as_bytes().to_vec()
     }
-}
-
-/// `path` in POSIX single quotes, for commands quoted in messages.
-fn shell_quote(path: &Path) -> String {
-    format!("'{}'", path.to_string_lossy().replace('\'', r"'\''"))
 }
 
 #[cfg(test)]

@@ -1,9 +1,6 @@
-//! Role credentials written for a shell, a program or an SDK: the variables we export, every
-//! `--format` of `aws-sso-env`, and the quoting rules of each shell that reads them.
-//!
-//! Every value is quoted, whatever it holds. A value that a reader cannot get back byte for byte
-//! (a NUL anywhere, or `%` for `cmd.exe`) is refused with an error instead of being written
-//! wrong. No error message ever holds a value: it may be a secret.
+//! Role credentials written for a shell, a program or an SDK: the variables we export and every
+//! `--format` of `aws-sso-env`. The line formats write each variable with the [`Syntax`] of
+//! their shell (or of dotenv); `process` and `json` are whole JSON documents.
 
 use std::fmt;
 use std::str::FromStr;
@@ -11,6 +8,7 @@ use std::str::FromStr;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::{Cmd, Dotenv, Fish, Posix, Powershell, ShellError, Syntax};
 use crate::Secret;
 
 pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
@@ -23,26 +21,6 @@ pub const AWS_SSO_ACCOUNT_ID: &str = "AWS_SSO_ACCOUNT_ID";
 pub const AWS_SSO_ACCOUNT_NAME: &str = "AWS_SSO_ACCOUNT_NAME";
 pub const AWS_SSO_ROLE_NAME: &str = "AWS_SSO_ROLE_NAME";
 pub const AWS_SSO_PROFILE: &str = "AWS_SSO_PROFILE";
-
-/// What went wrong writing credentials for a shell. Messages name the variable and the format,
-/// never the value.
-#[derive(Debug, thiserror::Error)]
-pub enum ShellError {
-    #[error(
-        "unknown format `{given}`: use one of env, env-no-export, fish, powershell, windows-cmd, process, json, dotenv"
-    )]
-    UnknownFormat { given: String },
-    #[error("unknown shell `{given}`: use one of bash, zsh, fish")]
-    UnknownShell { given: String },
-    #[error(
-        "cannot write {name} for {target}: its value holds {what}, which {target} cannot read back as written; use {instead} instead"
-    )]
-    Unrepresentable { name: String, target: String, what: &'static str, instead: &'static str },
-    #[error(
-        "`{name}` is not an environment variable name a shell accepts: use letters, digits and `_`, not starting with a digit"
-    )]
-    InvalidName { name: String },
-}
 
 /// `aws-sso-env --format`: the names of `aws configure export-credentials`, plus `json` and
 /// `dotenv`.
@@ -222,14 +200,12 @@ pub fn render(format: Format, view: &CredentialView) -> Result<String, ShellErro
 /// One assignment line of a line-per-variable format.
 fn line(format: Format, name: &str, value: &str) -> Result<String, ShellError> {
     let written = match format {
-        Format::Env => no_nul(value).map(|()| format!("export {name}={}\n", quote_posix(value))),
-        Format::EnvNoExport => no_nul(value).map(|()| format!("{name}={}\n", quote_posix(value))),
-        Format::Fish => no_nul(value).map(|()| format!("set -gx {name} {}\n", quote_fish(value))),
-        Format::Powershell => {
-            no_nul(value).map(|()| format!("$Env:{name} = {}\n", quote_powershell(value)))
-        }
-        Format::WindowsCmd => cmd_accepts(value).map(|()| format!("set \"{name}={value}\"\n")),
-        Format::Dotenv => quote_dotenv(value).map(|quoted| format!("{name}={quoted}\n")),
+        Format::Env => Posix.set_env(name, value),
+        Format::EnvNoExport => Posix.set_local(name, value),
+        Format::Fish => Fish.set_env(name, value),
+        Format::Powershell => Powershell.set_env(name, value),
+        Format::WindowsCmd => Cmd.set_env(name, value),
+        Format::Dotenv => Dotenv.set_env(name, value),
         // Written whole by `render`, not line by line.
         Format::Process | Format::Json => Ok(String::new()),
     };
@@ -239,101 +215,6 @@ fn line(format: Format, name: &str, value: &str) -> Result<String, ShellError> {
         what,
         instead: if format == Format::WindowsCmd { "--format powershell" } else { "--format json" },
     })
-}
-
-/// No environment variable can hold a NUL: the C environment ends each value at one.
-fn no_nul(value: &str) -> Result<(), &'static str> {
-    if value.contains('\0') { Err(NUL) } else { Ok(()) }
-}
-
-const NUL: &str = "a NUL character";
-
-/// POSIX single quotes: nothing is special inside them, and a `'` is written as `'\''` (close,
-/// an escaped quote, reopen). Bash, zsh, dash, ksh and busybox read it the same way.
-pub fn quote_posix(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if c == '\'' {
-            out.push_str("'\\''");
-        } else {
-            out.push(c);
-        }
-    }
-    out.push('\'');
-    out
-}
-
-/// Fish single quotes: only `\\` and `\'` are escapes inside them, so both are escaped.
-pub fn quote_fish(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if c == '\'' || c == '\\' {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
-}
-
-/// PowerShell single quotes: a quote is doubled. PowerShell also takes the typographic single
-/// quotes (U+2018 to U+201B) as quotes, so those are doubled too.
-pub fn quote_powershell(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
-            out.push(c);
-        }
-        out.push(c);
-    }
-    out.push('\'');
-    out
-}
-
-/// Whether `set "NAME=value"` gives `cmd.exe` this value back, and why not when it does not.
-///
-/// Inside the quotes `&|<>()^` are literal, but `%` expands variables (and `%%` only means `%`
-/// in a batch file, not at the prompt), `!` expands them when delayed expansion is on, a `"`
-/// ends the quoting, and a line break ends the command. cmd.exe cannot hold an empty variable:
-/// `set "NAME="` removes it, which every reader takes as empty.
-fn cmd_accepts(value: &str) -> Result<(), &'static str> {
-    let refused = value.chars().find_map(|c| match c {
-        '\0' => Some(NUL),
-        '%' => Some("a `%`"),
-        '!' => Some("a `!`"),
-        '"' => Some("a `\"`"),
-        '\n' | '\r' => Some("a line break"),
-        c if c.is_control() && c != '\t' => Some("a control character"),
-        _ => None,
-    });
-    refused.map_or(Ok(()), Err)
-}
-
-/// Dotenv double quotes with the escapes dotenvy (Rust) reads: `\\`, `\"`, `\n`, and `\$` so
-/// that no reader expands a variable. python-dotenv reads the first three alike but keeps the
-/// backslash of `\$`; readers that only know `\n` (Node's dotenv) misread a `\` or a `"`. Other
-/// line breaks and control characters have no escape these readers share, so they are refused;
-/// a tab is written as it is.
-fn quote_dotenv(value: &str) -> Result<String, &'static str> {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '$' => out.push_str("\\$"),
-            '\n' => out.push_str("\\n"),
-            '\0' => return Err(NUL),
-            '\r' => return Err("a carriage return"),
-            c if c.is_control() && c != '\t' => return Err("a control character"),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    Ok(out)
 }
 
 /// Exactly `json.dumps(obj, indent=2)` + `\n` of `aws configure export-credentials --format
@@ -394,81 +275,12 @@ fn render_json(view: &CredentialView) -> String {
     out
 }
 
-/// A shell the hook speaks to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Shell {
-    Bash,
-    Zsh,
-    Fish,
-}
-
-impl Shell {
-    pub const ALL: [Shell; 3] = [Shell::Bash, Shell::Zsh, Shell::Fish];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Shell::Bash => "bash",
-            Shell::Zsh => "zsh",
-            Shell::Fish => "fish",
-        }
-    }
-}
-
-impl fmt::Display for Shell {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Shell {
-    type Err = ShellError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Shell::ALL
-            .into_iter()
-            .find(|sh| sh.name() == s)
-            .ok_or_else(|| ShellError::UnknownShell { given: s.to_owned() })
-    }
-}
-
-/// A line (ending in `\n`) that exports `name=value` in `shell`, for `eval`. Fish gets a
-/// global variable, which is the one [`unset_var`] removes.
-pub fn set_var(shell: Shell, name: &str, value: &str) -> Result<String, ShellError> {
-    check_name(name)?;
-    if value.contains('\0') {
-        return Err(ShellError::Unrepresentable {
-            name: name.to_owned(),
-            target: shell.name().to_owned(),
-            what: NUL,
-            instead: "a value without one",
-        });
-    }
-    Ok(match shell {
-        Shell::Bash | Shell::Zsh => format!("export {name}={}\n", quote_posix(value)),
-        Shell::Fish => format!("set -gx {name} {}\n", quote_fish(value)),
-    })
-}
-
-/// A line (ending in `\n`) that removes `name` in `shell`. In fish only the global variable
-/// goes: a universal one the user set stays theirs.
-pub fn unset_var(shell: Shell, name: &str) -> Result<String, ShellError> {
-    check_name(name)?;
-    Ok(match shell {
-        Shell::Bash | Shell::Zsh => format!("unset -v {name}\n"),
-        Shell::Fish => format!("set -e -g {name}\n"),
-    })
-}
-
-/// Names are written unquoted, so only the portable ones are accepted.
-fn check_name(name: &str) -> Result<(), ShellError> {
-    let mut chars = name.chars();
-    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if valid { Ok(()) } else { Err(ShellError::InvalidName { name: name.to_owned() }) }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::Shell;
+    use super::super::testing::{
+        HOSTILE, child_sees, eval_stdin, parse_vars, printf_vars, run_shell,
+    };
     use super::*;
 
     fn view() -> CredentialView {
@@ -695,32 +507,6 @@ AWS_SSO_PROFILE='012345678901:AdministratorAccess'
     }
 
     #[test]
-    fn each_quoting_keeps_hostile_characters_literal() {
-        let hostile = "it's \"$HOME\" `id` $(id) back\\slash\nline %PATH% !x! é日";
-        assert_eq!(
-            quote_posix(hostile),
-            "'it'\\''s \"$HOME\" `id` $(id) back\\slash\nline %PATH% !x! é日'"
-        );
-        assert_eq!(
-            quote_fish(hostile),
-            "'it\\'s \"$HOME\" `id` $(id) back\\\\slash\nline %PATH% !x! é日'"
-        );
-        assert_eq!(
-            quote_powershell(hostile),
-            "'it''s \"$HOME\" `id` $(id) back\\slash\nline %PATH% !x! é日'"
-        );
-        assert_eq!(quote_powershell("‘a’‚‛"), "'‘‘a’’‚‚‛‛'");
-        assert_eq!(
-            quote_dotenv(hostile).ok().as_deref(),
-            Some(r#""it's \"\$HOME\" `id` \$(id) back\\slash\nline %PATH% !x! é日""#)
-        );
-        for quote in [quote_posix, quote_fish, quote_powershell] {
-            assert_eq!(quote(""), "''");
-        }
-        assert_eq!(quote_dotenv("").ok().as_deref(), Some("\"\""));
-    }
-
-    #[test]
     fn process_escapes_like_python_json_dumps() {
         let mut v = view();
         v.access_key_id = "q\"b\\n\n\r\t\u{8}\u{c}\u{1}\u{7f}é😀".to_owned();
@@ -794,49 +580,6 @@ AWS_SSO_PROFILE='012345678901:AdministratorAccess'
         );
     }
 
-    #[test]
-    fn set_and_unset_lines_per_shell() {
-        assert_eq!(
-            set_var(Shell::Bash, "X", "it's").ok().as_deref(),
-            Some("export X='it'\\''s'\n")
-        );
-        assert_eq!(set_var(Shell::Zsh, "X", "a").ok().as_deref(), Some("export X='a'\n"));
-        assert_eq!(
-            set_var(Shell::Fish, "X", "it's\\").ok().as_deref(),
-            Some("set -gx X 'it\\'s\\\\'\n")
-        );
-        assert_eq!(unset_var(Shell::Bash, "X").ok().as_deref(), Some("unset -v X\n"));
-        assert_eq!(unset_var(Shell::Zsh, "X").ok().as_deref(), Some("unset -v X\n"));
-        assert_eq!(unset_var(Shell::Fish, "X").ok().as_deref(), Some("set -e -g X\n"));
-        for bad in ["", "1X", "X;rm", "X Y", "$X", "É"] {
-            let err = set_var(Shell::Bash, bad, "v").expect_err(bad);
-            assert!(err.to_string().starts_with(&format!("`{bad}` is not an environment")));
-            assert!(unset_var(Shell::Fish, bad).is_err());
-        }
-        assert!(set_var(Shell::Zsh, "X", "a\0b").is_err());
-    }
-
-    /// Values that break naive quoting somewhere.
-    const HOSTILE: &[&str] = &[
-        "",
-        "plain",
-        "it's",
-        "''",
-        "'\\''",
-        "\"double\"",
-        "$HOME ${HOME} $(id) `id`",
-        "back\\slash\\",
-        "\\'",
-        "two\nlines",
-        "trailing newline\n",
-        "\ttab and  spaces ",
-        "%PATH% !bang! ^caret",
-        "{a,b} * ? ~ [x] # ; & | < > ( )",
-        "-n",
-        "é 日本 😀",
-        "‘smart’ quotes",
-    ];
-
     fn hostile_view(value: &str) -> CredentialView {
         CredentialView {
             access_key_id: value.to_owned(),
@@ -863,77 +606,8 @@ AWS_SSO_PROFILE='012345678901:AdministratorAccess'
         AWS_SSO_PROFILE,
     ];
 
-    /// A POSIX `printf` of each variable, `=` first when it is set, NUL after each.
-    fn printf_vars(names: &[&str]) -> String {
-        let args: Vec<String> = names.iter().map(|n| format!("\"${{{n}+=}}${n}\"")).collect();
-        format!("printf \"%s\\0\" {}", args.join(" "))
-    }
-
-    /// What a child process sees: the variables that were exported.
-    fn child_sees(names: &[&str]) -> String {
-        format!("sh -c '{}'", printf_vars(names))
-    }
-
-    fn parse_vars(out: &[u8], names: &[&str]) -> Vec<(String, Option<String>)> {
-        let text = String::from_utf8(out.to_vec()).expect("utf-8 output");
-        let fields: Vec<&str> = text.split_terminator('\0').collect();
-        assert_eq!(fields.len(), names.len(), "output {text:?}");
-        names
-            .iter()
-            .zip(fields)
-            .map(|(n, f)| (n.to_string(), f.strip_prefix('=').map(str::to_owned)))
-            .collect()
-    }
-
     fn expected_vars(exports: &Exports, names: &[&str]) -> Vec<(String, Option<String>)> {
         names.iter().map(|n| (n.to_string(), exports.get(n).map(str::to_owned))).collect()
-    }
-
-    /// Runs `script` with `program -c`, the rendered text on stdin, in an empty environment.
-    /// `None` (with a notice) when the shell is not installed; a missing sh or bash fails
-    /// under CI, where every machine has them.
-    fn run_shell(program: &str, script: &str, stdin: &str) -> Option<Vec<u8>> {
-        use std::io::Write;
-        use std::process::{Command, Stdio};
-
-        let home = tempfile::tempdir().expect("temp home");
-        let child = Command::new(program)
-            .arg("-c")
-            .arg(script)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path())
-            .env("XDG_DATA_HOME", home.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn();
-        let mut child = match child {
-            Ok(child) => child,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let required = matches!(program, "sh" | "bash");
-                if required && std::env::var("CI").as_deref() == Ok("true") {
-                    panic!("{program} is missing, and every CI machine has it");
-                }
-                eprintln!("notice: {program} is not installed; its round-trip test is skipped");
-                return None;
-            }
-            Err(e) => panic!("cannot start {program}: {e}"),
-        };
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
-        let out = child.wait_with_output().expect("shell runs");
-        assert!(
-            out.status.success(),
-            "{program} failed: {}\n--- input ---\n{stdin}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Some(out.stdout)
-    }
-
-    /// How each shell reads the text on its stdin into itself.
-    fn eval_stdin(program: &str) -> &'static str {
-        if program == "fish" { "cat | source" } else { "eval \"$(cat)\"" }
     }
 
     fn round_trip(program: &str, format: Format) {
@@ -983,31 +657,6 @@ AWS_SSO_PROFILE='012345678901:AdministratorAccess'
     #[test]
     fn fish_reads_back_every_value_of_fish() {
         round_trip("fish", Format::Fish);
-    }
-
-    #[test]
-    fn set_var_and_unset_var_work_in_each_shell() {
-        let names = ["KEPT", "GONE"];
-        for (shell, program) in [(Shell::Bash, "bash"), (Shell::Zsh, "zsh"), (Shell::Fish, "fish")]
-        {
-            for value in HOSTILE {
-                let mut text = String::new();
-                for line in [
-                    set_var(shell, "KEPT", value),
-                    set_var(shell, "GONE", "soon gone"),
-                    unset_var(shell, "GONE"),
-                ] {
-                    text.push_str(&line.expect("valid line"));
-                }
-                let script = format!("{}; {}", eval_stdin(program), child_sees(&names));
-                let Some(out) = run_shell(program, &script, &text) else { break };
-                assert_eq!(
-                    parse_vars(&out, &names),
-                    vec![("KEPT".to_owned(), Some(value.to_string())), ("GONE".to_owned(), None)],
-                    "{program} {value:?}"
-                );
-            }
-        }
     }
 
     #[test]

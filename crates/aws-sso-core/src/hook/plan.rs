@@ -1,0 +1,284 @@
+//! One run's decisions that need no network: which project file, its trust, the account and
+//! role, the login and the cache; and, once the caller fetched them, the credentials.
+
+use std::fmt::Display;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::run::Run;
+use super::stamp::modified;
+use super::{HookInput, HookOutput, OWN_CREDENTIALS, RETRY_AFTER};
+use crate::cache::role_credentials::RoleCredentials;
+use crate::config::project::{ProjectFile, find_project_file, load_project_file};
+use crate::credentials::{self, REUSE_WINDOW, RoleRequest};
+use crate::env::Environment;
+use crate::exit::ErrorKind;
+use crate::resolve::{self, ProjectState, Resolution, ResolvedRole, RoleChoice};
+use crate::session::{Context, TokenState, read_token};
+use crate::shell::{CommandLine, Shell, quote_posix};
+use crate::target::{SessionRequest, SessionTarget};
+use crate::trust::{self, Trust};
+
+/// Why role credentials could not be fetched.
+#[derive(Debug)]
+pub enum FetchError {
+    TimedOut(Duration),
+    Failed(crate::Error),
+    /// The call could not even start (no runtime).
+    NotStarted(std::io::Error),
+}
+
+/// Where [`plan`] stops.
+// One per run, moved once: the size of a variant costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum Step {
+    Done(HookOutput),
+    /// The role credentials are not cached: fetch them (with [`credentials::fetch`], bounded by
+    /// [`timeout`]) and hand the result to [`Pending::finish`].
+    NeedsCredentials(Pending),
+}
+
+/// A run waiting for role credentials.
+#[derive(Debug)]
+pub struct Pending {
+    run: Run,
+    file: ProjectFile,
+    resolved: ResolvedRole,
+}
+
+impl Pending {
+    pub fn request(&self) -> RoleRequest<'_> {
+        RoleRequest {
+            target: &self.resolved.session,
+            account_id: &self.resolved.account_id,
+            role_name: &self.resolved.role_name,
+        }
+    }
+
+    pub fn finish(
+        self,
+        env: &Environment,
+        fetched: Result<RoleCredentials, FetchError>,
+    ) -> HookOutput {
+        let Pending { mut run, file, resolved } = self;
+        match fetched {
+            Ok(creds) => run.activate(env, &file, &resolved, &creds),
+            Err(error) => {
+                let what =
+                    format!("role {} in account {}", resolved.role_name, resolved.account_id);
+                let cause = format!("fetch:{}:{}", resolved.account_id, resolved.role_name);
+                match error {
+                    FetchError::TimedOut(after) => {
+                        run.tell(
+                            cause,
+                            format_args!(
+                                "the SSO portal did not answer within {} s for {what}; no credentials are set, trying again in a minute",
+                                after.as_secs_f64()
+                            ),
+                        );
+                        run.retry_at = Some(run.now + RETRY_AFTER);
+                    }
+                    FetchError::Failed(e) if e.kind() == ErrorKind::NotLoggedIn => {
+                        run.tell(session_cause(&resolved.session), e);
+                    }
+                    FetchError::Failed(e) => {
+                        let passing = matches!(e, crate::Error::Http(_));
+                        run.tell(cause, format_args!("no credentials for {what}: {e}"));
+                        if passing {
+                            run.retry_at = Some(run.now + RETRY_AFTER);
+                        }
+                    }
+                    FetchError::NotStarted(e) => {
+                        run.tell(cause, format_args!("no credentials for {what}: {e}"));
+                        run.retry_at = Some(run.now + RETRY_AFTER);
+                    }
+                }
+                run.deactivate(env)
+            }
+        }
+    }
+}
+
+/// One whole run, with `fetch` called when the credentials must come from the portal.
+pub fn run_hook(
+    ctx: &Context,
+    shell: Shell,
+    input: HookInput,
+    fetch: impl FnOnce(&RoleRequest<'_>) -> Result<RoleCredentials, FetchError>,
+) -> HookOutput {
+    match plan(ctx, shell, input) {
+        Step::Done(output) => output,
+        Step::NeedsCredentials(pending) => {
+            let fetched = fetch(&pending.request());
+            pending.finish(&ctx.env, fetched)
+        }
+    }
+}
+
+/// Everything that needs no network: which project, its trust, the login, the cache.
+pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
+    let env = &ctx.env;
+    let mut run = Run::new(env, shell, input);
+    let Some(path) = find_project_file(&run.pwd) else {
+        tracing::debug!("hook: no project file above {}; nothing should be set", run.pwd.display());
+        return Step::Done(run.deactivate(env));
+    };
+    tracing::debug!("hook: project file {}", path.display());
+    // Before the content: an edit after this read moves the mtime past the stamp.
+    run.project_mtime = modified(&path);
+    run.project_path = Some(path.clone());
+    let allow = CommandLine::new("aws-sso-env allow").quoted(&path.to_string_lossy());
+    let loaded = trust::check_ownership(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|()| load_project_file(&path).map_err(|e| e.to_string()));
+    let file = match loaded {
+        Ok(file) => file,
+        Err(e) => {
+            run.tell(
+                format!("invalid:{}", path.display()),
+                format_args!("{e}; no credentials are set"),
+            );
+            return Step::Done(run.deactivate(env));
+        }
+    };
+    let trust = trust::trust_of(env, &ctx.settings, &file);
+    tracing::debug!("hook: trust {trust:?}");
+    match trust {
+        Ok(Trust::Allowed | Trust::TrustedPrefix(_)) => {}
+        Ok(Trust::NotAllowed) => {
+            run.tell(
+                format!("untrusted:{}", path.display()),
+                format_args!(
+                    "{} is not allowed, so no credentials are set. Review it, then run: {allow}",
+                    path.display()
+                ),
+            );
+            return Step::Done(run.deactivate(env));
+        }
+        Ok(Trust::ChangedSinceAllowed) => {
+            run.tell(
+                format!("untrusted:{}", path.display()),
+                format_args!(
+                    "{} changed since it was allowed, so no credentials are set. Review it, then run: {allow}",
+                    path.display()
+                ),
+            );
+            return Step::Done(run.deactivate(env));
+        }
+        Err(e) => {
+            run.tell(format!("invalid:{}", path.display()), format_args!("{e}"));
+            return Step::Done(run.deactivate(env));
+        }
+    }
+    if run.credentials_of_the_users_own() {
+        run.tell(
+            OWN_CREDENTIALS.to_owned(),
+            "this shell has credentials of its own (AWS_ACCESS_KEY_ID); leaving them alone",
+        );
+        return Step::Done(run.deactivate(env));
+    }
+    let project = ProjectState::Trusted(file.clone());
+    let mut resolved = match resolve::resolve_role(
+        ctx,
+        &SessionRequest::default(),
+        &RoleChoice::default(),
+        Some(&project),
+    ) {
+        Ok(Resolution::Resolved(resolved)) => resolved,
+        Ok(Resolution::NeedsAccounts(target)) => {
+            let selector = target.selector();
+            let space = if selector.is_empty() { "" } else { " " };
+            run.tell(
+                format!("accounts:{}", path.display()),
+                format_args!(
+                    "{} names account {}, which the account list of {} cannot answer yet; no credentials are set. Fetch the list with: aws-sso-ls --refresh{space}{selector}",
+                    path.display(),
+                    quote_posix(&file.account),
+                    target.display_name()
+                ),
+            );
+            run.retry_at = Some(run.now + RETRY_AFTER);
+            return Step::Done(run.deactivate(env));
+        }
+        Err(e) => {
+            run.tell(
+                format!("resolve:{}", path.display()),
+                format_args!("{e}; no credentials are set"),
+            );
+            return Step::Done(run.deactivate(env));
+        }
+    };
+    // A project named by id still shows its name in prompts (AWS_SSO_PROFILE): from the state
+    // while the account stays the same, else one read of the account cache.
+    if resolved.account_name.is_none() {
+        resolved.account_name = match (&run.old.account_id, &run.old.account_name) {
+            (Some(id), Some(name)) if *id == resolved.account_id => Some(name.clone()),
+            _ => resolve::account_name(ctx, &resolved),
+        };
+    }
+    if let Some(problem) = login_problem(ctx, &resolved.session, run.now) {
+        run.tell(session_cause(&resolved.session), problem);
+        return Step::Done(run.deactivate(env));
+    }
+    let pending = Pending { run, file, resolved };
+    tracing::debug!(
+        "hook: account {} role {} of {}",
+        pending.resolved.account_id,
+        pending.resolved.role_name,
+        pending.resolved.session.display_name()
+    );
+    match credentials::cached(ctx, &pending.request(), REUSE_WINDOW) {
+        Some(creds) => {
+            tracing::debug!("hook: role credentials cached until {}", creds.expiration);
+            let Pending { mut run, file, resolved } = pending;
+            Step::Done(run.activate(env, &file, &resolved, &creds))
+        }
+        None => {
+            tracing::debug!("hook: no usable role credentials cached; one GetRoleCredentials");
+            Step::NeedsCredentials(pending)
+        }
+    }
+}
+
+/// A run that cannot even read the configuration: unset what the hook set, say why once.
+pub fn fail_closed(
+    env: &Environment,
+    shell: Shell,
+    input: HookInput,
+    error: impl Display,
+) -> HookOutput {
+    let mut run = Run::new(env, shell, input);
+    run.project_path = find_project_file(&run.pwd);
+    run.project_mtime = run.project_path.as_deref().and_then(modified);
+    run.tell("config".to_owned(), format_args!("{error}; no credentials are set"));
+    run.deactivate(env)
+}
+
+/// Why the login of `session` cannot give credentials, if it cannot: logged out, or expired
+/// with nothing to refresh it.
+fn login_problem(ctx: &Context, session: &SessionTarget, now: Timestamp) -> Option<String> {
+    let selector = session.selector();
+    let space = if selector.is_empty() { "" } else { " " };
+    match read_token(ctx, session) {
+        TokenState::Present(token)
+            if token.remaining(now) > SignedDuration::ZERO || token.is_refreshable(now) =>
+        {
+            None
+        }
+        TokenState::Present(token) => Some(format!(
+            "the login of {} expired at {}; credentials unset. Run: aws-sso-login{space}{selector}",
+            session.display_name(),
+            crate::time::format_cli(token.expires_at)
+        )),
+        TokenState::Missing | TokenState::Unreadable(_) => Some(format!(
+            "not logged in to {}; credentials unset. Run: aws-sso-login{space}{selector}",
+            session.display_name()
+        )),
+    }
+}
+
+fn session_cause(session: &SessionTarget) -> String {
+    format!("session:{}", session.token_identifier())
+}

@@ -1,0 +1,147 @@
+//! What the hook remembers between runs (`_AWS_SSO_STATE`) and the managed variables as the
+//! shell holds them now.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{MANAGED, STATE_VAR};
+use crate::env::Environment;
+use crate::shell;
+
+/// What the hook remembers between runs, in the shell variable `_AWS_SSO_STATE`. It holds
+/// names, paths, the expiry and the access key id: never a secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookState {
+    pub v: u32,
+    /// The project file whose credentials are exported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    /// As exported in `AWS_CREDENTIAL_EXPIRATION`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+    /// Every variable the hook exported.
+    #[serde(default)]
+    pub set: Vec<String>,
+    /// The value each variable the hook changed or unset had before (`None`: unset).
+    #[serde(default)]
+    pub saved: BTreeMap<String, Option<String>>,
+    /// The causes of the messages already printed, while they last.
+    #[serde(default)]
+    pub told: Vec<String>,
+}
+
+impl HookState {
+    pub const VERSION: u32 = 1;
+
+    /// The state from `_AWS_SSO_STATE`. Empty, unreadable or of another version: nothing active
+    /// (the variables it names then count as the user's).
+    pub fn decode(text: Option<&str>) -> HookState {
+        let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+            return HookState::default();
+        };
+        match serde_json::from_str::<HookState>(text) {
+            Ok(state) if state.v == Self::VERSION => state,
+            Ok(state) => {
+                tracing::warn!("ignoring {STATE_VAR} of version {}", state.v);
+                HookState::default()
+            }
+            Err(e) => {
+                tracing::warn!("ignoring an unreadable {STATE_VAR}: {e}");
+                HookState::default()
+            }
+        }
+    }
+
+    /// One line of JSON; empty when there is nothing to remember.
+    pub fn encode(&self) -> String {
+        if self.set.is_empty() && self.saved.is_empty() && self.told.is_empty() {
+            return String::new();
+        }
+        let state = HookState { v: Self::VERSION, ..self.clone() };
+        serde_json::to_string(&state).unwrap_or_default()
+    }
+
+    /// The value the hook gave `name`: `Some(None)` when it unset it, `None` when it does not
+    /// manage it or does not know (the secret key and the session token are not kept).
+    fn ours(&self, name: &str) -> Option<Option<String>> {
+        if !self.saved.contains_key(name) {
+            return None;
+        }
+        if !self.set.iter().any(|n| n == name) {
+            return Some(None);
+        }
+        let known = match name {
+            shell::AWS_ACCESS_KEY_ID => self.access_key_id.clone(),
+            shell::AWS_CREDENTIAL_EXPIRATION => self.expiration.clone(),
+            shell::AWS_REGION | shell::AWS_DEFAULT_REGION => self.region.clone(),
+            shell::AWS_SSO_ACCOUNT_ID => self.account_id.clone(),
+            shell::AWS_SSO_ACCOUNT_NAME => self.account_name.clone(),
+            shell::AWS_SSO_ROLE_NAME => self.role_name.clone(),
+            shell::AWS_SSO_PROFILE => {
+                let account = self.account_name.as_ref().or(self.account_id.as_ref());
+                account.zip(self.role_name.as_ref()).map(|(a, r)| format!("{a}:{r}"))
+            }
+            _ => return None,
+        };
+        known.map(Some)
+    }
+
+    pub(super) fn owns_credentials(&self, current: &Vars) -> bool {
+        self.set.iter().any(|n| n == shell::AWS_ACCESS_KEY_ID)
+            && self.access_key_id.is_some()
+            && current.get(shell::AWS_ACCESS_KEY_ID) == self.access_key_id.as_deref()
+    }
+
+    /// Whether `name` still holds what the hook gave it. Unknown values (the secret key and
+    /// the session token) follow `AWS_ACCESS_KEY_ID`: the three change together.
+    pub(super) fn still_ours(&self, name: &str, current: &Vars) -> bool {
+        match self.ours(name) {
+            Some(value) => current.get(name) == value.as_deref(),
+            None => self.saved.contains_key(name) && self.owns_credentials(current),
+        }
+    }
+}
+
+/// The managed variables as the shell holds them now.
+///
+/// `Debug` shows the names only: the values include the secret key and the session token.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Vars(pub(super) BTreeMap<String, String>);
+
+impl std::fmt::Debug for Vars {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl Vars {
+    /// The managed variables of `env`.
+    pub fn from_env(env: &Environment) -> Vars {
+        Vars(
+            MANAGED
+                .iter()
+                .filter_map(|name| Some((name.to_string(), env.get(name)?.to_owned())))
+                .collect(),
+        )
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vars {
+        Vars(pairs.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(String::as_str)
+    }
+}

@@ -183,8 +183,7 @@ pub fn check_ownership(path: &Path) -> Result<(), TrustError> {
         use std::os::unix::fs::MetadataExt as _;
         let meta = std::fs::metadata(path)
             .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })?;
-        let me = current_uid()
-            .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })?;
+        let me = current_uid();
         ownership_problem(path, meta.uid(), meta.mode(), me).map_or(Ok(()), Err)
     }
     #[cfg(not(unix))]
@@ -209,26 +208,10 @@ fn ownership_problem(path: &Path, owner: u32, mode: u32, me: u32) -> Option<Trus
     Some(TrustError::WritableByOthers { path: path.to_owned(), mode: mode & 0o7777, who })
 }
 
-/// The effective user id of this process, without libc: from `/proc/self/status` where there
-/// is one, else the owner of a file we create.
+/// The effective user id of this process: the owner of the files it creates.
 #[cfg(unix)]
-fn current_uid() -> io::Result<u32> {
-    use std::os::unix::fs::MetadataExt as _;
-    use std::sync::OnceLock;
-    static UID: OnceLock<u32> = OnceLock::new();
-    if let Some(uid) = UID.get() {
-        return Ok(*uid);
-    }
-    let from_proc = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
-        // "Uid:" lists the real, effective, saved and filesystem ids.
-        let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-        line.split_whitespace().nth(2)?.parse().ok()
-    });
-    let uid = match from_proc {
-        Some(uid) => uid,
-        None => tempfile::tempfile()?.metadata()?.uid(),
-    };
-    Ok(*UID.get_or_init(|| uid))
+fn current_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
 /// `<our cache dir>/hook-marker`: its mtime tells the shell hook that something it depends on
@@ -473,7 +456,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn files_of_another_user_are_refused() {
-        let me = current_uid().expect("uid");
+        let me = current_uid();
         let err = ownership_problem(Path::new("/p/it's/.aws-sso.yaml"), me + 1, 0o644, me)
             .expect("refused");
         let message = err.to_string();
@@ -503,7 +486,7 @@ mod tests {
     fn the_current_uid_owns_the_files_we_create() {
         use std::os::unix::fs::MetadataExt as _;
         let file = tempfile::NamedTempFile::new().expect("temp file");
-        assert_eq!(current_uid().expect("uid"), file.as_file().metadata().expect("meta").uid());
+        assert_eq!(current_uid(), file.as_file().metadata().expect("meta").uid());
     }
 
     #[test]

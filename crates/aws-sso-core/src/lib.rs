@@ -23,6 +23,7 @@
 //! - [`shell`]: the credential variables, every `aws-sso-env --format`, and quoting for each shell.
 //! - [`env`]: the names of every environment variable we read.
 //! - [`fs`]: atomic, private file writes.
+//! - [`dirs`]: where our own config, cache and data directories are, by one rule.
 //! - [`hook`]: what the shell hook exports, unsets and remembers on each prompt it runs for.
 //! - [`trust`]: which project files (`.aws-sso.yaml`) may be used, and the shell hook's marker.
 //! - [`complete`]: tab-completion candidates (sessions, profiles, cached accounts and roles).
@@ -35,6 +36,7 @@ pub mod config;
 pub mod console;
 pub mod container;
 pub mod credentials;
+pub mod dirs;
 pub mod endpoint;
 pub mod env;
 pub mod error;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::our_cache_dir;
 use crate::config::project::{PROJECT_FILE_NAME, ProjectFile, sha256_hex};
 use crate::config::settings::Settings;
-use crate::env::{self, Environment};
+use crate::env::Environment;
 use crate::fs::{self, FileMode, FsError};
 
 /// How much a project file is trusted.
@@ -77,15 +77,10 @@ pub enum TrustError {
     File(#[from] FsError),
 }
 
-/// Our data directory: `$XDG_DATA_HOME/aws-sso` (when absolute), else `~/.local/share/aws-sso`.
+/// Our data directory ([`crate::dirs`]): `$XDG_DATA_HOME/aws-sso` (when absolute), else
+/// `~/.local/share/aws-sso` on Linux.
 pub fn data_dir(env: &Environment) -> Option<PathBuf> {
-    // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    let base = env
-        .non_empty(env::XDG_DATA_HOME)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| env.home_dir().map(|home| home.join(".local").join("share")))?;
-    Some(base.join("aws-sso"))
+    crate::dirs::data_dir(env)
 }
 
 /// The allow record of the project file at `canonical` (a canonical path).

@@ -194,7 +194,8 @@ impl Key {
             _ => None,
         };
         // Levenshtein: keys are short, and two edits away is still the key that was meant.
-        synonym.or_else(|| Key::ALL.into_iter().find(|k| strsim::levenshtein(&normal, k.name()) <= 2))
+        synonym
+            .or_else(|| Key::ALL.into_iter().find(|k| strsim::levenshtein(&normal, k.name()) <= 2))
     }
 }
 

@@ -35,7 +35,7 @@ pub const AWS_SSO_CONFIG_DIR: &str = "AWS_SSO_CONFIG_DIR";
 pub const AWS_SSO_HTTP_TIMEOUT: &str = "AWS_SSO_HTTP_TIMEOUT";
 /// Base of our own cache directory (`$XDG_CACHE_HOME/aws-sso`), when absolute.
 pub const XDG_CACHE_HOME: &str = "XDG_CACHE_HOME";
-/// The base of our `config.yaml` on Linux (XDG base directory spec).
+/// The base of our config directory (`$XDG_CONFIG_HOME/aws-sso`: config.yaml), when absolute.
 pub const XDG_CONFIG_HOME: &str = "XDG_CONFIG_HOME";
 /// The base of our data directory (`$XDG_DATA_HOME/aws-sso`: the allow list), when absolute.
 pub const XDG_DATA_HOME: &str = "XDG_DATA_HOME";

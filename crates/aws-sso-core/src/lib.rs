@@ -24,6 +24,7 @@
 //!   (quoting, export, unset, the `init` script), one file per shell; commands messages suggest.
 //! - [`env`]: the names of every environment variable we read.
 //! - [`fs`]: atomic, private file writes.
+//! - [`dirs`]: where our own config, cache and data directories are, by one rule.
 //! - [`hook`]: what the shell hook exports, unsets and remembers on each prompt it runs for.
 //! - [`trust`]: which project files (`.aws-sso.yaml`) may be used, and the shell hook's marker.
 //! - [`complete`]: tab-completion candidates (sessions, profiles, cached accounts and roles).
@@ -36,6 +37,7 @@ pub mod config;
 pub mod console;
 pub mod container;
 pub mod credentials;
+pub mod dirs;
 pub mod endpoint;
 pub mod env;
 pub mod error;

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::cache::our_cache_dir;
 use crate::config::project::{PROJECT_FILE_NAME, ProjectFile, sha256_hex};
 use crate::config::settings::Settings;
-use crate::env::{self, Environment};
+use crate::env::Environment;
 use crate::fs::{self, FileMode, FsError};
 
 /// How much a project file is trusted.
@@ -77,15 +77,10 @@ pub enum TrustError {
     File(#[from] FsError),
 }
 
-/// Our data directory: `$XDG_DATA_HOME/aws-sso` (when absolute), else `~/.local/share/aws-sso`.
+/// Our data directory ([`crate::dirs`]): `$XDG_DATA_HOME/aws-sso` (when absolute), else
+/// `~/.local/share/aws-sso` on Linux.
 pub fn data_dir(env: &Environment) -> Option<PathBuf> {
-    // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
-    let base = env
-        .non_empty(env::XDG_DATA_HOME)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| env.home_dir().map(|home| home.join(".local").join("share")))?;
-    Some(base.join("aws-sso"))
+    crate::dirs::data_dir(env)
 }
 
 /// The allow record of the project file at `canonical` (a canonical path).
@@ -183,8 +178,7 @@ pub fn check_ownership(path: &Path) -> Result<(), TrustError> {
         use std::os::unix::fs::MetadataExt as _;
         let meta = std::fs::metadata(path)
             .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })?;
-        let me = current_uid()
-            .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })?;
+        let me = current_uid();
         ownership_problem(path, meta.uid(), meta.mode(), me).map_or(Ok(()), Err)
     }
     #[cfg(not(unix))]
@@ -209,26 +203,10 @@ fn ownership_problem(path: &Path, owner: u32, mode: u32, me: u32) -> Option<Trus
     Some(TrustError::WritableByOthers { path: path.to_owned(), mode: mode & 0o7777, who })
 }
 
-/// The effective user id of this process, without libc: from `/proc/self/status` where there
-/// is one, else the owner of a file we create.
+/// The effective user id of this process: the owner of the files it creates.
 #[cfg(unix)]
-fn current_uid() -> io::Result<u32> {
-    use std::os::unix::fs::MetadataExt as _;
-    use std::sync::OnceLock;
-    static UID: OnceLock<u32> = OnceLock::new();
-    if let Some(uid) = UID.get() {
-        return Ok(*uid);
-    }
-    let from_proc = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
-        // "Uid:" lists the real, effective, saved and filesystem ids.
-        let line = status.lines().find(|l| l.starts_with("Uid:"))?;
-        line.split_whitespace().nth(2)?.parse().ok()
-    });
-    let uid = match from_proc {
-        Some(uid) => uid,
-        None => tempfile::tempfile()?.metadata()?.uid(),
-    };
-    Ok(*UID.get_or_init(|| uid))
+fn current_uid() -> u32 {
+    rustix::process::geteuid().as_raw()
 }
 
 /// `<our cache dir>/hook-marker`: its mtime tells the shell hook that something it depends on
@@ -468,7 +446,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn files_of_another_user_are_refused() {
-        let me = current_uid().expect("uid");
+        let me = current_uid();
         let err = ownership_problem(Path::new("/p/it's/.aws-sso.yaml"), me + 1, 0o644, me)
             .expect("refused");
         let message = err.to_string();
@@ -498,7 +476,7 @@ mod tests {
     fn the_current_uid_owns_the_files_we_create() {
         use std::os::unix::fs::MetadataExt as _;
         let file = tempfile::NamedTempFile::new().expect("temp file");
-        assert_eq!(current_uid().expect("uid"), file.as_file().metadata().expect("meta").uid());
+        assert_eq!(current_uid(), file.as_file().metadata().expect("meta").uid());
     }
 
     #[test]

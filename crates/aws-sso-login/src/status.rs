@@ -59,35 +59,16 @@ fn table(sessions: &[SessionStatus], now: Timestamp, printer: Printer) -> String
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let line = |cells: &[String], out: &mut String, styles: &dyn Fn(usize, &str) -> String| {
-        let mut parts: Vec<String> = Vec::new();
-        for (i, cell) in cells.iter().enumerate() {
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            let last = i + 1 == cells.len();
-            let styled = styles(i, cell);
-            parts.push(if last { styled } else { format!("{styled}{}", " ".repeat(pad)) });
-        }
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
-    line(&header, &mut out, &|_, c| printer.paint(c, Style::Bold));
-    for row in &rows {
-        line(row, &mut out, &|i, c| match (i, c) {
-            (3, "logged in") => printer.paint(c, Style::Good),
-            (3, "expired, refreshable") => printer.paint(c, Style::Warn),
-            (3, "expired" | "unreadable") => printer.paint(c, Style::Bad),
-            _ => c.to_owned(),
-        });
-    }
-    out
+    let header = header.map(str::to_owned);
+    let lines: Vec<&[String]> =
+        std::iter::once(&header[..]).chain(rows.iter().map(|r| &r[..])).collect();
+    aws_sso_cli::table::layout(&lines, |row, column, cell| match (row, column, cell) {
+        (0, _, _) => printer.paint(cell, Style::Bold),
+        (_, 3, "logged in") => printer.paint(cell, Style::Good),
+        (_, 3, "expired, refreshable") => printer.paint(cell, Style::Warn),
+        (_, 3, "expired" | "unreadable") => printer.paint(cell, Style::Bad),
+        _ => cell.to_owned(),
+    })
 }
 
 /// `2026-11-26T22:53:00Z (in 7h 59m)`, or `(… ago)` once past.

@@ -63,35 +63,13 @@ fn table(rows: &[Row<'_>], view: &View, printer: Printer) -> String {
         }
         return out;
     }
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for line in &body {
-        for (w, cell) in widths.iter_mut().zip(line) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut push_line = |cells: &[&str], style: Option<Style>| {
-        let mut parts = Vec::with_capacity(cells.len());
-        for (i, cell) in cells.iter().enumerate() {
-            let text = sanitize(cell);
-            let pad = widths[i].saturating_sub(text.chars().count());
-            let text = match style {
-                Some(style) => printer.paint(&text, style),
-                None => text,
-            };
-            parts.push(if i + 1 == cells.len() {
-                text
-            } else {
-                format!("{text}{}", " ".repeat(pad))
-            });
-        }
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    push_line(&header, Some(Style::Bold));
-    for line in &body {
-        push_line(line, None);
-    }
-    out
+    let lines: Vec<Vec<String>> = std::iter::once(&header)
+        .chain(&body)
+        .map(|line| line.iter().map(|c| sanitize(c)).collect())
+        .collect();
+    aws_sso_cli::table::layout(&lines, |row, _, cell| {
+        if row == 0 { printer.paint(cell, Style::Bold) } else { cell.to_owned() }
+    })
 }
 
 /// Control characters in a name would move the cursor or break a line: show them escaped.

@@ -1,8 +1,9 @@
 //! Where the commands are: the directory of the running `aws-sso` first, then each PATH entry.
 //! A command NAME is the executable file `aws-sso-NAME` in one of them; the first one found wins.
+//! What counts as executable is the `which` crate's answer: the execute permission for this user
+//! on Unix, an extension of PATHEXT (`.exe`, `.cmd`, …) on Windows.
 
 use std::collections::BTreeMap;
-use std::env::consts::EXE_SUFFIX;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
@@ -37,8 +38,8 @@ pub fn program(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
     if name.is_empty() || name.contains(std::path::is_separator) {
         return None;
     }
-    let file = format!("{PREFIX}{name}{EXE_SUFFIX}");
-    dirs.iter().map(|dir| dir.join(&file)).find(|path| is_executable(path))
+    let file = format!("{PREFIX}{name}");
+    dirs.iter().find_map(|dir| executable_in(dir, &file))
 }
 
 /// Every command in `dirs`, by name, with the program that runs it; a name found again in a
@@ -53,8 +54,8 @@ pub fn all(dirs: &[PathBuf]) -> BTreeMap<String, PathBuf> {
             if found.contains_key(name) {
                 continue;
             }
-            let path = entry.path();
-            if is_executable(&path) {
+            // The program this directory gives the name, as `program` finds it.
+            if let Some(path) = executable_in(dir, &format!("{PREFIX}{name}")) {
                 found.insert(name.to_owned(), path);
             }
         }
@@ -62,25 +63,18 @@ pub fn all(dirs: &[PathBuf]) -> BTreeMap<String, PathBuf> {
     found
 }
 
-/// `aws-sso-NAME` (with the platform's executable suffix) → `NAME`.
+/// `aws-sso-NAME` → `NAME`; on Windows the extension goes too (`aws-sso-NAME.exe`, `.cmd`).
 fn command_name(file_name: &OsStr) -> Option<&str> {
     let name = file_name.to_str()?.strip_prefix(PREFIX)?;
-    let name = if EXE_SUFFIX.is_empty() { name } else { name.strip_suffix(EXE_SUFFIX)? };
+    let name = if cfg!(windows) { Path::new(name).file_stem()?.to_str()? } else { name };
     (!name.is_empty()).then_some(name)
 }
 
-/// A file (or a link to one) that may be run: on Unix, with an execute bit.
-fn is_executable(path: &Path) -> bool {
-    let Ok(metadata) = std::fs::metadata(path) else { return false };
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        metadata.is_file() && metadata.permissions().mode() & 0o111 != 0
-    }
-    #[cfg(not(unix))]
-    {
-        metadata.is_file()
-    }
+/// The executable `file` of `dir` (a file, or a link to one), with one of PATHEXT's extensions
+/// on Windows. Given as a path, `which` looks at that one file: `dir` is never split as a PATH
+/// list (it may hold the separator) and a relative `dir` stays relative to where we are.
+fn executable_in(dir: &Path, file: &str) -> Option<PathBuf> {
+    which::which_in(dir.join(file), None::<&OsStr>, ".").ok()
 }
 
 #[cfg(all(test, unix))]

@@ -133,6 +133,7 @@ fn list(dirs: &[PathBuf]) -> ExitCode {
         })
         .collect();
     rows.extend(found.into_iter().map(|(name, path)| (name, path.display().to_string())));
+    // Not aws-sso-cli's table, which would pull in core: this binary stays on clap to start fast.
     let width = rows.iter().map(|(name, _)| name.chars().count()).max().unwrap_or(0);
     let text: String =
         rows.iter().map(|(name, place)| format!("{name:width$}  {place}\n")).collect();

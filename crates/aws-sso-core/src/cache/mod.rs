@@ -43,7 +43,7 @@ use std::path::{Path, PathBuf};
 
 use sha1::{Digest as _, Sha1};
 
-use crate::env::{self, Environment};
+use crate::env::Environment;
 
 pub use accounts::{
     AccountCache, AccountLookupError, CachedAccount, account_cache_path, load_account_cache,
@@ -95,15 +95,10 @@ impl CacheDirs {
     }
 }
 
-/// Our own cache directory: `$XDG_CACHE_HOME/aws-sso`, else `~/.cache/aws-sso`.
+/// Our own cache directory ([`crate::dirs`]): `$XDG_CACHE_HOME/aws-sso`, else
+/// `~/.cache/aws-sso` on Linux.
 pub fn our_cache_dir(env: &Environment) -> Option<PathBuf> {
-    // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
-    let base = env
-        .non_empty(env::XDG_CACHE_HOME)
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| env.home_dir().map(|home| home.join(".cache")))?;
-    Some(base.join("aws-sso"))
+    crate::dirs::cache_dir(env)
 }
 
 /// Lowercase hex SHA-1 of the UTF-8 bytes of `text`, as the AWS tools name cache files.

@@ -4,6 +4,9 @@
 //! cross-SDK suite (what is an error, what is ignored) live in `profile.rs`, and the
 //! format-preserving editor in `edit.rs` works on the same lines, so both agree on what a section
 //! header, a property or a continuation is.
+//!
+//! Hand-written: INI crates give back values, not lines (comments, spacing and CRLF are lost on
+//! a write), and none knows the AWS dialect's indented sub-properties.
 
 use std::ops::Range;
 

@@ -717,162 +717,58 @@ fn resolve_symlink(path: &Path) -> PathBuf {
 /// Lines of context around each change in [`diff`].
 const CONTEXT: usize = 3;
 
-/// Beyond this many changed lines, the changed middle is shown as removed and added whole:
-/// finding the shortest edit keeps about its square in memory.
-const MAX_EDIT: usize = 1000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op {
-    /// Line `a` of the old text is line `b` of the new one.
-    Same(usize, usize),
-    /// Line `a` of the old text goes; `b` is where the new text stands.
-    Removed(usize, usize),
-    /// Line `b` of the new text comes; `a` is where the old text stands.
-    Added(usize, usize),
-}
+/// How long the search for the shortest edit may take before `similar` settles for a longer one
+/// (still a correct diff): only a huge rewrite of a huge file gets near it.
+const DIFF_DEADLINE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A unified diff of two texts, line by line: `@@ -line,count +line,count @@` hunks with `-`,
 /// `+` and three lines of context. Line endings are not compared. Empty when the lines agree.
+/// The edit is `similar`'s Myers diff; the hunks are written here, since `diff -u` (and
+/// `similar`'s own unified format) leaves out a count of 1, which these hunks always show.
 pub fn diff(old: &str, new: &str) -> String {
     let a: Vec<&str> = old.lines().collect();
     let b: Vec<&str> = new.lines().collect();
-    let ops = line_ops(&a, &b);
-    let changes: Vec<usize> = ops
-        .iter()
-        .enumerate()
-        .filter(|(_, op)| !matches!(op, Op::Same(..)))
-        .map(|(i, _)| i)
-        .collect();
+    let deadline = std::time::Instant::now().checked_add(DIFF_DEADLINE);
+    let ops = similar::capture_diff_slices_deadline(similar::Algorithm::Myers, &a, &b, deadline);
     let mut out = String::new();
-    let mut i = 0;
-    while i < changes.len() {
-        let first = changes[i];
-        let mut last = first;
-        while i + 1 < changes.len() && changes[i + 1] - last <= 2 * CONTEXT + 1 {
-            i += 1;
-            last = changes[i];
-        }
-        i += 1;
-        let start = first.saturating_sub(CONTEXT);
-        let end = (last + CONTEXT + 1).min(ops.len());
-        write_hunk(&mut out, &ops[start..end], &a, &b);
+    for hunk in similar::group_diff_ops(ops, CONTEXT) {
+        write_hunk(&mut out, &hunk, &a, &b);
     }
     out
 }
 
-fn write_hunk(out: &mut String, ops: &[Op], a: &[&str], b: &[&str]) {
-    let (old_at, new_at) = match ops[0] {
-        Op::Same(x, y) | Op::Removed(x, y) | Op::Added(x, y) => (x, y),
-    };
-    let old_count = ops.iter().filter(|op| !matches!(op, Op::Added(..))).count();
-    let new_count = ops.iter().filter(|op| !matches!(op, Op::Removed(..))).count();
+fn write_hunk(out: &mut String, hunk: &[similar::DiffOp], a: &[&str], b: &[&str]) {
+    let (Some(first), Some(last)) = (hunk.first(), hunk.last()) else { return };
+    let old = first.old_range().start..last.old_range().end;
+    let new = first.new_range().start..last.new_range().end;
     // As in `diff -u`: a hunk with no lines on one side names the line before it.
-    let first_line = |at: usize, count: usize| if count == 0 { at } else { at + 1 };
+    let first_line = |lines: &std::ops::Range<usize>| lines.start + usize::from(!lines.is_empty());
     out.push_str(&format!(
-        "@@ -{},{old_count} +{},{new_count} @@\n",
-        first_line(old_at, old_count),
-        first_line(new_at, new_count)
+        "@@ -{},{} +{},{} @@\n",
+        first_line(&old),
+        old.len(),
+        first_line(&new),
+        new.len()
     ));
-    for op in ops {
-        let (sign, text) = match *op {
-            Op::Same(x, _) => (' ', a[x]),
-            Op::Removed(x, _) => ('-', a[x]),
-            Op::Added(_, y) => ('+', b[y]),
-        };
-        out.push(sign);
-        out.push_str(text);
-        out.push('\n');
-    }
-}
-
-/// The shortest edit from `a` to `b` (Myers), after setting aside the common start and end.
-fn line_ops(a: &[&str], b: &[&str]) -> Vec<Op> {
-    let prefix = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let suffix =
-        a[prefix..].iter().rev().zip(b[prefix..].iter().rev()).take_while(|(x, y)| x == y).count();
-    let (a_mid, b_mid) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
-
-    let mut ops: Vec<Op> = (0..prefix).map(|i| Op::Same(i, i)).collect();
-    let middle = shortest_edit(a_mid, b_mid).unwrap_or_else(|| {
-        let removed = (0..a_mid.len()).map(|x| Op::Removed(x, 0));
-        removed.chain((0..b_mid.len()).map(|y| Op::Added(a_mid.len(), y))).collect()
-    });
-    ops.extend(middle.into_iter().map(|op| match op {
-        Op::Same(x, y) => Op::Same(x + prefix, y + prefix),
-        Op::Removed(x, y) => Op::Removed(x + prefix, y + prefix),
-        Op::Added(x, y) => Op::Added(x + prefix, y + prefix),
-    }));
-    let (a_end, b_end) = (a.len() - suffix, b.len() - suffix);
-    ops.extend((0..suffix).map(|i| Op::Same(a_end + i, b_end + i)));
-    ops
-}
-
-/// Myers' O((N+M)·D) algorithm; `None` when more than [`MAX_EDIT`] lines differ.
-fn shortest_edit(a: &[&str], b: &[&str]) -> Option<Vec<Op>> {
-    if a.is_empty() || b.is_empty() {
-        let removed = (0..a.len()).map(|x| Op::Removed(x, 0));
-        return Some(removed.chain((0..b.len()).map(|y| Op::Added(0, y))).collect());
-    }
-    let (n, m) = (a.len() as isize, b.len() as isize);
-    let max = (a.len() + b.len()).min(MAX_EDIT) as isize;
-    let offset = max + 1;
-    let index = |k: isize| (k + offset) as usize;
-    // v[k] is the furthest x reached on diagonal k = x - y.
-    let mut v = vec![0isize; 2 * offset as usize + 1];
-    // trace[d] holds v for diagonals -d..=d before step d + 1.
-    let mut trace: Vec<Vec<isize>> = Vec::new();
-    let mut found = None;
-    'search: for d in 0..=max {
-        for k in (-d..=d).step_by(2) {
-            let mut x = if k == -d || (k != d && v[index(k - 1)] < v[index(k + 1)]) {
-                v[index(k + 1)]
-            } else {
-                v[index(k - 1)] + 1
-            };
-            let mut y = x - k;
-            while x < n && y < m && a[x as usize] == b[y as usize] {
-                x += 1;
-                y += 1;
-            }
-            v[index(k)] = x;
-            if x >= n && y >= m {
-                found = Some(d);
-                break 'search;
+    let mut push = |sign: char, lines: &[&str]| {
+        for line in lines {
+            out.push(sign);
+            out.push_str(line);
+            out.push('\n');
+        }
+    };
+    for op in hunk {
+        let (tag, old, new) = op.as_tag_tuple();
+        match tag {
+            similar::DiffTag::Equal => push(' ', &a[old]),
+            similar::DiffTag::Delete => push('-', &a[old]),
+            similar::DiffTag::Insert => push('+', &b[new]),
+            similar::DiffTag::Replace => {
+                push('-', &a[old]);
+                push('+', &b[new]);
             }
         }
-        trace.push(v[index(-d)..=index(d)].to_vec());
     }
-    let depth = found?;
-
-    let mut ops = Vec::new();
-    let (mut x, mut y) = (n, m);
-    for d in (1..=depth).rev() {
-        let previous = &trace[(d - 1) as usize];
-        let at = |k: isize| previous[(k + d - 1) as usize];
-        let k = x - y;
-        let previous_k = if k == -d || (k != d && at(k - 1) < at(k + 1)) { k + 1 } else { k - 1 };
-        let previous_x = at(previous_k);
-        let previous_y = previous_x - previous_k;
-        while x > previous_x && y > previous_y {
-            x -= 1;
-            y -= 1;
-            ops.push(Op::Same(x as usize, y as usize));
-        }
-        if x == previous_x {
-            y -= 1;
-            ops.push(Op::Added(x as usize, y as usize));
-        } else {
-            x -= 1;
-            ops.push(Op::Removed(x as usize, y as usize));
-        }
-    }
-    while x > 0 && y > 0 {
-        x -= 1;
-        y -= 1;
-        ops.push(Op::Same(x as usize, y as usize));
-    }
-    ops.reverse();
-    Some(ops)
 }
 
 #[cfg(test)]

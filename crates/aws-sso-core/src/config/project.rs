@@ -193,24 +193,10 @@ impl Key {
             "aws_region" | "default_region" | "aws_default_region" => Some(Key::Region),
             _ => None,
         };
-        synonym.or_else(|| Key::ALL.into_iter().find(|k| edit_distance(&normal, k.name()) <= 2))
+        // Levenshtein: keys are short, and two edits away is still the key that was meant.
+        synonym
+            .or_else(|| Key::ALL.into_iter().find(|k| strsim::levenshtein(&normal, k.name()) <= 2))
     }
-}
-
-/// Levenshtein distance, for "did you mean" hints on short keys.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != cb)).min(above + 1).min(row[j] + 1);
-            diagonal = above;
-        }
-    }
-    row[b.len()]
 }
 
 fn key_list() -> String {

@@ -76,26 +76,15 @@ pub struct SessionSettings {
 pub const DEFAULT_ACCOUNT_CACHE_TTL: SignedDuration = SignedDuration::from_hours(24);
 
 const FILE_NAME: &str = "config.yaml";
-const APP_DIR: &str = "aws-sso";
 
 impl Settings {
-    /// Where the file is: `$AWS_SSO_CONFIG_DIR/config.yaml`, else (Linux and other Unixes but
-    /// macOS) `$XDG_CONFIG_HOME/aws-sso/config.yaml`, else `~/.config/aws-sso/config.yaml`; on
-    /// macOS and Windows the platform's config directory. `None` when no home can be found.
+    /// Where the file is: `$AWS_SSO_CONFIG_DIR/config.yaml`, else `config.yaml` in our config
+    /// directory ([`crate::dirs`]). `None` when no home can be found.
     pub fn path(env: &Environment) -> Option<PathBuf> {
         if let Some(dir) = env.non_empty(env::AWS_SSO_CONFIG_DIR) {
             return Some(Path::new(dir).join(FILE_NAME));
         }
-        if cfg!(any(target_os = "macos", windows)) {
-            let dirs = directories::ProjectDirs::from("", "", APP_DIR)?;
-            return Some(dirs.config_dir().join(FILE_NAME));
-        }
-        // The XDG spec says a relative XDG_CONFIG_HOME is invalid and must be ignored.
-        let base = match env.non_empty(env::XDG_CONFIG_HOME).map(PathBuf::from) {
-            Some(dir) if dir.is_absolute() => dir,
-            _ => env.home_dir()?.join(".config"),
-        };
-        Some(base.join(APP_DIR).join(FILE_NAME))
+        Some(crate::dirs::config_dir(env)?.join(FILE_NAME))
     }
 
     /// Reads the file; a missing file (or no home at all) gives the defaults.

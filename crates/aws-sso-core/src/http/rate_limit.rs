@@ -3,6 +3,7 @@
 //! The portal allows about 20 requests a second per user. Requests are spaced evenly (the
 //! generic cell rate algorithm: each request reserves the next free slot), with at most a small
 //! burst, so a listing runs right at the limit without tripping the service's own limiter.
+//! Hand-written rather than a rate-limit crate's fixed quota: the rate below adapts to 429s.
 //!
 //! When the service throttles anyway (its limit is lower than configured, or another tool of the
 //! same user is spending it), the rate adapts: each 429 cuts it to 70 % (at most once per half

@@ -213,6 +213,7 @@ fn parse_callback(target: &str) -> Callback {
 }
 
 /// Form-style decoding: `+` is a space, `%XX` a byte; invalid escapes stay as written.
+/// Hand-written: the loopback redirect is the one query string we read, and this is all of it.
 fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());

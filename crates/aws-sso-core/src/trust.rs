@@ -1,5 +1,4 @@
-//! Which project files (`.aws-sso.yaml`) may be acted on (docs/ARCHITECTURE.md §6), and the marker file
-//! that tells the shell hook to look again.
+//! Which project files (`.aws-sso.yaml`) may be acted on (docs/ARCHITECTURE.md §6).
 //!
 //! A project file is trusted when its path and content were allowed with `aws-sso-env allow`,
 //! or when it lies under a `trusted_paths` directory of config.yaml. An allow is a small JSON
@@ -9,12 +8,11 @@
 //! owned by another user, or writable by others, is refused whatever the list says: someone else
 //! could make it name any account.
 
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cache::our_cache_dir;
 use crate::config::project::{PROJECT_FILE_NAME, ProjectFile, sha256_hex};
 use crate::config::settings::Settings;
 use crate::env::Environment;
@@ -46,11 +44,6 @@ pub enum TrustError {
         "cannot find where to keep the list of allowed project files: set HOME, or XDG_DATA_HOME to an absolute path"
     )]
     NoDataDir,
-
-    #[error(
-        "cannot find where to keep the shell hook's marker file: set HOME, or XDG_CACHE_HOME to an absolute path"
-    )]
-    NoCacheDir,
 
     #[error("cannot find {}: {source}; check that the file exists", path.display())]
     Resolve {
@@ -207,33 +200,6 @@ fn ownership_problem(path: &Path, owner: u32, mode: u32, me: u32) -> Option<Trus
 #[cfg(unix)]
 fn current_uid() -> u32 {
     rustix::process::geteuid().as_raw()
-}
-
-/// `<our cache dir>/hook-marker`: its mtime tells the shell hook that something it depends on
-/// changed (an allow, a deny, a login, a logout).
-pub fn marker_path(env: &Environment) -> Option<PathBuf> {
-    Some(our_cache_dir(env)?.join("hook-marker"))
-}
-
-/// Sets the marker's mtime to now, creating it (in a private directory) when missing.
-pub fn touch_marker(env: &Environment) -> Result<(), TrustError> {
-    let path = marker_path(env).ok_or(TrustError::NoCacheDir)?;
-    fs::create_private_dir(fs::parent_dir(&path))?;
-    let fail = |action, source| FsError { action, path: path.clone(), source };
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).write(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&path).map_err(|e| fail("open", e))?;
-    let now = std::time::SystemTime::now();
-    // The content only helps a person looking at the file; the hook reads the mtime.
-    let seconds = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    writeln!(file, "{seconds}").map_err(|e| fail("write", e))?;
-    file.set_modified(now).map_err(|e| fail("set the modification time of", e))?;
-    Ok(())
 }
 
 fn canonicalize(path: &Path) -> Result<PathBuf, TrustError> {
@@ -477,25 +443,6 @@ mod tests {
         use std::os::unix::fs::MetadataExt as _;
         let file = tempfile::NamedTempFile::new().expect("temp file");
         assert_eq!(current_uid(), file.as_file().metadata().expect("meta").uid());
-    }
-
-    #[test]
-    fn the_marker_is_created_and_its_mtime_moves() {
-        let home = Home::new();
-        let marker = marker_path(&home.env).expect("marker path");
-        assert_eq!(marker, home.dir.path().join(".cache/aws-sso/hook-marker"));
-        touch_marker(&home.env).expect("touch");
-        assert!(marker.is_file());
-        let long_ago = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
-        std::fs::File::options()
-            .write(true)
-            .open(&marker)
-            .and_then(|f| f.set_modified(long_ago))
-            .expect("backdate");
-        touch_marker(&home.env).expect("touch again");
-        let mtime = std::fs::metadata(&marker).and_then(|m| m.modified()).expect("mtime");
-        assert!(mtime > long_ago + std::time::Duration::from_secs(86_400), "{mtime:?}");
-        assert!(matches!(touch_marker(&Environment::default()), Err(TrustError::NoCacheDir)));
     }
 
     #[test]

@@ -12,9 +12,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use aws_sso_core::cache::role_credentials::RoleCredentials;
-use aws_sso_core::credentials::{self, REUSE_WINDOW};
+use aws_sso_core::credentials::{self, REUSE_WINDOW, RoleRequest};
 use aws_sso_core::env::Environment;
-use aws_sso_core::hook::{self, FetchError, HookInput, HookOutput, Pending, Step};
+use aws_sso_core::hook::{self, FetchError, HookInput, HookOutput};
 use aws_sso_core::http::HttpSettings;
 use aws_sso_core::session::Context;
 use aws_sso_core::shell::Shell;
@@ -49,20 +49,14 @@ pub fn run(shell: Shell) -> ExitCode {
 }
 
 fn decide(shell: Shell, env: Environment) -> HookOutput {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    let cwd = env.current_dir().map_or_else(|| PathBuf::from("/"), PathBuf::from);
     let input = HookInput::from_env(&env, cwd);
     let timeout = hook::timeout(&env);
     let ctx = match Context::load(hook::resolution_env(&env, &input.state), None) {
         Ok(ctx) => ctx.with_http_settings(|settings| bounded(settings, timeout)),
         Err(e) => return hook::fail_closed(&env, shell, input, e),
     };
-    match hook::plan(&ctx, shell, input) {
-        Step::Done(output) => output,
-        Step::NeedsCredentials(pending) => {
-            let fetched = fetch(&ctx, &pending, timeout);
-            pending.finish(&ctx.env, fetched)
-        }
-    }
+    hook::run_hook(&ctx, shell, input, |request| fetch(&ctx, request, timeout))
 }
 
 /// One attempt, within the hook's bound: a prompt must not wait for retries.
@@ -80,14 +74,13 @@ fn bounded(settings: HttpSettings, timeout: Duration) -> HttpSettings {
 /// by `timeout` as a whole.
 fn fetch(
     ctx: &Context,
-    pending: &Pending,
+    request: &RoleRequest<'_>,
     timeout: Duration,
 ) -> Result<RoleCredentials, FetchError> {
     let runtime = aws_sso_cli::runtime()
         .map_err(|e| FetchError::NotStarted(std::io::Error::other(e.to_string())))?;
-    let request = pending.request();
     let result = runtime.block_on(async {
-        tokio::time::timeout(timeout, credentials::fetch(ctx, &request, REUSE_WINDOW)).await
+        tokio::time::timeout(timeout, credentials::fetch(ctx, request, REUSE_WINDOW)).await
     });
     // A name lookup still running on the blocking pool must not hold the prompt.
     runtime.shutdown_background();

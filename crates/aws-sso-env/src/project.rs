@@ -7,6 +7,7 @@ use aws_sso_cli::{Printer, UsageError};
 use aws_sso_core::config::project::{
     PROJECT_FILE_NAME, ProjectFile, find_project_file, load_project_file,
 };
+use aws_sso_core::hook::marker;
 use aws_sso_core::resolve::ResolveError;
 use aws_sso_core::session::Context;
 use aws_sso_core::trust;
@@ -34,7 +35,7 @@ pub fn allow(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Re
     trust::check_ownership(&path)?;
     let file: ProjectFile = load_project_file(&path)?;
     trust::allow(&ctx.env, &file)?;
-    trust::touch_marker(&ctx.env)?;
+    marker::touch(&ctx.env)?;
     let role = file.role.as_deref().unwrap_or("its only role");
     printer.message(&format!(
         "Allowed {} (account {}, {role}). It is used until it changes; `aws-sso-env deny` stops that.",
@@ -47,7 +48,7 @@ pub fn allow(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Re
 pub fn deny(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Result<ExitCode> {
     let path = project_path(ctx, path)?;
     let was = trust::deny(&ctx.env, &path)?;
-    trust::touch_marker(&ctx.env)?;
+    marker::touch(&ctx.env)?;
     printer.message(&if was {
         format!("Denied {}: it is no longer used.", path.display())
     } else {

@@ -68,7 +68,7 @@ fn login(
 /// Touches the marker the shell hooks watch (docs/ARCHITECTURE.md §6), so every open shell
 /// re-reads its state at the next prompt after a login or a logout. A failure only delays that.
 fn tell_shell_hooks(env: &Environment) {
-    if let Err(e) = aws_sso_core::trust::touch_marker(env) {
+    if let Err(e) = aws_sso_core::hook::marker::touch(env) {
         tracing::debug!("could not touch the shell hook marker: {e}");
     }
 }

@@ -14,8 +14,10 @@
 //! - [`state`]: what the hook remembers between runs, and the variables as the shell holds them.
 //! - [`plan`]: the decisions of one run that need no network, and the fetch left to the caller.
 //! - [`run`]: the messages and the shell code one run prints.
+//! - [`marker`]: the file whose mtime tells every shell to run its hook once more.
 //! - [`stamp`]: each shell's stamp file, which lets the shell skip the hook on idle prompts.
 
+pub mod marker;
 mod plan;
 mod run;
 mod stamp;

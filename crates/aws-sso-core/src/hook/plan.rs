@@ -10,7 +10,7 @@ use super::run::Run;
 use super::stamp::modified;
 use super::{HookInput, HookOutput, OWN_CREDENTIALS, RETRY_AFTER};
 use crate::cache::role_credentials::RoleCredentials;
-use crate::config::project::{ProjectFile, find_project_file, load_project_file};
+use crate::config::project::{ProjectFile, find_project_file};
 use crate::credentials::{self, REUSE_WINDOW, RoleRequest};
 use crate::env::Environment;
 use crate::exit::ErrorKind;
@@ -18,7 +18,6 @@ use crate::resolve::{self, ProjectState, Resolution, ResolvedRole, RoleChoice};
 use crate::session::{Context, TokenState, read_token};
 use crate::shell::{CommandLine, Shell, quote_posix};
 use crate::target::{SessionRequest, SessionTarget};
-use crate::trust::{self, Trust};
 
 /// Why role credentials could not be fetched.
 #[derive(Debug)]
@@ -130,24 +129,11 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
     run.project_mtime = modified(&path);
     run.project_path = Some(path.clone());
     let allow = CommandLine::new("aws-sso-env allow").quoted(&path.to_string_lossy());
-    let loaded = trust::check_ownership(&path)
-        .map_err(|e| e.to_string())
-        .and_then(|()| load_project_file(&path).map_err(|e| e.to_string()));
-    let file = match loaded {
-        Ok(file) => file,
-        Err(e) => {
-            run.tell(
-                format!("invalid:{}", path.display()),
-                format_args!("{e}; no credentials are set"),
-            );
-            return Step::Done(run.deactivate(env));
-        }
-    };
-    let trust = trust::trust_of(env, &ctx.settings, &file);
-    tracing::debug!("hook: trust {trust:?}");
-    match trust {
-        Ok(Trust::Allowed | Trust::TrustedPrefix(_)) => {}
-        Ok(Trust::NotAllowed) => {
+    // The same reading of the file and its trust as every command's (resolve::project_state);
+    // only the words differ, since here nothing failed: the shell just gets no credentials.
+    let file = match resolve::project_state(ctx, &path) {
+        Ok(ProjectState::Trusted(file)) => file,
+        Ok(ProjectState::NotAllowed(_)) => {
             run.tell(
                 format!("untrusted:{}", path.display()),
                 format_args!(
@@ -157,7 +143,7 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
             );
             return Step::Done(run.deactivate(env));
         }
-        Ok(Trust::ChangedSinceAllowed) => {
+        Ok(ProjectState::Changed(_)) => {
             run.tell(
                 format!("untrusted:{}", path.display()),
                 format_args!(
@@ -168,10 +154,14 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
             return Step::Done(run.deactivate(env));
         }
         Err(e) => {
-            run.tell(format!("invalid:{}", path.display()), format_args!("{e}"));
+            run.tell(
+                format!("invalid:{}", path.display()),
+                format_args!("{e}; no credentials are set"),
+            );
             return Step::Done(run.deactivate(env));
         }
-    }
+    };
+    tracing::debug!("hook: the project file is trusted");
     if run.credentials_of_the_users_own() {
         run.tell(
             OWN_CREDENTIALS.to_owned(),

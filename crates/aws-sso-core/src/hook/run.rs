@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use super::state::{HookState, Vars};
 use super::{
     FILE_VAR, HookInput, HookOutput, MANAGED, MARKER_VAR, OWN_CREDENTIALS, REFRESH_AT_VAR,
-    STAMP_VAR, STATE_VAR, stamp,
+    STAMP_VAR, STATE_VAR, marker, stamp,
 };
 use crate::cache::role_credentials::RoleCredentials;
 use crate::config::project::ProjectFile;
@@ -18,7 +18,6 @@ use crate::credentials::REUSE_WINDOW;
 use crate::env::{self, Environment};
 use crate::resolve::ResolvedRole;
 use crate::shell::{self, CredentialView, Exports, Shell};
-use crate::trust;
 
 /// The state of one run while it decides.
 #[derive(Debug)]
@@ -50,7 +49,7 @@ impl Run {
     pub(super) fn new(env: &Environment, shell: Shell, input: HookInput) -> Run {
         let HookInput { state, pwd, shell_pid, current, now } = input;
         // Read first: an allow or a login after this moves the marker past the stamp.
-        let marker = trust::marker_path(env);
+        let marker = marker::path(env);
         let marker_mtime = marker.as_deref().and_then(stamp::modified);
         let mut told = Vec::new();
         // Said once for as long as the user's own credentials stay in the shell.

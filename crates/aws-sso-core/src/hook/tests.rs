@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::time::SystemTime;
 
+use super::marker;
 use super::stamp::*;
 use super::*;
 use crate::cache::role_credentials::RoleCredentials;
@@ -746,10 +747,10 @@ fn the_stamp_follows_the_newest_of_the_file_and_the_marker() {
         .open(&file)
         .and_then(|f| f.set_modified(long_ago))
         .expect("backdate");
-    trust::touch_marker(&home.env).expect("touch");
+    marker::touch(&home.env).expect("touch");
     home.cd(&project);
     let stamp = home.path(".cache/aws-sso/hook/stamp-4242");
-    let marker = trust::marker_path(&home.env).expect("marker");
+    let marker = marker::path(&home.env).expect("marker");
     assert_eq!(mtime(&stamp), mtime(&marker));
     // Outside every project, with no marker: the stamp is older than anything to come.
     std::fs::remove_file(&marker).expect("rm");

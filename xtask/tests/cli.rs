@@ -133,3 +133,36 @@ fn demo_shell_runs_the_shell_in_the_demo_home_then_cleans_up() {
         assert!(!printed.contains(secret), "{secret} in the demo's output:\n{printed}");
     }
 }
+
+#[test]
+fn demo_shell_in_bash_loads_the_hook_and_completion() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bash = aws_sso_tests::shells::which("bash").expect("bash (the tests need it)");
+    // An interactive bash reads its commands from a pipe as well as from a terminal.
+    let mut child = Command::new(XTASK)
+        .args(["demo", "--shell"])
+        .env("SHELL", &bash)
+        .env("CARGO", fake_cargo(dir.path(), &dir.path().join("cargo.log")))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run xtask");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(
+                b"cd ~/project\necho \"IN=$AWS_SSO_PROFILE\"\ncd ~\necho \"OUT=${AWS_SSO_PROFILE-unset}\"\n\
+                  complete -p aws-sso-env >/dev/null && echo COMPLETION=yes\nexit\n",
+            )
+            .expect("feed bash");
+    }
+    let out = child.wait_with_output().expect("wait");
+    let printed = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{printed}\n{}", text(&out.stderr));
+    assert!(printed.contains("The hook and tab completion are loaded (bash)"), "{printed}");
+    for line in ["IN=account-002:ReadOnlyAccess", "OUT=unset", "COMPLETION=yes"] {
+        assert!(printed.lines().any(|l| l == line), "no {line}:\n{printed}");
+    }
+}

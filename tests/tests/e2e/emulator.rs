@@ -573,3 +573,42 @@ fn served_until_throttled(emulator: &Emulator, token: &str) -> (usize, f64) {
     }
     panic!("100 requests in a row were served: no rate limit");
 }
+
+#[test]
+fn the_clock_starts_off_by_its_flag_and_moves_on_request() {
+    let emulator = Emulator::start(&["--quiet", "--clock-offset-ms", "-5000", "--token-ttl", "60"]);
+    let clock = |args: &[&str]| {
+        Command::new(aws_sso_tests::emulator::workspace_bin("aws-sso-emulator"))
+            .arg("clock")
+            .arg(&emulator.url)
+            .args(args)
+            .output()
+            .expect("run aws-sso-emulator clock")
+    };
+    let offset = |out: &std::process::Output| -> i64 {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        answer["offsetMs"].as_i64().expect("offsetMs")
+    };
+    assert_eq!(offset(&clock(&[])), -5000);
+
+    // Credentials expire by the emulator's clock (in whole seconds): 5 s before the real clock
+    // would say.
+    let login = emulator.device_login();
+    let before = jiff::Timestamp::now().as_millisecond();
+    let target = "/federation/credentials?account_id=100000000001&role_name=AdministratorAccess";
+    let credentials = emulator.portal_get(target, &login.access_token).json();
+    let expiration = credentials["roleCredentials"]["expiration"].as_i64().expect("expiration");
+    let lifetime = expiration - before;
+    assert!((3_594_000..=3_596_000).contains(&lifetime), "{lifetime}");
+
+    // Moved past the token's minute, the token is refused; moved back, it works again.
+    assert_eq!(offset(&clock(&["66000"])), 61_000);
+    assert_eq!(emulator.portal_get("/assignment/accounts", &login.access_token).status, 401);
+    assert_eq!(emulator.advance_clock(-61_000), 0);
+    assert_eq!(emulator.portal_get("/assignment/accounts", &login.access_token).status, 200);
+
+    let wrong = clock(&["soon"]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("`soon` is not a number of ms"));
+}

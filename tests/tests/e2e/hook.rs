@@ -132,7 +132,11 @@ file=$D/project/.aws-sso.yaml
 if [ -e "$file" ] && [ "$file" -nt "$D/marker" ]; then touch -r "$file" "$D/stamp"; else touch -r "$D/marker" "$D/stamp"; fi
 [ -e "$file" ] || file=
 delta=$(cat "$D/delta")
-case $delta in 0) at=0 ;; past) at=$(( $(date +%s) - 1 )) ;; *) at=$(( $(date +%s) + delta )) ;; esac
+case $delta in
+  0) at=0 ;;
+  past) at=$(( $(date +%s) - 1 )); printf 0 > "$D/delta" ;;
+  *) at=$(( $(date +%s) + delta )) ;;
+esac
 if [ "$2" = fish ]; then
   printf "set -g %s '%s'\n" _AWS_SSO_STATE run _AWS_SSO_FILE "$file" _AWS_SSO_MARKER "$D/marker" \
     _AWS_SSO_STAMP "$D/stamp" _AWS_SSO_REFRESH_AT "$at"
@@ -283,8 +287,8 @@ fn the_guard_runs_the_hook_exactly_when_something_changed() {
             format!("rm '{file}'"),
             "true".to_owned(),
             fake.mark("file removed, then idle"),
-            // A refresh time ahead is waited for; one passed runs the hook once, at the next
-            // prompt (the stand-in then sets none, so idle again).
+            // A refresh time ahead is waited for; one passed runs the hook once more, at the
+            // next prompt check (the stand-in sets `past` once, then none: idle again).
             format!("printf 3600 > '{}'", fake.path("delta")),
             format!("cd '{}'", fake.path("elsewhere")),
             format!("printf 0 > '{}'", fake.path("delta")),
@@ -292,7 +296,7 @@ fn the_guard_runs_the_hook_exactly_when_something_changed() {
             "true".to_owned(),
             format!("printf past > '{}'", fake.path("delta")),
             format!("cd '{}'", fake.path("project")),
-            format!("printf 0 > '{}'", fake.path("delta")),
+            "true".to_owned(),
             fake.mark("moved with a refresh time passed, ran once more"),
             "true".to_owned(),
             fake.mark("then idle"),
@@ -533,9 +537,10 @@ fn the_users_own_credentials_are_left_alone() {
 #[test]
 fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() {
     for shell in shells_to_run() {
-        // The emulator's clock runs 1 s behind: credentials of 302 s are due for refresh (5 min
-        // before they expire) a second or two after they are fetched. The login lasts a minute
-        // and cannot be refreshed; the test ends it by both clocks instead of waiting.
+        // The emulator's clock runs 1 s behind and hands out whole seconds: credentials of 302 s
+        // expire 301 s after the second they are fetched in, so they are due for refresh (5 min
+        // before they expire) at the next whole second. The login lasts a minute and cannot be
+        // refreshed; the test ends it by both clocks instead of waiting.
         let sandbox = Sandbox::listed(&[
             "--accounts",
             "2",
@@ -577,14 +582,14 @@ fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() 
     }
 }
 
-/// A command line that returns once the refresh time the hook set (whole seconds) is behind
-/// us, so the next prompt is due to refresh; polls every 50 ms, gives up after about 5 s.
+/// A command line that returns once the refresh time the hook set (whole seconds) has come, so
+/// the next prompt is due to refresh; polls every 50 ms, gives up after about 5 s.
 fn until_refresh_time_passed(shell: Shell) -> String {
     match shell {
         Shell::Bash | Shell::Zsh => "for i in $(seq 100); do \
-             [ \"$(date +%s)\" -gt \"${_AWS_SSO_REFRESH_AT:-0}\" ] && break; sleep 0.05; done"
+             [ \"$(date +%s)\" -ge \"${_AWS_SSO_REFRESH_AT:-0}\" ] && break; sleep 0.05; done"
             .to_owned(),
-        Shell::Fish => "for i in (seq 100); test (date +%s) -gt \"$_AWS_SSO_REFRESH_AT\"; \
+        Shell::Fish => "for i in (seq 100); test (date +%s) -ge \"$_AWS_SSO_REFRESH_AT\"; \
              and break; sleep 0.05; end"
             .to_owned(),
     }

@@ -177,16 +177,7 @@ fn signals_reach_the_command() {
 
 #[test]
 fn a_session_that_cannot_be_refreshed_is_an_error_naming_aws_sso_login() {
-    // The emulator's clock runs 1.5 s behind: credentials of 2 s expire half a second after
-    // they are handed out, so the endpoint needs new ones soon after the logout.
-    let sandbox = Sandbox::listed(&[
-        "--accounts",
-        "2",
-        "--credentials-ttl",
-        "2",
-        "--clock-offset-ms",
-        "-1500",
-    ]);
+    let sandbox = Sandbox::listed(&["--accounts", "2", "--credentials-ttl", "2"]);
     let dir = sandbox.path().to_owned();
     let mut server = spawn_server(&sandbox, &waiting_child(&dir, 0));
     let (port, token) = endpoint(&dir, &mut server);
@@ -194,7 +185,8 @@ fn a_session_that_cannot_be_refreshed_is_an_error_naming_aws_sso_login() {
 
     let logout = sandbox.cmd("aws-sso-login").arg("logout").output().expect("logout");
     assert!(logout.status.success(), "logout: {}", stderr(&logout));
-    // Served from memory until they are due for renewal, which the logout makes impossible.
+    // Credentials of 2 s are served from memory for a second at most, then due for renewal,
+    // which the logout makes impossible.
     let deadline = Instant::now() + Duration::from_secs(10);
     while get(port, Some(&token)).0 == 200 {
         assert!(Instant::now() < deadline, "the credentials of before the logout are still served");
@@ -224,8 +216,9 @@ fn long_run_script() -> PathBuf {
 #[test]
 fn botocore_keeps_working_across_credential_expiries() {
     let Some(python) = python_with_botocore() else { return };
-    // Credentials of 4 s from a clock 2 s behind last 2 s: renewed several times in 5 s. The
-    // SSO token of 6 s is inside the client's refresh window from the start, so renewed too.
+    // Credentials of 4 s (whole seconds) from a clock 2 s behind last 1 to 2 s: renewed several
+    // times in 5 s. The SSO token of 6 s is inside the client's refresh window from the start,
+    // so it is renewed too.
     let sandbox = Sandbox::listed(&[
         "--accounts",
         "2",

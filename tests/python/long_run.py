@@ -1,8 +1,9 @@
 """botocore as a long-running job under `aws-sso-env exec --server`.
 
-Usage: long_run.py SECONDS
+Usage: long_run.py SECONDS [INTERVAL]
 Reads credentials through botocore's own provider chain (which must pick the container
-provider) every quarter second for SECONDS, as an SDK in a long job would before each call.
+provider) every INTERVAL seconds (default a quarter) for SECONDS, as an SDK in a long job would
+before each call.
 Prints one JSON object on stdout: the provider, how many reads succeeded, which access key ids
 were handed out (in order of first appearance) and any error; never prints a secret.
 """
@@ -14,7 +15,7 @@ import time
 import botocore.session
 
 
-def main(seconds):
+def main(seconds, interval):
     session = botocore.session.get_session()
     creds = session.get_credentials()
     if creds is None:
@@ -33,9 +34,9 @@ def main(seconds):
         reads += 1
         if frozen.access_key not in keys:
             keys.append(frozen.access_key)
-        time.sleep(0.25)
+        time.sleep(interval)
     print(json.dumps({"method": creds.method, "reads": reads, "keys": keys, "error": error}))
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]))
+    main(float(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.25)

@@ -136,6 +136,15 @@ impl Emulator {
         self.call("POST", "/_emulator/reset-log");
     }
 
+    /// Moves the emulator's clock `ms` later (earlier when negative), so what it issued expires by
+    /// its clock without the test waiting; returns the clock's offset from the real one, in ms.
+    pub fn advance_clock(&self, ms: i64) -> i64 {
+        let body = self.call("POST", &format!("/_emulator/clock?advance_ms={ms}"));
+        let clock: serde_json::Value = serde_json::from_str(&body)
+            .unwrap_or_else(|e| panic!("POST /_emulator/clock is not JSON ({e}): {body}"));
+        clock["offsetMs"].as_i64().unwrap_or_else(|| panic!("no offsetMs in {body}"))
+    }
+
     /// What the portal answered so far, by kind of fault.
     pub fn stats(&self) -> Stats {
         let body = self.call("GET", "/_emulator/stats");

@@ -4,6 +4,7 @@ pub mod emulator;
 pub mod python;
 pub mod sandbox;
 pub mod shells;
+pub mod tools;
 
 pub use emulator::{Emulator, workspace_bin};
 pub use sandbox::Sandbox;

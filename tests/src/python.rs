@@ -2,25 +2,14 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 /// A `python3` (or `python`) that can `import botocore`, as an absolute path.
 ///
 /// When there is none, prints `SKIPPED: …` to stderr and returns `None`, so the test can return
 /// early; on CI (`CI=true`) a missing botocore fails the test instead of skipping it.
 pub fn python_with_botocore() -> Option<PathBuf> {
-    for candidate in ["python3", "python"] {
-        let Ok(output) = Command::new(candidate)
-            .args(["-c", "import sys, botocore; print(sys.executable)"])
-            .stdin(Stdio::null())
-            .output()
-        else {
-            continue;
-        };
-        let executable = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        if output.status.success() && !executable.is_empty() {
-            return Some(PathBuf::from(executable));
-        }
+    if let Some(python) = crate::tools::find_python_with_botocore() {
+        return Some(python);
     }
     let notice = "python3 with botocore not found (pip install botocore)";
     if std::env::var("CI").is_ok_and(|value| value == "true") {

@@ -92,6 +92,19 @@ impl Sandbox {
         self.sso_cache().join(format!("{}.json", sha1_hex(identifier)))
     }
 
+    /// Rewrites the cached token of `identifier` (a session name or start URL) to have ended a
+    /// second ago, as the client sees it once its lifetime is over, without waiting for that.
+    pub fn expire_token(&self, identifier: &str) {
+        let path = self.token_path(identifier);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let mut token: serde_json::Value = serde_json::from_str(&text).expect("token JSON");
+        let ended = jiff::Timestamp::from_second(jiff::Timestamp::now().as_second() - 1)
+            .expect("a time a second ago");
+        token["expiresAt"] = serde_json::Value::from(ended.to_string());
+        std::fs::write(&path, token.to_string()).expect("write the token");
+    }
+
     pub fn browser_log(&self) -> PathBuf {
         self.path().join("browser.log")
     }

@@ -11,33 +11,28 @@ use anyhow::{Context as _, bail};
 use aws_sso_tests::Sandbox;
 use aws_sso_tests::sandbox::ONE_SESSION;
 
-use crate::{build_binaries, step, target_dir, workspace_root};
+use crate::{BenchGroup, build_binaries, step, target_dir, workspace_root};
 
-/// `which`: `ls`, `env`, `hook`, `complete`, or empty for all.
-pub fn run(which: &[String]) -> anyhow::Result<()> {
-    let wants = |name: &str| which.is_empty() || which.iter().any(|w| w == name);
-    if let Some(unknown) =
-        which.iter().find(|w| !matches!(w.as_str(), "ls" | "env" | "hook" | "complete"))
-    {
-        bail!("unknown benchmark {unknown:?}: choose ls, env, hook, complete, or nothing for all");
-    }
+/// `groups`: the groups to run, or empty for all.
+pub fn run(groups: &[BenchGroup]) -> anyhow::Result<()> {
+    let wants = |group: BenchGroup| groups.is_empty() || groups.contains(&group);
     step("Building release binaries");
     build_binaries(&["--release"])?;
     let bin = target_dir().join("release");
     let mut report = Vec::new();
-    if wants("ls") {
+    if wants(BenchGroup::Ls) {
         report.extend(cold_refresh(&bin)?);
         report.extend(rate_limited(&bin)?);
         report.push(throttled_below_our_rate(&bin)?);
         report.extend(from_cache(&bin)?);
     }
-    if wants("env") {
+    if wants(BenchGroup::Env) {
         report.extend(env_fast_path(&bin)?);
     }
-    if wants("hook") {
+    if wants(BenchGroup::Hook) {
         report.extend(shell_hook(&bin)?);
     }
-    if wants("complete") {
+    if wants(BenchGroup::Complete) {
         report.extend(completion(&bin)?);
     }
     step(&format!("Results ({})", machine()));

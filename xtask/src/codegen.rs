@@ -85,12 +85,8 @@ fn man_page(command: clap::Command) -> anyhow::Result<String> {
     Ok(String::from_utf8(text)?)
 }
 
-pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let check = match args {
-        [] => false,
-        [flag] if flag == "--check" => true,
-        _ => bail!("usage: cargo xtask codegen [--check]"),
-    };
+/// Writes the generated files, or with `check` only says which are stale (an error).
+pub fn run(check: bool) -> anyhow::Result<()> {
     let root = super::workspace_root();
     let mut stale = Vec::new();
     for (path, text) in generated()? {

@@ -3,15 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 
 use crate::{BINARIES, build_binaries, step, target_dir, workspace_root};
 
-pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let prefix = match args {
-        [] => default_prefix()?,
-        [flag, dir] if flag == "--prefix" => PathBuf::from(dir),
-        _ => bail!("usage: cargo xtask install [--prefix DIR]   (default: ~/.local)"),
+/// Installs into `prefix`, or `~/.local` when it is `None`.
+pub fn run(prefix: Option<PathBuf>) -> anyhow::Result<()> {
+    let prefix = match prefix {
+        Some(prefix) => prefix,
+        None => default_prefix()?,
     };
     step("Building release binaries");
     build_binaries(&["--release"])?;

@@ -16,7 +16,7 @@ const MAX_REDIRECTS: usize = 5;
 pub fn run(url: &str) -> anyhow::Result<()> {
     let mut url = url.to_owned();
     for _ in 0..=MAX_REDIRECTS {
-        let (status, location) = get(&url)?;
+        let (status, location, _) = request("GET", &url)?;
         match (status, location) {
             (300..=399, Some(next)) => url = next,
             (200..=299, _) => return Ok(()),
@@ -26,8 +26,26 @@ pub fn run(url: &str) -> anyhow::Result<()> {
     bail!("more than {MAX_REDIRECTS} redirects from {url}")
 }
 
-/// One GET; returns the status and the `Location` header.
-fn get(url: &str) -> anyhow::Result<(u16, Option<String>)> {
+/// `aws-sso-emulator clock URL [MS]`: moves the clock of the emulator at URL by MS ms (when
+/// given) and prints its answer, `{"offsetMs":…,"nowMs":…}`; for scripts and shell sessions
+/// that cannot speak HTTP themselves.
+pub fn clock(url: &str, advance_ms: Option<&str>) -> anyhow::Result<String> {
+    let base = url.trim_end_matches('/');
+    let (method, target) = match advance_ms {
+        Some(ms) => {
+            let ms: i64 = ms.parse().with_context(|| format!("`{ms}` is not a number of ms"))?;
+            ("POST", format!("{base}/_emulator/clock?advance_ms={ms}"))
+        }
+        None => ("GET", format!("{base}/_emulator/clock")),
+    };
+    match request(method, &target)? {
+        (200, _, body) => Ok(body),
+        (status, _, body) => bail!("{method} {target} answered {status}: {body}"),
+    }
+}
+
+/// One request with an empty body; returns the status, the `Location` header and the body.
+fn request(method: &str, url: &str) -> anyhow::Result<(u16, Option<String>, String)> {
     let rest = url
         .strip_prefix("http://")
         .with_context(|| format!("only http:// URLs on loopback are followed, not {url}"))?;
@@ -42,12 +60,12 @@ fn get(url: &str) -> anyhow::Result<(u16, Option<String>)> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     write!(
         stream,
-        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: aws-sso-emulator-browse\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: aws-sso-emulator-browse\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )?;
     let mut response = Vec::new();
     stream.read_to_end(&mut response).with_context(|| format!("no answer from {url}"))?;
     let text = String::from_utf8_lossy(&response);
-    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -58,5 +76,5 @@ fn get(url: &str) -> anyhow::Result<(u16, Option<String>)> {
         let (name, value) = l.split_once(':')?;
         name.trim().eq_ignore_ascii_case("location").then(|| value.trim().to_owned())
     });
-    Ok((status, location))
+    Ok((status, location, body.to_owned()))
 }

@@ -39,7 +39,8 @@ use crate::state::{
 /// AWS_ENDPOINT_URL_SSO. Test hooks: GET /_emulator/requests (the request log as JSON),
 /// GET /_emulator/clients (what each client registered with), GET /_emulator/stats
 /// ({"requests","throttled","failed","hung"}: portal requests, and those answered 429, answered
-/// 5xx or held back) and POST /_emulator/reset-log (forgets the log and the stats).
+/// 5xx or held back), POST /_emulator/reset-log (forgets the log and the stats) and
+/// GET or POST /_emulator/clock (?advance_ms=N moves the emulator's clock by N ms).
 /// Stops on SIGTERM or SIGINT.
 ///
 /// Fault schedules (--throttle-every, --fail-first, --fail-burst, --hang-first, --hang-every)
@@ -49,6 +50,8 @@ use crate::state::{
 ///
 /// `aws-sso-emulator browse URL` instead fetches URL and follows its loopback redirects, like a
 /// user approving in a browser: set BROWSER to it to drive a login without a person.
+/// `aws-sso-emulator clock URL [MS]` moves the clock of the emulator at URL by MS ms and prints
+/// {"offsetMs","nowMs"}.
 #[derive(Debug, Parser)]
 #[command(name = "aws-sso-emulator", version, about, long_about)]
 struct Args {
@@ -194,6 +197,13 @@ struct Args {
     #[arg(long, value_name = "MS", default_value_t = 30_000)]
     hang_ms: u64,
 
+    /// Start the emulator's clock MS milliseconds off the real one (negative: behind), for every
+    /// time it hands out or checks: credentials expirations, token and device code expiries,
+    /// the rate limit. POST /_emulator/clock?advance_ms=N moves it later, so a test reaches an
+    /// expiry without waiting for it.
+    #[arg(long, value_name = "MS", default_value_t = 0, allow_negative_numbers = true)]
+    clock_offset_ms: i64,
+
     /// Every access token stops working after N portal requests made with it, whatever their
     /// answers: later ones get 401 UnauthorizedException, like a token expiring in the middle
     /// of a listing. A refreshed token starts counting afresh.
@@ -220,6 +230,11 @@ fn main() -> ExitCode {
     let mut argv = std::env::args().skip(1);
     let result = match (argv.next().as_deref(), argv.next(), argv.next()) {
         (Some("browse"), Some(url), None) => browse::run(&url),
+        (Some("clock"), Some(url), advance) => {
+            browse::clock(&url, advance.as_deref()).and_then(|answer| {
+                writeln!(std::io::stdout(), "{answer}").context("cannot write to stdout")
+            })
+        }
         _ => run(Args::parse()),
     };
     match result {
@@ -303,7 +318,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             hang: Duration::from_millis(args.hang_ms),
             token_expires_after_requests: args.token_expires_after_requests,
         });
-        let emulator = Emulator::new(State::new(settings, directory), faults);
+        let mut emulator = Emulator::new(State::new(settings, directory), faults);
+        emulator.clock_offset_ms = args.clock_offset_ms;
 
         // Installed before the URL is printed: whoever read the URL may stop us at once.
         let terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -118,6 +118,9 @@ pub struct Emulator {
     pub faults: Faults,
     pub log: Vec<LoggedRequest>,
     pub stats: Stats,
+    /// How far the emulator's clock is from the real one, in ms: `--clock-offset-ms`, moved by
+    /// `POST /_emulator/clock`, so tests reach an expiry without waiting for it.
+    pub clock_offset_ms: i64,
 }
 
 /// The emulator's answer to one request.
@@ -131,11 +134,18 @@ pub struct Answer {
 
 impl Emulator {
     pub fn new(state: State, faults: Faults) -> Emulator {
-        Emulator { state, faults, log: Vec::new(), stats: Stats::default() }
+        Emulator { state, faults, log: Vec::new(), stats: Stats::default(), clock_offset_ms: 0 }
     }
 
-    /// Answers one API request at `now` (epoch ms) and records it in the log and the stats.
-    pub fn handle(&mut self, request: &ApiRequest, now: u64) -> Answer {
+    /// The emulator's time (epoch ms) when the real clock reads `real` (epoch ms).
+    pub fn now(&self, real: u64) -> u64 {
+        real.saturating_add_signed(self.clock_offset_ms)
+    }
+
+    /// Answers one API request arriving at `real` (epoch ms by the real clock) and records it in
+    /// the log and the stats.
+    pub fn handle(&mut self, request: &ApiRequest, real: u64) -> Answer {
+        let now = self.now(real);
         let operation = Operation::route(&request.method, &request.path);
         let mut hang = None;
         let response = if operation.is_portal() {
@@ -195,10 +205,28 @@ impl Emulator {
     }
 
     /// The test hooks: `GET /_emulator/requests`, `GET /_emulator/clients` (what each client
-    /// registered with, never its secret), `GET /_emulator/stats` and `POST /_emulator/reset-log`
-    /// (which forgets the log and the stats, not where the fault schedules stand).
-    fn hook(&mut self, request: &ApiRequest) -> ApiResponse {
+    /// registered with, never its secret), `GET /_emulator/stats`, `POST /_emulator/reset-log`
+    /// (which forgets the log and the stats, not where the fault schedules stand), and
+    /// `GET`/`POST /_emulator/clock` (`?advance_ms=N` moves the clock by N ms, N may be negative).
+    fn hook(&mut self, request: &ApiRequest, real: u64) -> ApiResponse {
         match (request.method.as_str(), request.path.as_str()) {
+            (method @ ("GET" | "POST"), "/_emulator/clock") => {
+                if method == "POST" {
+                    let Some(step) =
+                        request.query_param("advance_ms").and_then(|ms| ms.parse::<i64>().ok())
+                    else {
+                        return ApiResponse::json(
+                            400,
+                            &serde_json::json!({"message": "POST /_emulator/clock?advance_ms=N, N an integer (ms, may be negative)"}),
+                        );
+                    };
+                    self.clock_offset_ms = self.clock_offset_ms.saturating_add(step);
+                }
+                ApiResponse::json(
+                    200,
+                    &serde_json::json!({"offsetMs": self.clock_offset_ms, "nowMs": self.now(real)}),
+                )
+            }
             ("GET", "/_emulator/requests") => match serde_json::to_value(&self.log) {
                 Ok(log) => ApiResponse::json(200, &log),
                 Err(error) => {
@@ -236,7 +264,7 @@ impl Emulator {
             }
             _ => ApiResponse::json(
                 404,
-                &serde_json::json!({"message": "test hooks: GET /_emulator/requests, GET /_emulator/clients, GET /_emulator/stats, POST /_emulator/reset-log"}),
+                &serde_json::json!({"message": "test hooks: GET /_emulator/requests, GET /_emulator/clients, GET /_emulator/stats, POST /_emulator/reset-log, GET or POST /_emulator/clock"}),
             ),
         }
     }
@@ -316,7 +344,8 @@ async fn answer(
     };
 
     if request.path.starts_with("/_emulator/") {
-        let response = emulator.lock().unwrap_or_else(PoisonError::into_inner).hook(&request);
+        let response =
+            emulator.lock().unwrap_or_else(PoisonError::into_inner).hook(&request, now_ms());
         return Ok(to_hyper(response));
     }
 
@@ -404,8 +433,34 @@ mod tests {
             path: "/_emulator/reset-log".into(),
             ..Default::default()
         };
-        emulator.hook(&hook);
+        emulator.hook(&hook, 0);
         assert!(emulator.log.is_empty());
+    }
+
+    #[test]
+    fn the_clock_moves_what_expires_and_refuses_a_bad_step() {
+        let settings = Settings { token_ttl: 10, ..Settings::default() };
+        let state = State::new(settings, Directory::generate(1, 1).unwrap());
+        let mut emulator = Emulator::new(state, Faults::new(FaultSettings::default()));
+        emulator
+            .state
+            .access_tokens
+            .insert("token".into(), crate::state::AccessToken { session: 1, expires_at: 10_000 });
+        let accounts = portal_request("/assignment/accounts");
+        assert_eq!(emulator.handle(&accounts, 9_000).response.status, 200);
+        let clock = |query: &str| ApiRequest {
+            method: "POST".into(),
+            path: "/_emulator/clock".into(),
+            query: crate::wire::parse_query(query),
+            ..Default::default()
+        };
+        let moved = emulator.hook(&clock("advance_ms=1500"), 9_000);
+        assert_eq!(moved.body_json(), Some(serde_json::json!({"offsetMs": 1500, "nowMs": 10_500})));
+        assert_eq!(emulator.handle(&accounts, 9_000).response.status, 401, "expired by the clock");
+        assert_eq!(emulator.hook(&clock("advance_ms=-1500"), 9_000).status, 200);
+        assert_eq!(emulator.handle(&accounts, 9_000).response.status, 200, "moved back");
+        assert_eq!(emulator.hook(&clock("advance_ms=soon"), 9_000).status, 400);
+        assert_eq!(emulator.clock_offset_ms, 0, "a refused step moves nothing");
     }
 
     #[test]
@@ -455,7 +510,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            emulator.hook(&stats).body_json(),
+            emulator.hook(&stats, 0).body_json(),
             Some(serde_json::json!({"requests": 6, "throttled": 2, "failed": 1, "hung": 1}))
         );
         let reset = ApiRequest {
@@ -463,9 +518,9 @@ mod tests {
             path: "/_emulator/reset-log".into(),
             ..Default::default()
         };
-        emulator.hook(&reset);
+        emulator.hook(&reset, 0);
         assert_eq!(
-            emulator.hook(&stats).body_json(),
+            emulator.hook(&stats, 0).body_json(),
             Some(serde_json::json!({"requests": 0, "throttled": 0, "failed": 0, "hung": 0}))
         );
         // The schedule goes on where it stood: request 9 is the next one in three.

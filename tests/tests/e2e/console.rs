@@ -138,8 +138,11 @@ fn credentials_the_endpoint_never_issued_are_refused_with_its_reason() {
 
 #[test]
 fn an_expired_session_or_no_login_is_exit_3() {
-    let sandbox = Sandbox::logged_in(&["--token-ttl", "1", "--no-refresh-tokens"]);
-    std::thread::sleep(Duration::from_millis(1500));
+    let sandbox = Sandbox::logged_in(&["--token-ttl", "60", "--no-refresh-tokens"]);
+    // Expired by both clocks without waiting a minute: the emulator's clock is moved past the
+    // token's lifetime, and the cached token says it ended a second ago.
+    sandbox.emulator.advance_clock(61_000);
+    sandbox.expire_token("corp");
     let out = console(&sandbox, &["100000000001", "ReadOnlyAccess", "--print"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("aws-sso-login"), "{}", stderr(&out));

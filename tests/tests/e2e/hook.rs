@@ -132,7 +132,11 @@ file=$D/project/.aws-sso.yaml
 if [ -e "$file" ] && [ "$file" -nt "$D/marker" ]; then touch -r "$file" "$D/stamp"; else touch -r "$D/marker" "$D/stamp"; fi
 [ -e "$file" ] || file=
 delta=$(cat "$D/delta")
-if [ "$delta" = 0 ]; then at=0; else at=$(( $(date +%s) + delta )); fi
+case $delta in
+  0) at=0 ;;
+  past) at=$(( $(date +%s) - 1 )); printf 0 > "$D/delta" ;;
+  *) at=$(( $(date +%s) + delta )) ;;
+esac
 if [ "$2" = fish ]; then
   printf "set -g %s '%s'\n" _AWS_SSO_STATE run _AWS_SSO_FILE "$file" _AWS_SSO_MARKER "$D/marker" \
     _AWS_SSO_STAMP "$D/stamp" _AWS_SSO_REFRESH_AT "$at"
@@ -283,13 +287,19 @@ fn the_guard_runs_the_hook_exactly_when_something_changed() {
             format!("rm '{file}'"),
             "true".to_owned(),
             fake.mark("file removed, then idle"),
-            format!("printf 2 > '{}'", fake.path("delta")),
+            // A refresh time ahead is waited for; one passed runs the hook once more, at the
+            // next prompt check (the stand-in sets `past` once, then none: idle again).
+            format!("printf 3600 > '{}'", fake.path("delta")),
             format!("cd '{}'", fake.path("elsewhere")),
             format!("printf 0 > '{}'", fake.path("delta")),
-            fake.mark("moved with a refresh time in 2 s"),
-            "sleep 3".to_owned(),
+            fake.mark("moved with a refresh time in an hour, then idle"),
             "true".to_owned(),
-            fake.mark("refresh time passed, then idle"),
+            format!("printf past > '{}'", fake.path("delta")),
+            format!("cd '{}'", fake.path("project")),
+            "true".to_owned(),
+            fake.mark("moved with a refresh time passed, ran once more"),
+            "true".to_owned(),
+            fake.mark("then idle"),
             "false".to_owned(),
             format!("echo \"== status {status}\" >> '{}'", fake.path("log")),
         ];
@@ -298,7 +308,8 @@ fn the_guard_runs_the_hook_exactly_when_something_changed() {
         let expected = format!(
             "run pid=PID state=\n== shell PID\n{run}== moved, then idle\n{run}== file edited, then idle\n\
              {run}== marker touched, then idle\n{run}== file removed, then idle\n{run}\
-             == moved with a refresh time in 2 s\n{run}== refresh time passed, then idle\n== status 1\n"
+             == moved with a refresh time in an hour, then idle\n{run}{run}\
+             == moved with a refresh time passed, ran once more\n== then idle\n== status 1\n"
         );
         assert_eq!(fake.log(), expected, "{}; output:\n{}", shell.name(), transcript.output);
         assert_clean(shell, &transcript);
@@ -526,36 +537,61 @@ fn the_users_own_credentials_are_left_alone() {
 #[test]
 fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() {
     for shell in shells_to_run() {
-        // Credentials for 302 s are due for refresh (5 min before they expire) after 2 s; the
-        // login lasts 8 s and cannot be refreshed.
+        // The emulator's clock runs 1 s behind and hands out whole seconds: credentials of 302 s
+        // expire 301 s after the second they are fetched in, so they are due for refresh (5 min
+        // before they expire) at the next whole second. The login lasts a minute and cannot be
+        // refreshed; the test ends it by both clocks instead of waiting.
         let sandbox = Sandbox::listed(&[
             "--accounts",
             "2",
             "--credentials-ttl",
             "302",
+            "--clock-offset-ms",
+            "-1000",
             "--token-ttl",
-            "8",
+            "60",
             "--no-refresh-tokens",
         ]);
         project(&sandbox, "a", "100000000001", "ReadOnlyAccess", true);
         let bin = sandbox.bin_dir.join("aws-sso-env");
-        let t = Session::new(&sandbox, shell).rc(&shell.init_line(&bin)).run(&lines(&[
-            "cd a",
-            "report enter",
-            "sleep 3",
-            "report refreshed",
-            "sleep 7",
-            "report expired",
-        ]));
+        let emulator = sandbox.bin_dir.join("aws-sso-emulator");
+        let token = sandbox.token_path("corp");
+        let t = Session::new(&sandbox, shell).rc(&shell.init_line(&bin)).run(&[
+            "cd a".to_owned(),
+            "report enter".to_owned(),
+            until_refresh_time_passed(shell),
+            "report refreshed".to_owned(),
+            format!("'{}' clock '{}' 61000 > /dev/null", emulator.display(), sandbox.emulator.url),
+            format!(
+                "sed -i -E 's/\"expiresAt\": *\"[^\"]*\"/\"expiresAt\":\"2020-01-01T00:00:00Z\"/' '{}'",
+                token.display()
+            ),
+            until_refresh_time_passed(shell),
+            "report expired".to_owned(),
+        ]);
         let name = shell.name();
         let first =
             key(&t, "enter").unwrap_or_else(|| panic!("{name}: no credentials\n{}", t.output));
-        let second = key(&t, "refreshed").unwrap_or_else(|| panic!("{name}: none after 3 s"));
+        let second = key(&t, "refreshed")
+            .unwrap_or_else(|| panic!("{name}: none after the refresh time\n{}", t.output));
         assert_ne!(first, second, "{name}: credentials were not refreshed on an idle prompt");
         assert_eq!(t.aws("expired").get("AWS_SESSION_TOKEN"), None, "{name}\n{}", t.output);
         assert_eq!(key(&t, "expired"), None, "{name}: stale credentials left\n{}", t.output);
         let told: Vec<_> = t.messages.iter().filter(|m| m.contains("aws-sso-login")).collect();
         assert_eq!(told.len(), 1, "{name}: one line naming aws-sso-login: {:?}", t.messages);
+    }
+}
+
+/// A command line that returns once the refresh time the hook set (whole seconds) has come, so
+/// the next prompt is due to refresh; polls every 50 ms, gives up after about 5 s.
+fn until_refresh_time_passed(shell: Shell) -> String {
+    match shell {
+        Shell::Bash | Shell::Zsh => "for i in $(seq 100); do \
+             [ \"$(date +%s)\" -ge \"${_AWS_SSO_REFRESH_AT:-0}\" ] && break; sleep 0.05; done"
+            .to_owned(),
+        Shell::Fish => "for i in (seq 100); test (date +%s) -ge \"$_AWS_SSO_REFRESH_AT\"; \
+             and break; sleep 0.05; end"
+            .to_owned(),
     }
 }
 

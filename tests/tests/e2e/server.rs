@@ -185,7 +185,13 @@ fn a_session_that_cannot_be_refreshed_is_an_error_naming_aws_sso_login() {
 
     let logout = sandbox.cmd("aws-sso-login").arg("logout").output().expect("logout");
     assert!(logout.status.success(), "logout: {}", stderr(&logout));
-    std::thread::sleep(Duration::from_millis(2500));
+    // Credentials of 2 s are served from memory for a second at most, then due for renewal,
+    // which the logout makes impossible.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(port, Some(&token)).0 == 200 {
+        assert!(Instant::now() < deadline, "the credentials of before the logout are still served");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     for _ in 0..3 {
         let (status, body) = get(port, Some(&token));
         assert_eq!(status, 500, "{body}");
@@ -210,16 +216,26 @@ fn long_run_script() -> PathBuf {
 #[test]
 fn botocore_keeps_working_across_credential_expiries() {
     let Some(python) = python_with_botocore() else { return };
-    // Credentials last 4 s, the SSO token 6 s: both are renewed several times in 15 s.
-    let sandbox =
-        Sandbox::listed(&["--accounts", "2", "--credentials-ttl", "4", "--token-ttl", "6"]);
+    // Credentials of 4 s (whole seconds) from a clock 2 s behind last 1 to 2 s: renewed several
+    // times in 5 s. The SSO token of 6 s is inside the client's refresh window from the start,
+    // so it is renewed too.
+    let sandbox = Sandbox::listed(&[
+        "--accounts",
+        "2",
+        "--credentials-ttl",
+        "4",
+        "--clock-offset-ms",
+        "-2000",
+        "--token-ttl",
+        "6",
+    ]);
     sandbox.emulator.reset_log();
     let out = sandbox
         .cmd("aws-sso-env")
         .args(["exec", "--server", ACCOUNT, ROLE, "--"])
         .arg(python)
         .arg(long_run_script())
-        .arg("15")
+        .args(["5", "0.1"])
         .output()
         .expect("run");
     assert!(out.status.success(), "{}", stderr(&out));

@@ -9,13 +9,12 @@
 //! unset or restored. The only network call (GetRoleCredentials) is left to the caller
 //! ([`Step::NeedsCredentials`]), so that deciding stays synchronous, with no runtime and no
 //! HTTP client.
-
 //!
-//! - [`state`]: what the hook remembers between runs, and the variables as the shell holds them.
-//! - [`plan`]: the decisions of one run that need no network, and the fetch left to the caller.
-//! - [`run`]: the messages and the shell code one run prints.
+//! - `state`: what the hook remembers between runs, and the variables as the shell holds them.
+//! - `plan`: the decisions of one run that need no network, and the fetch left to the caller.
+//! - `run`: the messages and the shell code one run prints.
 //! - [`marker`]: the file whose mtime tells every shell to run its hook once more.
-//! - [`stamp`]: each shell's stamp file, which lets the shell skip the hook on idle prompts.
+//! - `stamp`: each shell's stamp file, which lets the shell skip the hook on idle prompts.
 
 pub mod marker;
 mod plan;

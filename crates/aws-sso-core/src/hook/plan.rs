@@ -35,7 +35,7 @@ pub enum FetchError {
 pub enum Step {
     Done(HookOutput),
     /// The role credentials are not cached: fetch them (with [`credentials::fetch`], bounded by
-    /// [`timeout`]) and hand the result to [`Pending::finish`].
+    /// [`super::timeout`]) and hand the result to [`Pending::finish`].
     NeedsCredentials(Pending),
 }
 

@@ -22,10 +22,12 @@ pub(super) fn write(
     let result = crate::fs::create_private_dir(crate::fs::parent_dir(&path))
         .map_err(|e| e.to_string())
         .and_then(|()| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
+            let mut options = std::fs::OpenOptions::new();
+            options.create(true).truncate(false).write(true);
+            // Private like every file of ours, though it holds nothing: only its mtime counts.
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            options
                 .open(&path)
                 .and_then(|f| f.set_modified(newest))
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))

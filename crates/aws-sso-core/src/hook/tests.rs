@@ -752,6 +752,12 @@ fn the_stamp_follows_the_newest_of_the_file_and_the_marker() {
     let stamp = home.path(".cache/aws-sso/hook/stamp-4242");
     let marker = marker::path(&home.env).expect("marker");
     assert_eq!(mtime(&stamp), mtime(&marker));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&stamp).expect("stamp").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the stamp is private");
+    }
     // Outside every project, with no marker: the stamp is older than anything to come.
     std::fs::remove_file(&marker).expect("rm");
     home.leave();

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use crate::exit::ErrorKind;
+use crate::shell::CommandLine;
 
 /// The scope every registration asks for when the session configures none; it is what makes
 /// the service issue refresh tokens.
@@ -52,10 +53,11 @@ impl SessionTarget {
     }
 
     /// The flags that select this target again, for hints in messages.
+    /// A name a shell would split or expand is quoted, so the hint can be pasted as it is.
     pub fn selector(&self) -> String {
         match (&self.session_name, &self.profile) {
-            (Some(name), _) => format!("--sso-session {name}"),
-            (None, Some(profile)) => format!("--profile {profile}"),
+            (Some(name), _) => CommandLine::new("--sso-session").arg(name).to_string(),
+            (None, Some(profile)) => CommandLine::new("--profile").arg(profile).to_string(),
             (None, None) => String::new(),
         }
     }
@@ -119,5 +121,28 @@ impl SessionError {
             | SessionError::RegionUnknown { .. } => ErrorKind::NotLoggedIn,
             _ => ErrorKind::Usage,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(session: Option<&str>, profile: Option<&str>) -> SessionTarget {
+        SessionTarget {
+            session_name: session.map(str::to_owned),
+            profile: profile.map(str::to_owned),
+            start_url: "https://corp.awsapps.com/start".to_owned(),
+            region: "eu-west-1".to_owned(),
+            scopes: None,
+        }
+    }
+
+    #[test]
+    fn the_selector_is_what_to_type_again_quoted_when_a_shell_would_split_it() {
+        assert_eq!(target(Some("corp"), Some("dev")).selector(), "--sso-session corp");
+        assert_eq!(target(None, Some("dev.ReadOnly")).selector(), "--profile dev.ReadOnly");
+        assert_eq!(target(None, Some("my dev;x")).selector(), "--profile 'my dev;x'");
+        assert_eq!(target(None, None).selector(), "");
     }
 }

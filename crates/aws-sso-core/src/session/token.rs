@@ -144,3 +144,79 @@ fn usable_or_expired(
 pub(super) fn not_logged_in(target: &SessionTarget) -> crate::Error {
     SessionError::NotLoggedIn { session: target.display_name(), selector: target.selector() }.into()
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::ToSpan as _;
+
+    use super::*;
+    use crate::exit::ErrorKind;
+    use crate::session::testing::Home;
+    use crate::target::SessionRequest;
+
+    const CONFIG: &str = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
+
+    fn token(expires_at: Timestamp) -> CachedToken {
+        CachedToken {
+            start_url: Some("https://corp.awsapps.com/start".into()),
+            region: Some("eu-west-1".into()),
+            access_token: Secret::new("access".to_owned()),
+            expires_at,
+            client_id: None,
+            client_secret: None,
+            registration_expires_at: None,
+            refresh_token: None,
+        }
+    }
+
+    fn corp(ctx: &Context) -> SessionTarget {
+        let request = SessionRequest { sso_session: Some("corp".into()), ..Default::default() };
+        crate::session::resolve(ctx, &request).expect("corp")
+    }
+
+    #[tokio::test]
+    async fn a_valid_token_is_used_as_it_is_without_the_network() {
+        let home = Home::new(CONFIG);
+        let ctx = home.context();
+        let target = corp(&ctx);
+        let expires_at =
+            Timestamp::from_second(Timestamp::now().as_second()).expect("now") + 1.hour();
+        save_token(&ctx.caches.token_path("corp"), &token(expires_at)).expect("save");
+        let valid = valid_token(&ctx, &target).await.expect("valid");
+        assert_eq!(valid.expires_at, expires_at);
+    }
+
+    #[tokio::test]
+    async fn no_token_or_one_that_cannot_be_refreshed_says_how_to_log_in() {
+        let home = Home::new(CONFIG);
+        let ctx = home.context();
+        let target = corp(&ctx);
+        let missing = valid_token(&ctx, &target).await.expect_err("not logged in");
+        assert_eq!(missing.kind(), ErrorKind::NotLoggedIn);
+        assert_eq!(
+            missing.to_string(),
+            "Not logged in to corp. Run: aws-sso-login --sso-session corp"
+        );
+
+        save_token(&ctx.caches.token_path("corp"), &token(Timestamp::now() - 1.minute()))
+            .expect("save");
+        let expired = valid_token(&ctx, &target).await.expect_err("expired");
+        assert_eq!(expired.kind(), ErrorKind::NotLoggedIn);
+        assert!(expired.to_string().contains("expired at"), "{expired}");
+        assert!(
+            expired.to_string().ends_with("Run: aws-sso-login --sso-session corp"),
+            "{expired}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_near_its_end_without_a_refresh_token_is_used_while_it_lasts() {
+        let home = Home::new(CONFIG);
+        let ctx = home.context();
+        let target = corp(&ctx);
+        let expires_at =
+            Timestamp::from_second(Timestamp::now().as_second()).expect("now") + 5.minutes();
+        save_token(&ctx.caches.token_path("corp"), &token(expires_at)).expect("save");
+        assert_eq!(valid_token(&ctx, &target).await.expect("usable").expires_at, expires_at);
+    }
+}

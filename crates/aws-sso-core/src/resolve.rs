@@ -23,6 +23,7 @@ use crate::credentials::{self, RoleRequest};
 pub use crate::error::ResolveError;
 use crate::error::{Error, Result};
 use crate::session::{self, AccountsRequest, Context};
+use crate::shell::CredentialView;
 use crate::target::{SessionRequest, SessionTarget};
 use crate::trust::{self, Trust};
 
@@ -52,6 +53,23 @@ pub struct ResolvedRole {
     /// The region to export: the project file's, else the profile's `region`.
     pub region: Option<String>,
     pub source: RoleSource,
+}
+
+impl ResolvedRole {
+    /// What the formats, the hook and `exec` export for `creds` of this role: the region and
+    /// account name as resolved (callers may replace either).
+    pub fn credential_view(&self, creds: &RoleCredentials) -> CredentialView {
+        CredentialView {
+            access_key_id: creds.access_key_id.clone(),
+            secret_access_key: creds.secret_access_key.clone(),
+            session_token: creds.session_token.clone(),
+            expiration: creds.expiration,
+            region: self.region.clone(),
+            account_id: self.account_id.clone(),
+            account_name: self.account_name.clone(),
+            role_name: self.role_name.clone(),
+        }
+    }
 }
 
 /// The outcome of [`resolve_role`].

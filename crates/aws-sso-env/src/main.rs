@@ -115,16 +115,8 @@ pub fn view(
     with_name: bool,
 ) -> CredentialView {
     let account_name = if with_name { resolve::account_name(ctx, resolved) } else { None };
-    CredentialView {
-        access_key_id: creds.access_key_id.clone(),
-        secret_access_key: creds.secret_access_key.clone(),
-        session_token: creds.session_token.clone(),
-        expiration: creds.expiration,
-        region: region.or_else(|| resolved.region.clone()),
-        account_id: resolved.account_id.clone(),
-        account_name,
-        role_name: resolved.role_name.clone(),
-    }
+    let view = resolved.credential_view(creds);
+    CredentialView { region: region.or(view.region), account_name, ..view }
 }
 
 fn needs_names(format: FormatArg) -> bool {

@@ -17,7 +17,7 @@ use crate::config::project::ProjectFile;
 use crate::credentials::REUSE_WINDOW;
 use crate::env::{self, Environment};
 use crate::resolve::ResolvedRole;
-use crate::shell::{self, CredentialView, Exports, Shell};
+use crate::shell::{self, Exports, Shell};
 
 /// The state of one run while it decides.
 #[derive(Debug)]
@@ -108,17 +108,7 @@ impl Run {
         resolved: &ResolvedRole,
         creds: &RoleCredentials,
     ) -> HookOutput {
-        let view = CredentialView {
-            access_key_id: creds.access_key_id.clone(),
-            secret_access_key: creds.secret_access_key.clone(),
-            session_token: creds.session_token.clone(),
-            expiration: creds.expiration,
-            region: resolved.region.clone(),
-            account_id: resolved.account_id.clone(),
-            account_name: resolved.account_name.clone(),
-            role_name: resolved.role_name.clone(),
-        };
-        let exports = view.exports();
+        let exports = resolved.credential_view(creds).exports();
         let state = HookState {
             v: HookState::VERSION,
             file: Some(file.path.to_string_lossy().into_owned()),

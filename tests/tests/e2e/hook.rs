@@ -561,9 +561,13 @@ fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() 
             "report enter".to_owned(),
             until_refresh_time_passed(shell),
             "report refreshed".to_owned(),
-            format!("'{}' clock '{}' 61000 > /dev/null", emulator.display(), sandbox.emulator.url),
+            // One line, so that no prompt (and no hook run) falls between moving the emulator's
+            // clock and ending the login: a refresh in between, on a slow machine, would fetch
+            // credentials by the moved clock and push the next refresh a minute away.
             format!(
-                "sed -i -E 's/\"expiresAt\": *\"[^\"]*\"/\"expiresAt\":\"2020-01-01T00:00:00Z\"/' '{}'",
+                "'{}' clock '{}' 61000 > /dev/null; sed -i -E 's/\"expiresAt\": *\"[^\"]*\"/\"expiresAt\":\"2020-01-01T00:00:00Z\"/' '{}'",
+                emulator.display(),
+                sandbox.emulator.url,
                 token.display()
             ),
             until_refresh_time_passed(shell),
@@ -574,7 +578,11 @@ fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() 
             key(&t, "enter").unwrap_or_else(|| panic!("{name}: no credentials\n{}", t.output));
         let second = key(&t, "refreshed")
             .unwrap_or_else(|| panic!("{name}: none after the refresh time\n{}", t.output));
-        assert_ne!(first, second, "{name}: credentials were not refreshed on an idle prompt");
+        assert_ne!(
+            first, second,
+            "{name}: credentials were not refreshed on an idle prompt\n{}",
+            t.output
+        );
         assert_eq!(t.aws("expired").get("AWS_SESSION_TOKEN"), None, "{name}\n{}", t.output);
         assert_eq!(key(&t, "expired"), None, "{name}: stale credentials left\n{}", t.output);
         let told: Vec<_> = t.messages.iter().filter(|m| m.contains("aws-sso-login")).collect();

@@ -190,6 +190,10 @@ impl<'a> Session<'a> {
             Shell::Fish => {
                 let config = home.join(".config/fish");
                 std::fs::create_dir_all(&config).expect("mkdir ~/.config/fish");
+                // Else fish's first interactive start in a new HOME spawns a python job that
+                // reads every man page for minutes, outliving the test and loading the machine.
+                std::fs::create_dir_all(home.join(FISH_GENERATED_COMPLETIONS))
+                    .expect("mkdir fish's generated completions");
                 // A plain prompt: the default one runs git and friends.
                 let rc = format!(
                     "function fish_prompt; echo -n '$ '; end\nfunction fish_greeting; end\n{}",
@@ -263,6 +267,10 @@ fn read_reports(dir: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     }
     reports
 }
+
+/// Where fish keeps the completions it generates from man pages; when the directory is missing,
+/// an interactive fish starts generating them in the background.
+pub const FISH_GENERATED_COMPLETIONS: &str = ".local/share/fish/generated_completions";
 
 /// POSIX single quotes, written here so the tests do not trust the code they check.
 pub fn sh_quote(text: &str) -> String {

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use aws_sso_tests::Sandbox;
 use aws_sso_tests::sandbox::ONE_SESSION;
+use aws_sso_tests::shells::FISH_GENERATED_COMPLETIONS;
 
 use crate::{BenchGroup, build_binaries, step, target_dir, workspace_root};
 
@@ -692,6 +693,8 @@ fn shell_hook(bin: &Path) -> anyhow::Result<Vec<Row>> {
             // setup in config.fish.
             let mut script = if shell == "fish" {
                 std::fs::create_dir_all(&fish_config)?;
+                // No background man-page scan started by fish's first run in this HOME.
+                std::fs::create_dir_all(sandbox.path().join(FISH_GENERATED_COMPLETIONS))?;
                 let rc = format!(
                     "function fish_prompt; echo -n '$ '; end\nfunction fish_greeting; end\n{setup}"
                 );

@@ -6,6 +6,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, bail};
 use aws_sso_tests::Sandbox;
+use aws_sso_tests::shells::FISH_GENERATED_COMPLETIONS;
 
 use crate::{build_binaries, step, target_dir};
 
@@ -126,6 +127,10 @@ fn interactive_shell(sandbox: &Sandbox, bin: &Path) -> anyhow::Result<()> {
         "fish" => {
             let dir = home.join(".config/fish");
             std::fs::create_dir_all(&dir).context("cannot create ~/.config/fish")?;
+            // Else fish's first start in this HOME scans every man page in the background, for
+            // minutes after the demo is gone.
+            std::fs::create_dir_all(home.join(FISH_GENERATED_COMPLETIONS))
+                .context("cannot create fish's completions directory")?;
             std::fs::write(dir.join("config.fish"), rc_file("fish"))
                 .context("cannot write config.fish")?;
             cmd.arg("-i");

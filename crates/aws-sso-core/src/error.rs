@@ -41,7 +41,7 @@ pub enum Error {
     #[error(transparent)]
     StartUrl(#[from] start_url::StartUrlError),
     #[error("could not start the async runtime: {0}")]
-    Runtime(#[source] std::io::Error),
+    Runtime(std::io::Error),
 }
 
 impl From<lock::LockError> for Error {

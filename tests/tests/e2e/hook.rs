@@ -591,14 +591,18 @@ fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() 
 }
 
 /// A command line that returns once the refresh time the hook set (whole seconds) has come, so
-/// the next prompt is due to refresh; polls every 50 ms, gives up after about 5 s.
+/// the next prompt is due to refresh; polls every 50 ms, gives up after about 5 s. The shells
+/// read the time with `time(2)`, whose coarse clock may lag `date`'s by a tick of the kernel
+/// (a few milliseconds): the extra 0.1 s lets it catch up, else the prompt could still find the
+/// refresh time ahead.
 fn until_refresh_time_passed(shell: Shell) -> String {
     match shell {
         Shell::Bash | Shell::Zsh => "for i in $(seq 100); do \
-             [ \"$(date +%s)\" -ge \"${_AWS_SSO_REFRESH_AT:-0}\" ] && break; sleep 0.05; done"
+             [ \"$(date +%s)\" -ge \"${_AWS_SSO_REFRESH_AT:-0}\" ] && break; sleep 0.05; done; \
+             sleep 0.1"
             .to_owned(),
         Shell::Fish => "for i in (seq 100); test (date +%s) -ge \"$_AWS_SSO_REFRESH_AT\"; \
-             and break; sleep 0.05; end"
+             and break; sleep 0.05; end; sleep 0.1"
             .to_owned(),
     }
 }

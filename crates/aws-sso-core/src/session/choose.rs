@@ -98,13 +98,10 @@ pub(super) fn profile_target(ctx: &Context, name: &str) -> Result<SessionTarget>
 mod tests {
     use super::*;
     use crate::env;
-    use crate::session::testing::Home;
+    use crate::session::testing::{CORP, Home, with_corp};
 
-    const TWO_SESSIONS: &str = "\
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-
+    /// What follows the `corp` session in this module's config.
+    const TWO_SESSIONS_REST: &str = "\
 [sso-session lab]
 sso_start_url = https://lab.awsapps.com/start
 sso_region = us-east-1
@@ -136,7 +133,7 @@ region = eu-west-1
 
     #[test]
     fn the_flag_wins_and_keeps_aws_profile_for_the_profile_settings() {
-        let home = Home::new(TWO_SESSIONS).with_var(env::AWS_PROFILE, "dev");
+        let home = Home::new(&with_corp(TWO_SESSIONS_REST)).with_var(env::AWS_PROFILE, "dev");
         let request = SessionRequest {
             sso_session: Some("lab".into()),
             project_session: Some("corp".into()),
@@ -153,7 +150,7 @@ region = eu-west-1
 
     #[test]
     fn a_profile_flag_means_its_session_before_the_project_file() {
-        let home = Home::new(TWO_SESSIONS);
+        let home = Home::new(&with_corp(TWO_SESSIONS_REST));
         let request = SessionRequest {
             profile: Some("dev".into()),
             project_session: Some("lab".into()),
@@ -164,24 +161,22 @@ region = eu-west-1
 
     #[test]
     fn the_project_file_comes_before_aws_profile() {
-        let home = Home::new(TWO_SESSIONS).with_var(env::AWS_PROFILE, "dev");
+        let home = Home::new(&with_corp(TWO_SESSIONS_REST)).with_var(env::AWS_PROFILE, "dev");
         let request = SessionRequest { project_session: Some("lab".into()), ..Default::default() };
         assert_eq!(names(&chosen(&home, request).expect("lab")), (Some("lab"), Some("dev")));
-        let home = Home::new(TWO_SESSIONS).with_var(env::AWS_PROFILE, "dev");
+        let home = Home::new(&with_corp(TWO_SESSIONS_REST)).with_var(env::AWS_PROFILE, "dev");
         let target = chosen(&home, SessionRequest::default()).expect("corp");
         assert_eq!(names(&target), (Some("corp"), Some("dev")));
     }
 
     #[test]
     fn with_nothing_named_the_only_session_is_chosen_and_several_are_an_error() {
-        let only = Home::new(
-            "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n",
-        );
+        let only = Home::new(CORP);
         assert_eq!(
             names(&chosen(&only, SessionRequest::default()).expect("corp")),
             (Some("corp"), None)
         );
-        let two = Home::new(TWO_SESSIONS);
+        let two = Home::new(&with_corp(TWO_SESSIONS_REST));
         let err = chosen(&two, SessionRequest::default()).expect_err("ambiguous").to_string();
         assert!(err.contains("(corp, lab)") && err.contains("--sso-session NAME"), "{err}");
         let none = Home::new("[profile keys]\nregion = eu-west-1\n");
@@ -191,7 +186,7 @@ region = eu-west-1
 
     #[test]
     fn a_legacy_profile_is_its_own_session() {
-        let home = Home::new(TWO_SESSIONS);
+        let home = Home::new(&with_corp(TWO_SESSIONS_REST));
         let request = SessionRequest { profile: Some("legacy".into()), ..Default::default() };
         let target = chosen(&home, request).expect("legacy");
         assert_eq!(names(&target), (None, Some("legacy")));
@@ -202,7 +197,7 @@ region = eu-west-1
 
     #[test]
     fn profiles_that_cannot_log_in_say_why() {
-        let home = Home::new(TWO_SESSIONS);
+        let home = Home::new(&with_corp(TWO_SESSIONS_REST));
         let by = |name: &str| {
             let request = SessionRequest { profile: Some(name.into()), ..Default::default() };
             chosen(&home, request).expect_err(name).to_string()

@@ -224,14 +224,11 @@ async fn registration(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::testing::Home;
+    use crate::session::testing::{Home, with_corp};
     use crate::target::SessionRequest;
 
-    const CONFIG: &str = "\
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-
+    /// What follows the `corp` session in this module's config.
+    const CONFIG_REST: &str = "\
 [profile legacy]
 sso_start_url = https://old.awsapps.com/start
 sso_region = eu-central-1
@@ -249,18 +246,19 @@ sso_region = eu-central-1
 
     #[test]
     fn the_browser_unless_ssh_or_a_legacy_profile() {
-        assert_eq!(flow(&Home::new(CONFIG), corp()), LoginFlow::Browser);
-        let ssh = Home::new(CONFIG).with_var(env::SSH_CONNECTION, "10.0.0.1 50000 10.0.0.2 22");
+        assert_eq!(flow(&Home::new(&with_corp(CONFIG_REST)), corp()), LoginFlow::Browser);
+        let ssh = Home::new(&with_corp(CONFIG_REST))
+            .with_var(env::SSH_CONNECTION, "10.0.0.1 50000 10.0.0.2 22");
         assert_eq!(flow(&ssh, corp()), LoginFlow::DeviceCode);
         let legacy = SessionRequest { profile: Some("legacy".into()), ..Default::default() };
-        assert_eq!(flow(&Home::new(CONFIG), legacy), LoginFlow::DeviceCode);
+        assert_eq!(flow(&Home::new(&with_corp(CONFIG_REST)), legacy), LoginFlow::DeviceCode);
     }
 
     #[test]
     fn config_yaml_chooses_per_session_over_the_global_choice_and_ssh() {
-        let global = Home::new(CONFIG).settings("login_flow: device-code\n");
+        let global = Home::new(&with_corp(CONFIG_REST)).settings("login_flow: device-code\n");
         assert_eq!(flow(&global, corp()), LoginFlow::DeviceCode);
-        let per_session = Home::new(CONFIG)
+        let per_session = Home::new(&with_corp(CONFIG_REST))
             .settings("login_flow: device-code\nsessions:\n  corp:\n    login_flow: browser\n")
             .with_var(env::SSH_TTY, "/dev/pts/0");
         assert_eq!(flow(&per_session, corp()), LoginFlow::Browser);

@@ -121,14 +121,11 @@ pub async fn logout_all(ctx: &Context) -> Result<LogoutOutcome> {
 mod tests {
     use super::*;
     use crate::cache::role_credentials::record_role_credentials_key;
-    use crate::session::testing::Home;
+    use crate::session::testing::{Home, with_corp};
     use crate::target::SessionRequest;
 
-    const CONFIG: &str = "\
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-
+    /// What follows the `corp` session in this module's config.
+    const CONFIG_REST: &str = "\
 [sso-session lab]
 sso_start_url = https://lab.awsapps.com/start
 sso_region = eu-west-1
@@ -146,7 +143,7 @@ sso_role_name = Ops
 
     #[test]
     fn a_sessions_role_credentials_are_its_profiles_and_the_ones_we_recorded() {
-        let home = Home::new(CONFIG);
+        let home = Home::new(&with_corp(CONFIG_REST));
         let ctx = home.context();
         let recorded = |account: &str, role: &str| RoleCredentialsKey::Session {
             session_name: "corp".into(),

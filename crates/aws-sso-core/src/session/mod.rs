@@ -49,6 +49,14 @@ pub(crate) mod testing {
     use super::Context;
     use crate::env::{self, Environment};
 
+    /// `~/.aws/config` lines of the session every test names: `corp`, in eu-west-1.
+    pub(crate) const CORP: &str = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
+
+    /// A config holding [`CORP`] and then `rest`.
+    pub(crate) fn with_corp(rest: &str) -> String {
+        format!("{CORP}{rest}")
+    }
+
     pub(crate) struct Home {
         pub dir: tempfile::TempDir,
         pub env: Environment,

@@ -112,13 +112,10 @@ mod tests {
     use super::*;
     use crate::cache::token::{CachedToken, save_token};
     use crate::secret::Secret;
-    use crate::session::testing::Home;
+    use crate::session::testing::{Home, with_corp};
 
-    const CONFIG: &str = "\
-[sso-session corp]
-sso_start_url = https://corp.awsapps.com/start
-sso_region = eu-west-1
-
+    /// What follows the `corp` session in this module's config.
+    const CONFIG_REST: &str = "\
 [profile old-a]
 sso_start_url = https://old.awsapps.com/start
 sso_region = eu-central-1
@@ -130,7 +127,7 @@ sso_region = eu-central-1
 
     #[test]
     fn sessions_then_one_line_per_legacy_start_url_with_their_token_state() {
-        let home = Home::new(CONFIG);
+        let home = Home::new(&with_corp(CONFIG_REST));
         let ctx = home.context();
         // Whole seconds: the token file keeps no more.
         let now = Timestamp::from_second(Timestamp::now().as_second()).expect("now");

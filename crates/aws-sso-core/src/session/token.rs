@@ -151,10 +151,8 @@ mod tests {
 
     use super::*;
     use crate::exit::ErrorKind;
-    use crate::session::testing::Home;
+    use crate::session::testing::{CORP, Home};
     use crate::target::SessionRequest;
-
-    const CONFIG: &str = "[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-west-1\n";
 
     fn token(expires_at: Timestamp) -> CachedToken {
         CachedToken {
@@ -176,7 +174,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_valid_token_is_used_as_it_is_without_the_network() {
-        let home = Home::new(CONFIG);
+        let home = Home::new(CORP);
         let ctx = home.context();
         let target = corp(&ctx);
         let expires_at =
@@ -188,7 +186,7 @@ mod tests {
 
     #[tokio::test]
     async fn no_token_or_one_that_cannot_be_refreshed_says_how_to_log_in() {
-        let home = Home::new(CONFIG);
+        let home = Home::new(CORP);
         let ctx = home.context();
         let target = corp(&ctx);
         let missing = valid_token(&ctx, &target).await.expect_err("not logged in");
@@ -211,7 +209,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_token_near_its_end_without_a_refresh_token_is_used_while_it_lasts() {
-        let home = Home::new(CONFIG);
+        let home = Home::new(CORP);
         let ctx = home.context();
         let target = corp(&ctx);
         let expires_at =

@@ -35,16 +35,12 @@ impl HookShell for Fish {
 
 /// Fish single quotes: only `\\` and `\'` are escapes inside them, so both are escaped.
 pub fn quote_fish(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
+    super::single_quoted(value, |out, c| {
         if c == '\'' || c == '\\' {
             out.push('\\');
         }
         out.push(c);
-    }
-    out.push('\'');
-    out
+    })
 }
 
 #[cfg(test)]

@@ -197,6 +197,18 @@ fn no_nul(value: &str) -> Result<(), Unwritable> {
 
 const NUL: Unwritable = "a NUL character";
 
+/// `value` in single quotes, each character written by `write`: the shells that quote this way
+/// differ only in how a character is escaped inside.
+fn single_quoted(value: &str, write: impl Fn(&mut String, char)) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('\'');
+    for c in value.chars() {
+        write(&mut out, c);
+    }
+    out.push('\'');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::testing::{HOSTILE, child_sees, eval_stdin, parse_vars, run_shell};

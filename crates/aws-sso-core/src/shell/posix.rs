@@ -32,17 +32,13 @@ impl Posix {
 /// POSIX single quotes: nothing is special inside them, and a `'` is written as `'\''` (close,
 /// an escaped quote, reopen). Bash, zsh, dash, ksh and busybox read it the same way.
 pub fn quote_posix(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
+    super::single_quoted(value, |out, c| {
         if c == '\'' {
             out.push_str("'\\''");
         } else {
             out.push(c);
         }
-    }
-    out.push('\'');
-    out
+    })
 }
 
 #[cfg(test)]

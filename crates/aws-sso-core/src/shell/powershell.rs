@@ -18,16 +18,12 @@ impl Syntax for Powershell {
 /// PowerShell single quotes: a quote is doubled. PowerShell also takes the typographic single
 /// quotes (U+2018 to U+201B) as quotes, so those are doubled too.
 pub fn quote_powershell(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
+    super::single_quoted(value, |out, c| {
         if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
             out.push(c);
         }
         out.push(c);
-    }
-    out.push('\'');
-    out
+    })
 }
 
 #[cfg(test)]

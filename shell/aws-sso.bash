@@ -4,6 +4,11 @@
 # something it depends on may have changed: the directory, the refresh time of the exported
 # credentials, the active .aws-sso.yaml, or the marker touched by login, logout, allow and deny.
 # The test uses builtins only, so an idle prompt starts no process.
+#
+# bash has no hook on a change of directory, so cd, pushd and popd become functions that run the
+# hook when $PWD moved: in `cd B && cmd`, cmd runs with B's credentials, not those of the
+# directory the line started in. A cd, pushd or popd function defined before this script (the
+# user's, or a tool's) is kept under the name _aws_sso_user_cd (pushd, popd) and called first.
 
 if [[ $- == *i* ]]; then
 
@@ -30,6 +35,42 @@ _aws_sso_run() {
   eval "$(_AWS_SSO_STATE="${_AWS_SSO_STATE-}" _AWS_SSO_SHELL_PID=$$ @AWS_SSO_ENV@ hook bash)"
   _AWS_SSO_PWD=$PWD
 }
+
+# Called by the cd, pushd and popd functions below, after the command: runs the hook when the
+# directory changed, and returns the command's status. A subshell (`(cd B; make)`, `$(cd B; pwd)`)
+# is skipped, as in zsh: it would move this shell's stamp, and a prompt or completion function
+# that cds in a subshell would start a process each time.
+_aws_sso_chpwd() {
+  local status=$?
+  if ((BASH_SUBSHELL == 0)) && [[ $PWD != "${_AWS_SSO_PWD-}" ]]; then
+    _aws_sso_run
+  fi
+  return "$status"
+}
+
+# Makes $1 (cd, pushd or popd) a function that runs the command, then _aws_sso_chpwd. An existing
+# function of that name is renamed _aws_sso_user_$1 (from `declare -f`) and called instead of the
+# builtin; ours, met again when this script is sourced twice, is left as it is. `function NAME`
+# and aliases off while evaluating keep an alias of that name (alias cd=z) from being expanded.
+_aws_sso_wrap() {
+  local definition aliases=
+  shopt -q expand_aliases && aliases=1
+  shopt -u expand_aliases
+  if declare -F "$1" >/dev/null; then
+    definition=$(declare -f "$1")
+    if [[ $definition != *_aws_sso_chpwd* ]]; then
+      eval "_aws_sso_user_$1${definition#"$1"}"
+      eval "function $1 { _aws_sso_user_$1 \"\$@\"; _aws_sso_chpwd; }"
+    fi
+  else
+    eval "function $1 { builtin $1 \"\$@\"; _aws_sso_chpwd; }"
+  fi
+  [[ -z $aliases ]] || shopt -s expand_aliases
+}
+_aws_sso_wrap cd
+_aws_sso_wrap pushd
+_aws_sso_wrap popd
+unset -f _aws_sso_wrap
 
 # Run first, so the rest of the prompt (starship, a PS1 showing AWS_SSO_PROFILE) sees the
 # current credentials and the user's $?. PROMPT_COMMAND may be an array since bash 5.1.

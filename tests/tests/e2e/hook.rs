@@ -685,3 +685,94 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     found
 }
+
+/// The user's own `cd` (in bash and zsh a function; fish's is already one, kept under another
+/// name), defined before the init line: it must still run, writing a line to `marker`.
+fn users_cd(shell: Shell, marker: &Path) -> String {
+    let marker = marker.display();
+    match shell {
+        Shell::Bash => format!("set -u\ncd() {{ echo cd >> '{marker}'; builtin cd \"$@\"; }}\n"),
+        Shell::Zsh => format!("cd() {{ echo cd >> '{marker}'; builtin cd \"$@\" }}\n"),
+        Shell::Fish => format!(
+            "functions --copy cd fish_cd\nfunction cd; echo cd >> '{marker}'; fish_cd $argv; end\n"
+        ),
+    }
+}
+
+#[test]
+fn a_cd_on_the_command_line_applies_before_the_next_command_runs() {
+    for shell in shells_to_run() {
+        let sandbox = Sandbox::listed(&["--accounts", "2"]);
+        project(&sandbox, "a", "100000000001", "ReadOnlyAccess", true);
+        project(&sandbox, "b", "100000000002", "ReadOnlyAccess", true);
+        std::fs::write(sandbox.path().join("goto-b"), "cd ~/b\n").expect("write goto-b");
+        let marker = sandbox.path().join("cd.log");
+        let bin = sandbox.bin_dir.join("aws-sso-env");
+        let status = shell.status_var();
+        let t = Session::new(&sandbox, shell)
+            .rc(&users_cd(shell, &marker))
+            // Twice, as an rc file sourced again does: the user's cd is still wrapped once.
+            .rc(&shell.init_line(&bin))
+            .rc(&shell.init_line(&bin))
+            .run(&[
+                "cd ~/b && report and".to_owned(),
+                "cd - && report back".to_owned(),
+                "cd ~/a; report semicolon".to_owned(),
+                "pushd ~/b > /dev/null && report pushd".to_owned(),
+                "popd > /dev/null && report popd".to_owned(),
+                "cd && report no-arguments".to_owned(),
+                "source ~/goto-b && report sourced".to_owned(),
+                "cd ~/a".to_owned(),
+                format!("cd /nonexistent && report not-run; report status-{status}"),
+                "report after-failed-cd".to_owned(),
+            ]);
+        let name = shell.name();
+        let account = |label: &str| t.var(label, "AWS_SSO_ACCOUNT_ID");
+        for (label, expected) in [
+            ("and", Some("100000000002")),
+            ("back", None),
+            ("semicolon", Some("100000000001")),
+            ("pushd", Some("100000000002")),
+            ("popd", Some("100000000001")),
+            ("no-arguments", None),
+            ("sourced", Some("100000000002")),
+            ("after-failed-cd", Some("100000000001")),
+        ] {
+            assert_eq!(account(label), expected, "{name}: at {label}\n{}", t.output);
+            assert_eq!(
+                key(&t, label).is_some(),
+                expected.is_some(),
+                "{name}: credentials at {label}"
+            );
+        }
+        assert_ne!(key(&t, "and"), key(&t, "semicolon"), "{name}");
+        assert!(!t.reports.contains_key("not-run"), "{name}: ran after a failed cd");
+        assert!(
+            t.reports.contains_key("status-1"),
+            "{name}: cd's status lost: {:?}\n{}",
+            t.reports.keys(),
+            t.output
+        );
+        let user_cds = std::fs::read_to_string(&marker).unwrap_or_default().lines().count();
+        // Seven cds on the lines (fish's pushd and popd call cd too).
+        assert!(user_cds >= 7, "{name}: the user's cd ran {user_cds} times\n{}", t.output);
+        for trouble in ["unbound variable", "not found", "aws-sso:"] {
+            assert!(!t.output.contains(trouble), "{name}: `{trouble}`:\n{}", t.output);
+        }
+    }
+}
+
+#[test]
+fn bash_leaves_cd_pushd_and_popd_alone_in_a_non_interactive_shell() {
+    if !require("bash") {
+        return;
+    }
+    let sandbox = Sandbox::new(ONE_SESSION, &[]);
+    let bin = sandbox.bin_dir.join("aws-sso-env");
+    let script = format!(
+        "{}declare -F cd pushd popd _aws_sso_chpwd; printf '[%s]' \"$(type -t cd)\"",
+        Shell::Bash.init_line(&bin)
+    );
+    let out = Command::new("bash").arg("-c").arg(&script).output().expect("run bash");
+    assert_eq!(stdout(&out), "[builtin]", "{}", stderr(&out));
+}

@@ -62,12 +62,6 @@ pub enum LoginError {
     TimedOut { after: Duration },
 
     #[error(
-        "The browser's answer did not belong to this login (state mismatch), so it was \
-         rejected. Run aws-sso-login again."
-    )]
-    StateMismatch,
-
-    #[error(
         "The authorization server refused the login: {error}{}. Run aws-sso-login again, or \
          use --use-device-code.",
         detail_suffix(description.as_deref().unwrap_or(""))

@@ -260,6 +260,18 @@ impl HttpError {
         }
     }
 
+    /// A failure that may pass on its own (network, timeout, a 5xx, throttling, an unreadable
+    /// answer), as opposed to the service refusing the request or a local setup error.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            HttpError::Unreachable { .. }
+            | HttpError::Timeout { .. }
+            | HttpError::InvalidResponse { .. } => true,
+            HttpError::Service(e) => e.status >= 500 || self.is_throttling(),
+            HttpError::CaBundle { .. } | HttpError::Setup { .. } => false,
+        }
+    }
+
     /// Whether another attempt of the same call may succeed.
     fn is_retryable(&self) -> bool {
         match self {

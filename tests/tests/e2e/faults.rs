@@ -354,6 +354,36 @@ fn a_full_disk_is_a_clear_error_and_the_old_file_stays() {
     assert!(sandbox.cmd("aws-sso-ls").arg("--refresh").output().expect("ls").status.success());
 }
 
+#[test]
+fn a_refresh_on_a_full_disk_still_serves_the_command_and_warns_that_the_login_is_lost() {
+    let sandbox = Sandbox::logged_in(&[]);
+    expire_token(&sandbox);
+    let before = cache_contents(&sandbox);
+    let out = with_tiny_file_limit(
+        &sandbox,
+        "aws-sso-env",
+        &["credential-process", "100000000001", "ReadOnlyAccess"],
+    );
+    let text = stderr(&out);
+    assert!(out.status.success(), "the refreshed token serves this command: {text}");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("Version 1 JSON");
+    assert!(json["AccessKeyId"].is_string(), "{json}");
+    assert!(text.contains("could not be saved"), "warns: {text}");
+    assert!(text.contains("next command will need a new login"), "says the cost: {text}");
+    assert!(text.contains("free some disk space"), "says what to do: {text}");
+    assert!(!text.contains(".tmp"), "names the real file, not the temporary one: {text}");
+    assert_unchanged(&before, &sandbox, "credential-process");
+    assert!(sandbox.emulator.operations().iter().any(|o| o == "CreateToken"), "it refreshed");
+
+    // The warning was true: the service rotated the refresh token the disk still holds.
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::symlink_metadata(path).expect("metadata").permissions().mode() & 0o7777

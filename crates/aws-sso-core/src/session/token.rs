@@ -120,7 +120,12 @@ pub async fn valid_token(ctx: &Context, target: &SessionTarget) -> Result<Cached
     }
     match refresh(ctx, target, &token).await {
         Ok(fresh) => {
-            save_token(&ctx.caches.token_path(target.token_identifier()), &fresh)?;
+            let path = ctx.caches.token_path(target.token_identifier());
+            if let Err(e) = save_token(&path, &fresh) {
+                // The service may have retired the saved refresh token already: failing now would
+                // throw away the one login left, so this command uses it (docs/ARCHITECTURE.md §3).
+                tracing::warn!("{}", unsaved_warning(target, &token, &fresh, &e));
+            }
             Ok(fresh)
         }
         Err(e) => {
@@ -130,6 +135,39 @@ pub async fn valid_token(ctx: &Context, target: &SessionTarget) -> Result<Cached
             }
             Err(refresh_failure(target, &token, e))
         }
+    }
+}
+
+/// Says that a refreshed token could not be saved, what that costs and what to do.
+fn unsaved_warning(
+    target: &SessionTarget,
+    saved: &CachedToken,
+    fresh: &CachedToken,
+    error: &CacheError,
+) -> String {
+    let cause = match error {
+        CacheError::Io { action, path, source } => {
+            format!("could not {action} {}: {}", path.display(), crate::fs::plain(source))
+        }
+        other => other.to_string(),
+    };
+    let rotated = match (&saved.refresh_token, &fresh.refresh_token) {
+        (Some(old), Some(new)) => old.expose() != new.expose(),
+        _ => false,
+    };
+    let session = target.display_name();
+    let selector = target.selector();
+    if rotated {
+        format!(
+            "The refreshed login of {session} could not be saved ({cause}). This command uses it, \
+             but the service replaced the refresh token on disk, so the next command will need a \
+             new login: free some disk space, then run: aws-sso-login {selector}"
+        )
+    } else {
+        format!(
+            "The refreshed login of {session} could not be saved ({cause}). This command uses it; \
+             the next one will refresh again, until disk space is freed."
+        )
     }
 }
 

@@ -99,6 +99,12 @@ pub(crate) fn service_message(e: &HttpError) -> String {
     }
 }
 
+/// A string from the service as it may be shown on a terminal: without control characters,
+/// which could move the cursor, clear the screen or rewrite what was printed.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
+}
+
 /// Random bytes from the operating system.
 pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], LoginError> {
     let mut bytes = [0u8; N];

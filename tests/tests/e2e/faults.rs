@@ -384,6 +384,37 @@ fn a_refresh_on_a_full_disk_still_serves_the_command_and_warns_that_the_login_is
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
 }
 
+#[test]
+fn an_endless_answer_is_cut_at_the_bound_with_an_error_naming_the_endpoint() {
+    let sandbox = Sandbox::logged_in(&["--endless-body-first", "2"]);
+    let start = Instant::now();
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("larger than 4 MiB"), "says why: {text}");
+    assert!(text.contains("/federation/credentials"), "names the endpoint: {text}");
+    assert!(start.elapsed() < Duration::from_secs(5), "stopped reading: {:?}", start.elapsed());
+    assert!(stdout(&out).is_empty(), "no credentials: {}", stdout(&out));
+
+    let out = sandbox.cmd("aws-sso-ls").arg("--refresh").output().expect("run");
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("larger than 4 MiB"), "says why: {text}");
+    assert!(text.contains("/assignment/accounts"), "names the endpoint: {text}");
+
+    // Past the fault, the same commands work.
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::symlink_metadata(path).expect("metadata").permissions().mode() & 0o7777

@@ -407,6 +407,21 @@ impl hyper::body::Body for Body {
             )))),
         }
     }
+
+    // Forwarded so that a whole answer keeps its Content-Length rather than going chunked.
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Full(full) => full.is_end_stream(),
+            Body::Endless => false,
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            Body::Full(full) => full.size_hint(),
+            Body::Endless => hyper::body::SizeHint::default(),
+        }
+    }
 }
 
 fn to_hyper(response: ApiResponse) -> Response<Body> {

@@ -115,7 +115,8 @@ pub enum SessionError {
     /// unreadable answer): the login itself may be fine, so no new login is asked for.
     #[error(
         "The login of {session} expired at {expired_at}, and refreshing it failed for a reason \
-         that may pass: {cause} Try again in a moment; the login itself may still be good."
+         that may pass: {cause}. The login itself may still be good: run the command again in a \
+         moment."
     )]
     RefreshFailed { session: String, expired_at: String, cause: String },
 }

@@ -415,6 +415,34 @@ fn an_endless_answer_is_cut_at_the_bound_with_an_error_naming_the_endpoint() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+#[test]
+fn an_unreachable_oidc_endpoint_during_a_refresh_is_a_passing_failure_not_a_lost_login() {
+    let sandbox = Sandbox::logged_in(&[]);
+    expire_token(&sandbox);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &url)
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "not exit 3, the login is not lost: {text}");
+    assert!(text.contains("Could not reach"), "gives the cause: {text}");
+    assert!(text.contains("run the command again"), "says to try again: {text}");
+    assert!(!text.contains("cannot be refreshed"), "{text}");
+
+    // The login was indeed good: with the endpoint back, the same command refreshes it.
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::symlink_metadata(path).expect("metadata").permissions().mode() & 0o7777

@@ -182,7 +182,7 @@ fn refresh_failure(
         crate::Error::Http(http) if http.is_transient() => SessionError::RefreshFailed {
             session: target.display_name(),
             expired_at: crate::time::format_cli(token.expires_at),
-            cause: http.to_string(),
+            cause: http.to_string().trim_end_matches('.').to_owned(),
         }
         .into(),
         crate::Error::Http(HttpError::Service(_)) | crate::Error::Session(_) => {
@@ -315,7 +315,8 @@ mod tests {
             let err = refresh_expired_against(answer).await;
             let text = err.to_string();
             assert_eq!(err.kind(), ErrorKind::Failure, "{text}");
-            assert!(text.contains("Try again in a moment"), "{text}");
+            assert!(text.contains("run the command again in a moment"), "{text}");
+            assert!(!text.contains("cannot be refreshed"), "{text}");
             assert!(!text.contains("aws-sso-login"), "{text}");
             assert!(text.contains("CreateToken"), "the cause is shown: {text}");
         }

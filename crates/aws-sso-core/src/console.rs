@@ -11,7 +11,9 @@ use serde::Deserialize;
 use crate::cache::role_credentials::RoleCredentials;
 use crate::endpoint;
 use crate::env::{self, Environment};
-use crate::http::{HttpClient, HttpError, percent_encode, truncate_chars};
+use crate::http::{
+    BodyError, HttpClient, HttpError, MAX_BODY_BYTES, percent_encode, read_body, truncate_chars,
+};
 use crate::secret::Secret;
 
 /// The `Issuer` of the login URL: the console names it on its sign-out page.
@@ -220,7 +222,16 @@ async fn signin_token(
     let response = http.client()?.get(url.expose()).send().await.map_err(unreachable)?;
     let status = response.status().as_u16();
     tracing::debug!(status, "getSigninToken answered");
-    let body = response.bytes().await.map_err(unreachable)?;
+    let body = match read_body(response, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(BodyError::Transport(e)) => return Err(unreachable(e)),
+        Err(BodyError::TooLarge) => {
+            return Err(ConsoleError::InvalidResponse {
+                endpoint: endpoint.to_owned(),
+                detail: format!("the answer is larger than {} MiB", MAX_BODY_BYTES >> 20),
+            });
+        }
+    };
     if !(200..300).contains(&status) {
         return Err(ConsoleError::Refused {
             endpoint: endpoint.to_owned(),

@@ -111,6 +111,14 @@ pub enum SessionError {
         "The login of {session} expired at {expired_at} and cannot be refreshed. Run: aws-sso-login {selector}"
     )]
     Expired { session: String, expired_at: String, selector: String },
+    /// The refresh failed for a reason that may pass (network, timeout, 5xx, throttling, an
+    /// unreadable answer): the login itself may be fine, so no new login is asked for.
+    #[error(
+        "The login of {session} expired at {expired_at}, and refreshing it failed for a reason \
+         that may pass: {cause}. The login itself may still be good: run the command again in a \
+         moment."
+    )]
+    RefreshFailed { session: String, expired_at: String, cause: String },
 }
 
 impl SessionError {
@@ -119,6 +127,7 @@ impl SessionError {
             SessionError::NotLoggedIn { .. }
             | SessionError::Expired { .. }
             | SessionError::RegionUnknown { .. } => ErrorKind::NotLoggedIn,
+            SessionError::RefreshFailed { .. } => ErrorKind::Failure,
             _ => ErrorKind::Usage,
         }
     }

@@ -1,6 +1,7 @@
 //! Injected trouble for portal requests: a per-token rate limit, one request in N throttled,
 //! the first N and bursts of requests failing with 500, a seeded random failure rate, requests
-//! that hang past a client's timeout, and access tokens that stop working after N requests.
+//! that hang past a client's timeout, access tokens that stop working after N requests, and
+//! answers whose body never ends.
 //!
 //! Every schedule except `--fail-rate` and the rate limit counts portal requests, numbered from
 //! 1 in the order the emulator receives them, so the same requests fail on every run.
@@ -44,6 +45,8 @@ pub struct FaultSettings {
     pub hang: Duration,
     /// Portal requests an access token may make before it is answered as expired.
     pub token_expires_after_requests: Option<u32>,
+    /// The first N portal requests are answered 200 with a body that never ends.
+    pub endless_first: u32,
 }
 
 /// What happens to one portal request: an error instead of the service's answer, and a wait
@@ -52,6 +55,8 @@ pub struct FaultSettings {
 pub struct Verdict {
     pub error: Option<PortalError>,
     pub hang: Option<Duration>,
+    /// Answer with a body that never ends, whatever the service would say.
+    pub endless: bool,
 }
 
 /// A token bucket: holds up to `rate` requests and refills continuously at `rate` per second.
@@ -96,6 +101,7 @@ impl Faults {
         Verdict {
             error: self.error(access_token, request, now).err(),
             hang: hangs.then_some(self.settings.hang),
+            endless: request <= u64::from(self.settings.endless_first),
         }
     }
 
@@ -283,7 +289,7 @@ mod tests {
         let wait = Some(Duration::from_millis(1234));
         assert_eq!(hangs, [wait, wait, None, wait, None, None, None, wait, None]);
         let mut quiet = Faults::new(FaultSettings::default());
-        assert_eq!(quiet.check("a", 0), Verdict { error: None, hang: None });
+        assert_eq!(quiet.check("a", 0), Verdict { error: None, hang: None, endless: false });
     }
 
     #[test]
@@ -306,5 +312,13 @@ mod tests {
             ..FaultSettings::default()
         });
         assert_eq!(kinds(&mut faults, "a", &[0, 0, 0]), [None, EXPIRED, EXPIRED]);
+    }
+
+    #[test]
+    fn endless_first_picks_the_first_requests() {
+        let mut faults =
+            Faults::new(FaultSettings { endless_first: 2, ..FaultSettings::default() });
+        let endless: Vec<_> = (0..4).map(|_| faults.check("a", 0).endless).collect();
+        assert_eq!(endless, [true, true, false, false]);
     }
 }

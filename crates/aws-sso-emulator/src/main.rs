@@ -43,10 +43,12 @@ use crate::state::{
 /// GET or POST /_emulator/clock (?advance_ms=N moves the emulator's clock by N ms).
 /// Stops on SIGTERM or SIGINT.
 ///
-/// Fault schedules (--throttle-every, --fail-first, --fail-burst, --hang-first, --hang-every)
+/// Fault schedules (--throttle-every, --fail-first, --fail-burst, --hang-first, --hang-every,
+/// --endless-body-first)
 /// count portal requests from 1 in the order they arrive, over all tokens, so a run is
 /// repeatable. When several faults hit one request, the first of these answers it: an expired
-/// token (401), throttling (429), a failure (500); a hung request is answered after its wait.
+/// token (401), throttling (429), a failure (500); a hung request is answered after its wait,
+/// and an endless body replaces any of them.
 ///
 /// `aws-sso-emulator browse URL` instead fetches URL and follows its loopback redirects, like a
 /// user approving in a browser: set BROWSER to it to drive a login without a person.
@@ -209,6 +211,11 @@ struct Args {
     /// of a listing. A refreshed token starts counting afresh.
     #[arg(long, value_name = "N")]
     token_expires_after_requests: Option<u32>,
+
+    /// Answer the first N portal requests 200 with a body that never ends, as a broken proxy or
+    /// a hostile endpoint might, so a client's bound on what it reads is put to the test.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    endless_body_first: u32,
 }
 
 impl DeviceApproval {
@@ -317,6 +324,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             hang_every: args.hang_every,
             hang: Duration::from_millis(args.hang_ms),
             token_expires_after_requests: args.token_expires_after_requests,
+            endless_first: args.endless_body_first,
         });
         let mut emulator = Emulator::new(State::new(settings, directory), faults);
         emulator.clock_offset_ms = args.clock_offset_ms;

@@ -130,6 +130,8 @@ pub struct Answer {
     pub response: ApiResponse,
     /// How long to hold the answer back, for a request that hangs.
     pub hang: Option<Duration>,
+    /// Send a 200 whose body never ends instead of `response`.
+    pub endless: bool,
 }
 
 impl Emulator {
@@ -148,10 +150,12 @@ impl Emulator {
         let now = self.now(real);
         let operation = Operation::route(&request.method, &request.path);
         let mut hang = None;
+        let mut endless = false;
         let response = if operation.is_portal() {
             let token = request.bearer_token.as_deref().unwrap_or_default();
             let verdict = self.faults.check(token, now);
             hang = verdict.hang;
+            endless = verdict.endless;
             let response = match verdict.error {
                 Some(error) => error.into_response(),
                 None => self.dispatch(operation, request, now),
@@ -170,7 +174,7 @@ impl Emulator {
             operation: operation.name(),
             status: response.status,
         });
-        Answer { operation, response, hang }
+        Answer { operation, response, hang, endless }
     }
 
     fn dispatch(&mut self, operation: Operation, request: &ApiRequest, now: u64) -> ApiResponse {
@@ -318,7 +322,7 @@ async fn answer(
     emulator: Arc<Mutex<Emulator>>,
     options: ServerOptions,
     request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+) -> Result<Response<Body>, Infallible> {
     let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
@@ -349,7 +353,7 @@ async fn answer(
         return Ok(to_hyper(response));
     }
 
-    let Answer { operation, response, hang } =
+    let Answer { operation, response, hang, endless } =
         emulator.lock().unwrap_or_else(PoisonError::into_inner).handle(&request, now_ms());
     // Slept without the lock, so one hung request holds up no other.
     let delay = options.latency + hang.unwrap_or_default();
@@ -368,10 +372,59 @@ async fn answer(
             if hang.is_some() { ", hung" } else { "" }
         ));
     }
+    if endless {
+        let mut endless = Response::new(Body::Endless);
+        endless.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        return Ok(endless);
+    }
     Ok(to_hyper(response))
 }
 
-fn to_hyper(response: ApiResponse) -> Response<Full<Bytes>> {
+/// One 64 KiB piece of an endless body: the start of a JSON string, repeated.
+static ENDLESS_CHUNK: [u8; 1 << 16] = [b'a'; 1 << 16];
+
+/// A response body: the whole answer, or (`--endless-body-first`) one that never ends.
+pub enum Body {
+    Full(Full<Bytes>),
+    Endless,
+}
+
+impl hyper::body::Body for Body {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+        match self.get_mut() {
+            Body::Full(full) => std::pin::Pin::new(full).poll_frame(cx),
+            Body::Endless => std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(
+                Bytes::from_static(&ENDLESS_CHUNK),
+            )))),
+        }
+    }
+
+    // Forwarded so that a whole answer keeps its Content-Length rather than going chunked.
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Body::Full(full) => full.is_end_stream(),
+            Body::Endless => false,
+        }
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        match self {
+            Body::Full(full) => full.size_hint(),
+            Body::Endless => hyper::body::SizeHint::default(),
+        }
+    }
+}
+
+fn to_hyper(response: ApiResponse) -> Response<Body> {
     let mut builder = Response::builder()
         .status(response.status)
         .header("x-amzn-RequestId", request_id())
@@ -379,8 +432,8 @@ fn to_hyper(response: ApiResponse) -> Response<Full<Bytes>> {
     for (name, value) in &response.headers {
         builder = builder.header(*name, value);
     }
-    builder.body(Full::new(Bytes::from(response.body))).unwrap_or_else(|error| {
-        let mut fallback = Response::new(Full::new(Bytes::from(error.to_string())));
+    builder.body(Body::Full(Full::new(Bytes::from(response.body)))).unwrap_or_else(|error| {
+        let mut fallback = Response::new(Body::Full(Full::new(Bytes::from(error.to_string()))));
         *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
         fallback
     })

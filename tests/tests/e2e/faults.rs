@@ -354,6 +354,95 @@ fn a_full_disk_is_a_clear_error_and_the_old_file_stays() {
     assert!(sandbox.cmd("aws-sso-ls").arg("--refresh").output().expect("ls").status.success());
 }
 
+#[test]
+fn a_refresh_on_a_full_disk_still_serves_the_command_and_warns_that_the_login_is_lost() {
+    let sandbox = Sandbox::logged_in(&[]);
+    expire_token(&sandbox);
+    let before = cache_contents(&sandbox);
+    let out = with_tiny_file_limit(
+        &sandbox,
+        "aws-sso-env",
+        &["credential-process", "100000000001", "ReadOnlyAccess"],
+    );
+    let text = stderr(&out);
+    assert!(out.status.success(), "the refreshed token serves this command: {text}");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("Version 1 JSON");
+    assert!(json["AccessKeyId"].is_string(), "{json}");
+    assert!(text.contains("could not be saved"), "warns: {text}");
+    assert!(text.contains("next command will need a new login"), "says the cost: {text}");
+    assert!(text.contains("free some disk space"), "says what to do: {text}");
+    assert!(!text.contains(".tmp"), "names the real file, not the temporary one: {text}");
+    assert_unchanged(&before, &sandbox, "credential-process");
+    assert!(sandbox.emulator.operations().iter().any(|o| o == "CreateToken"), "it refreshed");
+
+    // The warning was true: the service rotated the refresh token the disk still holds.
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+}
+
+#[test]
+fn an_endless_answer_is_cut_at_the_bound_with_an_error_naming_the_endpoint() {
+    let sandbox = Sandbox::logged_in(&["--endless-body-first", "2"]);
+    let start = Instant::now();
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("larger than 4 MiB"), "says why: {text}");
+    assert!(text.contains("/federation/credentials"), "names the endpoint: {text}");
+    assert!(start.elapsed() < Duration::from_secs(5), "stopped reading: {:?}", start.elapsed());
+    assert!(stdout(&out).is_empty(), "no credentials: {}", stdout(&out));
+
+    let out = sandbox.cmd("aws-sso-ls").arg("--refresh").output().expect("run");
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("larger than 4 MiB"), "says why: {text}");
+    assert!(text.contains("/assignment/accounts"), "names the endpoint: {text}");
+
+    // Past the fault, the same commands work.
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn an_unreachable_oidc_endpoint_during_a_refresh_is_a_passing_failure_not_a_lost_login() {
+    let sandbox = Sandbox::logged_in(&[]);
+    expire_token(&sandbox);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", closed.local_addr().expect("addr"));
+    drop(closed);
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .env("AWS_ENDPOINT_URL_SSO_OIDC", &url)
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "not exit 3, the login is not lost: {text}");
+    assert!(text.contains("Could not reach"), "gives the cause: {text}");
+    assert!(text.contains("run the command again"), "says to try again: {text}");
+    assert!(!text.contains("cannot be refreshed"), "{text}");
+
+    // The login was indeed good: with the endpoint back, the same command refreshes it.
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt;
     std::fs::symlink_metadata(path).expect("metadata").permissions().mode() & 0o7777

@@ -68,6 +68,18 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(20);
 /// The longest message from a service we repeat in an error.
 const MAX_MESSAGE_CHARS: usize = 300;
 
+/// The largest body we read from any endpoint: real answers are a few KB (a page of accounts),
+/// and an endless one must not take the memory of a command (docs/ARCHITECTURE.md §7).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The request fields whose values are secrets; a service that echoes one in its error message
+/// must not put it on the terminal.
+const SECRET_FIELDS: &[&str] =
+    &["clientSecret", "refreshToken", "deviceCode", "code", "codeVerifier", "accessToken"];
+
+/// What replaces a secret of the request found in an error answer.
+const REDACTED: &str = "[redacted]";
+
 /// The error codes botocore's standard retry mode treats as throttling (bc `retries/standard.py`).
 const THROTTLING_CODES: &[&str] = &[
     "Throttling",
@@ -248,6 +260,18 @@ impl HttpError {
         }
     }
 
+    /// A failure that may pass on its own (network, timeout, a 5xx, throttling, an unreadable
+    /// answer), as opposed to the service refusing the request or a local setup error.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            HttpError::Unreachable { .. }
+            | HttpError::Timeout { .. }
+            | HttpError::InvalidResponse { .. } => true,
+            HttpError::Service(e) => e.status >= 500 || self.is_throttling(),
+            HttpError::CaBundle { .. } | HttpError::Setup { .. } => false,
+        }
+    }
+
     /// Whether another attempt of the same call may succeed.
     fn is_retryable(&self) -> bool {
         match self {
@@ -369,8 +393,9 @@ fn oauth_error_code(error: &str) -> Option<String> {
     Some(code)
 }
 
-/// The human message of an error body: `message`/`Message`, else `error_description`.
-fn error_message(body: &[u8]) -> String {
+/// The human message of an error body: `message`/`Message`, else `error_description`, with
+/// every one of `secrets` replaced before it is cut, so not even a prefix of one shows.
+fn error_message(body: &[u8], secrets: &[&str]) -> String {
     let Ok(json) = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
     else {
         return String::new();
@@ -381,7 +406,17 @@ fn error_message(body: &[u8]) -> String {
         .find(|s| !s.trim().is_empty())
         .unwrap_or("");
     let clean: String = text.trim().chars().filter(|c| !c.is_control()).collect();
-    truncate_chars(&clean, MAX_MESSAGE_CHARS)
+    truncate_chars(&redact(&clean, secrets), MAX_MESSAGE_CHARS)
+}
+
+/// `text` with every occurrence of each secret replaced by [`REDACTED`].
+fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    // Short values (a test's `RT`, an empty field) would redact ordinary words, and are no secret.
+    for secret in secrets.iter().filter(|s| s.len() >= 8) {
+        out = out.replace(secret, REDACTED);
+    }
+    out
 }
 
 pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
@@ -424,6 +459,26 @@ pub(crate) struct Request<'a> {
     pub json: Option<Vec<u8>>,
     /// Whether connection errors, 5xx and throttling are retried.
     pub retry: bool,
+}
+
+impl Request<'_> {
+    /// The secrets this request carries: the bearer token and the values of [`SECRET_FIELDS`]
+    /// in its JSON body.
+    fn secrets(&self) -> Vec<String> {
+        let mut secrets: Vec<String> =
+            self.bearer.map(|token| token.expose().to_owned()).into_iter().collect();
+        let fields = self.json.as_deref().and_then(|json| {
+            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(json).ok()
+        });
+        for name in SECRET_FIELDS {
+            if let Some(value) =
+                fields.as_ref().and_then(|f| f.get(*name)).and_then(serde_json::Value::as_str)
+            {
+                secrets.push(value.to_owned());
+            }
+        }
+        secrets
+    }
 }
 
 /// The HTTP client. The `reqwest` client inside is built on the first request, because
@@ -631,18 +686,30 @@ impl HttpClient {
         };
         let error_type = header(ERROR_TYPE_HEADER);
         let retry_after = header("retry-after").and_then(|v| parse_retry_after(&v));
-        let body = match response.bytes().await {
-            Ok(b) => b.to_vec(),
-            Err(e) => return (Err(self.transport_error(req, &e)), None),
+        let body = match read_body(response, MAX_BODY_BYTES).await {
+            Ok(body) => body,
+            Err(BodyError::Transport(e)) => return (Err(self.transport_error(req, &e)), None),
+            Err(BodyError::TooLarge) => {
+                let detail = format!("the answer is larger than {} MiB", MAX_BODY_BYTES >> 20);
+                let err = HttpError::InvalidResponse {
+                    operation: req.operation,
+                    url: req.url.clone(),
+                    detail,
+                };
+                return (Err(err), None);
+            }
         };
         if (200..300).contains(&status) {
             return (Ok(body), None);
         }
+        let owned = req.secrets();
+        let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
+        let code = error_code(error_type.as_deref(), &body, status);
         let err = ServiceError {
             operation: req.operation,
             status,
-            code: error_code(error_type.as_deref(), &body, status),
-            message: error_message(&body),
+            code: redact(&code, &secrets),
+            message: error_message(&body, &secrets),
         };
         (Err(HttpError::Service(err)), retry_after)
     }
@@ -682,6 +749,32 @@ impl HttpClient {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         self.settings.backoff_base.saturating_mul(factor).min(self.settings.max_backoff)
     }
+}
+
+/// Why a body could not be read whole.
+pub(crate) enum BodyError {
+    Transport(reqwest::Error),
+    /// Longer than the bound: the rest was not read.
+    TooLarge,
+}
+
+/// Reads a body chunk by chunk, and stops as soon as it passes `max` bytes, so an endless or huge
+/// answer costs at most `max` of memory. Every body read from the network goes through here.
+pub(crate) async fn read_body(
+    mut response: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, BodyError> {
+    if response.content_length().is_some_and(|length| length > max as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > max {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// `Retry-After` as delay seconds. The HTTP-date form is not used by AWS and is ignored.
@@ -1014,12 +1107,15 @@ mod tests {
 
     #[test]
     fn error_message_reads_message_then_error_description() {
-        assert_eq!(error_message(br#"{"message":"m","error_description":"d"}"#), "m");
-        assert_eq!(error_message(br#"{"Message":"M"}"#), "M");
-        assert_eq!(error_message(br#"{"error":"x","error_description":"pending"}"#), "pending");
-        assert_eq!(error_message(b"not json"), "");
+        assert_eq!(error_message(br#"{"message":"m","error_description":"d"}"#, &[]), "m");
+        assert_eq!(error_message(br#"{"Message":"M"}"#, &[]), "M");
+        assert_eq!(
+            error_message(br#"{"error":"x","error_description":"pending"}"#, &[]),
+            "pending"
+        );
+        assert_eq!(error_message(b"not json", &[]), "");
         let long = format!(r#"{{"message":"{}"}}"#, "a".repeat(1000));
-        assert!(error_message(long.as_bytes()).chars().count() <= MAX_MESSAGE_CHARS + 1);
+        assert!(error_message(long.as_bytes(), &[]).chars().count() <= MAX_MESSAGE_CHARS + 1);
     }
 
     #[test]
@@ -1200,6 +1296,111 @@ mod tests {
         assert!(matches!(err, HttpError::InvalidResponse { .. }), "{err:?}");
         assert!(!err.to_string().contains("hunter2"));
         assert!(!err.to_string().contains("98765"), "{err}");
+    }
+
+    /// A server that answers every connection with a chunked body that never ends, and gives
+    /// the bytes it managed to send before the client hung up.
+    fn endless_server(status: u16) -> (String, Arc<AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/token", listener.local_addr().expect("addr"));
+        let sent = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&sent);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n\
+                     Transfer-Encoding: chunked\r\n\r\n"
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let chunk = format!("10000\r\n{}\r\n", "a".repeat(0x10000));
+                while stream.write_all(chunk.as_bytes()).is_ok() {
+                    counter.fetch_add(0x10000, Ordering::Relaxed);
+                }
+            }
+        });
+        (url, sent)
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_endless_body_is_cut_at_the_bound_with_an_error_naming_the_endpoint() {
+        for status in [200, 500] {
+            let (url, sent) = endless_server(status);
+            let err = HttpClient::new(fast_settings().with_max_attempts(1))
+                .send(&get("CreateToken", url.clone()))
+                .await
+                .expect_err("too large");
+            let text = err.to_string();
+            assert!(matches!(err, HttpError::InvalidResponse { .. }), "{err:?}");
+            assert!(text.contains("larger than 4 MiB"), "{text}");
+            assert!(text.contains(&url), "{text}");
+            // The client stopped reading: what was sent is the bound plus the socket buffers.
+            let sent = sent.load(Ordering::Relaxed);
+            assert!(sent < 4 * MAX_BODY_BYTES, "read on to {sent} bytes");
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_declared_huge_body_is_refused_before_it_is_read() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}/token", listener.local_addr().expect("addr"));
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let Ok((mut stream, _)) = listener.accept() else { return };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000000000\r\n\r\n{");
+            std::thread::sleep(Duration::from_secs(5));
+        });
+        let start = Instant::now();
+        let err = HttpClient::new(fast_settings())
+            .send(&get("CreateToken", url))
+            .await
+            .expect_err("too large");
+        assert!(err.to_string().contains("larger than 4 MiB"), "{err}");
+        assert!(start.elapsed() < Duration::from_secs(3), "waited {:?}", start.elapsed());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn an_error_message_that_echoes_a_secret_of_the_request_does_not_repeat_it() {
+        const BEARER_TOKEN: &str = "aoaAAAAAbearer-token-0123456789";
+        const REFRESH: &str = "aorAAAAArefresh-token-0123456789";
+        const CLIENT_SECRET: &str = "eyJraWQiOiJjbGllbnQtc2VjcmV0In0";
+        // The last secret straddles the point where the message is cut.
+        let message = format!(
+            "bad token {BEARER_TOKEN}, refresh {REFRESH} for client {CLIENT_SECRET}; {}{REFRESH}",
+            "x".repeat(MAX_MESSAGE_CHARS - 10)
+        );
+        let body = serde_json::json!({ "message": message }).to_string();
+        let server = TestServer::start(vec![
+            Canned::json(401, &body).header("x-amzn-ErrorType", &format!("Bad{BEARER_TOKEN}")),
+            Canned::json(400, &body),
+        ]);
+        let bearer = Secret::new(BEARER_TOKEN.to_owned());
+        let mut portal = get("ListAccounts", format!("{}/assignment/accounts", server.base_url));
+        portal.bearer = Some(&bearer);
+        let refresh = serde_json::json!({
+            "grantType": "refresh_token",
+            "clientId": "CID",
+            "clientSecret": CLIENT_SECRET,
+            "refreshToken": REFRESH,
+        });
+        let mut oidc = get("CreateToken", format!("{}/token", server.base_url));
+        oidc.method = Method::Post;
+        oidc.json = Some(serde_json::to_vec(&refresh).expect("json"));
+        let http = HttpClient::new(fast_settings());
+        for (req, secrets) in [(portal, vec![BEARER_TOKEN]), (oidc, vec![REFRESH, CLIENT_SECRET])] {
+            let err = http.send(&req).await.expect_err("refused");
+            let text = format!("{err} {err:?}");
+            for secret in secrets {
+                assert!(!text.contains(secret), "{secret} in {text}");
+                assert!(!text.contains(&secret[..12]), "a prefix of {secret} in {text}");
+            }
+            assert!(text.contains("[redacted]"), "{text}");
+        }
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::client::{OidcClient, TokenGrant};
-use super::{LoginError, LoginPrompt, service_message};
+use super::{LoginError, LoginPrompt, printable, service_message};
+use crate::browser::check_url;
 use crate::secret::Secret;
 
 /// The poll interval when the service does not give one (`_DEFAULT_INTERVAL` in the AWS CLI).
@@ -83,10 +84,19 @@ pub async fn device_code_flow_with(
             },
         }
         if !shown {
+            // Everything shown comes from the service: no escape reaches the terminal, and a URL
+            // that is no https link (`file:`, `javascript:`, `-option`) is never opened.
+            let complete = auth.verification_uri_complete.as_deref().filter(|url| {
+                check_url(url)
+                    .inspect_err(|e| {
+                        tracing::warn!("ignoring the service's verificationUriComplete: {e}")
+                    })
+                    .is_ok()
+            });
             prompt.show_device_code(
-                &auth.verification_uri,
-                &auth.user_code,
-                auth.verification_uri_complete.as_deref(),
+                &printable(&auth.verification_uri),
+                &printable(&auth.user_code),
+                complete,
             );
             shown = true;
         }
@@ -250,6 +260,42 @@ mod tests {
         match result {
             Err(LoginError::Http(e)) => assert_eq!(e.code(), Some("InvalidClientException")),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_hostile_code_and_links_are_shown_without_escapes_and_never_opened() {
+        let auth = serde_json::json!({
+            "deviceCode": "DEV",
+            "userCode": "ABCD\u{1b}[2J\u{1b}]0;owned\u{7}-EFGH",
+            "verificationUri": "https://device.example/\u{1b}[31m",
+            "verificationUriComplete": "file:///etc/passwd",
+            "expiresIn": 600,
+            "interval": 1,
+        })
+        .to_string();
+        for complete in ["file:///etc/passwd", "javascript:alert(1)", "-a"] {
+            let auth = auth.replace("file:///etc/passwd", complete);
+            let mut prompt = RecordingPrompt::default();
+            let (result, _) = run(
+                vec![
+                    Canned::json(200, &auth),
+                    oauth_error("authorization_pending", "AuthorizationPendingException"),
+                    Canned::json(200, TOKEN),
+                ],
+                &mut prompt,
+            )
+            .await;
+            result.expect("token");
+            assert_eq!(
+                prompt.device_codes,
+                vec![(
+                    "https://device.example/[31m".to_owned(),
+                    "ABCD[2J]0;owned-EFGH".to_owned(),
+                    None
+                )],
+                "{complete}"
+            );
         }
     }
 }

@@ -62,12 +62,6 @@ pub enum LoginError {
     TimedOut { after: Duration },
 
     #[error(
-        "The browser's answer did not belong to this login (state mismatch), so it was \
-         rejected. Run aws-sso-login again."
-    )]
-    StateMismatch,
-
-    #[error(
         "The authorization server refused the login: {error}{}. Run aws-sso-login again, or \
          use --use-device-code.",
         detail_suffix(description.as_deref().unwrap_or(""))
@@ -103,6 +97,12 @@ pub(crate) fn service_message(e: &HttpError) -> String {
         HttpError::Service(s) => s.message.clone(),
         _ => String::new(),
     }
+}
+
+/// A string from the service as it may be shown on a terminal: without control characters,
+/// which could move the cursor, clear the screen or rewrite what was printed.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars().filter(|c| !c.is_control()).collect()
 }
 
 /// Random bytes from the operating system.

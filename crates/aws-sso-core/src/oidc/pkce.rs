@@ -185,13 +185,15 @@ enum Callback {
     Error {
         error: String,
         description: Option<String>,
+        state: Option<String>,
     },
     /// Neither a code and state nor an error, e.g. `/favicon.ico`.
     Ignored,
 }
 
 /// Reads the query of a request target as the AWS CLI does: an `error` wins; a code needs its
-/// state; the path does not matter; empty values count as absent.
+/// state; the path does not matter; empty values count as absent. Whether the state is the
+/// login's own is for [`answer`] to check, for an error as for a code.
 fn parse_callback(target: &str) -> Callback {
     let query = target.split_once('?').map_or("", |(_, q)| q);
     let query = query.split('#').next().unwrap_or("");
@@ -204,7 +206,11 @@ fn parse_callback(target: &str) -> Callback {
             .find(|v| !v.is_empty())
     };
     if let Some(error) = get("error") {
-        return Callback::Error { error, description: get("error_description") };
+        return Callback::Error {
+            error,
+            description: get("error_description"),
+            state: get("state"),
+        };
     }
     match (get("code"), get("state")) {
         (Some(code), Some(state)) => Callback::Code { code, state },
@@ -297,19 +303,21 @@ async fn answer(
             respond(stream, 404, "Not Found", &page("Nothing here.")).await;
             None
         }
-        Callback::Code { code, state } => {
-            if state != expected_state {
-                let body = page(
-                    "This answer does not belong to the running login, so it was rejected. \
-                     Return to the terminal.",
-                );
-                respond(stream, 400, "Bad Request", &body).await;
-                return Some(Err(LoginError::StateMismatch));
-            }
+        Callback::Code { state, .. } | Callback::Error { state: Some(state), .. }
+            if state != expected_state =>
+        {
+            foreign(stream).await;
+            None
+        }
+        Callback::Error { state: None, .. } => {
+            foreign(stream).await;
+            None
+        }
+        Callback::Code { code, .. } => {
             respond(stream, 200, "OK", SUCCESS_PAGE).await;
             Some(Ok(Secret::new(code)))
         }
-        Callback::Error { error, description } => {
+        Callback::Error { error, description, .. } => {
             let error = clean(&error, 64, |c| c.is_ascii_alphanumeric() || "_.-".contains(c));
             let description =
                 description.map(|d| clean(&d, 200, |c| !c.is_control())).filter(|d| !d.is_empty());
@@ -325,6 +333,16 @@ async fn answer(
             }))
         }
     }
+}
+
+/// Refuses a redirect that does not carry this login's `state` and keeps waiting: any local
+/// process can reach the listener, and must not be able to end or hijack the login with it.
+async fn foreign(stream: &mut TcpStream) {
+    let body = page(
+        "This answer does not belong to the running login, so it was ignored. Return to the \
+         terminal.",
+    );
+    respond(stream, 400, "Bad Request", &body).await;
 }
 
 /// The request target of a GET, `None` for another method.
@@ -462,7 +480,8 @@ mod tests {
             parse_callback("/oauth/callback?error=access_denied&error_description=User+said+no"),
             Callback::Error {
                 error: "access_denied".to_owned(),
-                description: Some("User said no".to_owned())
+                description: Some("User said no".to_owned()),
+                state: None,
             }
         );
         // An error wins over a code.
@@ -499,23 +518,34 @@ mod tests {
             .expect("parameter present")
     }
 
-    type BrowserVisit = Arc<std::sync::Mutex<Option<std::thread::JoinHandle<(String, String)>>>>;
+    type BrowserVisit =
+        Arc<std::sync::Mutex<Option<std::thread::JoinHandle<Vec<(String, String)>>>>>;
 
     /// A browser that asks for the favicon, then follows the redirect with `query(state)`;
     /// the visit gives the status line and page of that last answer.
     fn browser(query: impl Fn(&str) -> String + Send + 'static) -> (OpenBrowser, BrowserVisit) {
+        browser_visits(move |state| vec![query(state)])
+    }
+
+    /// As [`browser`], visiting the redirect once with each query in turn.
+    fn browser_visits(
+        queries: impl Fn(&str) -> Vec<String> + Send + 'static,
+    ) -> (OpenBrowser, BrowserVisit) {
         let visit: BrowserVisit = Arc::default();
         let slot = Arc::clone(&visit);
         let open = Box::new(move |url: &str| {
             let redirect = percent_decode(query_value(url, "redirect_uri"));
-            let query = query(query_value(url, "state"));
+            let queries = queries(query_value(url, "state"));
             let handle = std::thread::spawn(move || {
                 let origin = redirect.trim_end_matches("/oauth/callback").to_owned();
                 // Browsers open connections ahead of time and may never use them.
                 let preconnect = std::net::TcpStream::connect(&origin["http://".len()..]);
                 let (status, _) = browser_get(&format!("{origin}/favicon.ico"));
                 assert!(status.contains("404"), "{status}");
-                let seen = browser_get(&format!("{redirect}?{query}"));
+                let seen = queries
+                    .iter()
+                    .map(|query| browser_get(&format!("{redirect}?{query}")))
+                    .collect();
                 drop(preconnect);
                 seen
             });
@@ -524,8 +554,12 @@ mod tests {
         (open, visit)
     }
 
-    fn page_seen(visit: &BrowserVisit) -> (String, String) {
+    fn pages_seen(visit: &BrowserVisit) -> Vec<(String, String)> {
         visit.lock().expect("lock").take().expect("browser opened").join().expect("browser")
+    }
+
+    fn page_seen(visit: &BrowserVisit) -> (String, String) {
+        pages_seen(visit).pop().expect("one visit")
     }
 
     fn oidc(server: &TestServer) -> OidcClient {
@@ -578,23 +612,40 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn a_foreign_state_is_rejected() {
-        let server = TestServer::start(vec![]);
-        let (open, visit) = browser(|_| format!("code=C&state={ZERO_UUID}"));
+    async fn a_redirect_without_the_login_state_neither_ends_nor_hijacks_the_login() {
+        let server = TestServer::start(vec![Canned::json(
+            200,
+            r#"{"accessToken":"AT","expiresIn":3600,"tokenType":"Bearer"}"#,
+        )]);
+        // Any local process can reach the listener: its error or code must not count.
+        let (open, visit) = browser_visits(|state| {
+            vec![
+                "error=access_denied".to_owned(),
+                format!("error=access_denied&state={ZERO_UUID}"),
+                format!("code=FORGED&state={ZERO_UUID}"),
+                format!("code=REAL&state={state}"),
+            ]
+        });
         let mut prompt = RecordingPrompt { on_url: Some(open), ..RecordingPrompt::default() };
-        let result = authorization_code_flow(
+        let grant = authorization_code_flow(
             &oidc(&server),
             "CID",
             &Secret::new("CS"),
             &opts(10_000),
             &mut prompt,
         )
-        .await;
-        assert!(matches!(result, Err(LoginError::StateMismatch)), "{result:?}");
-        let (status, page) = page_seen(&visit);
-        assert!(status.contains("400"), "{status}");
-        assert!(!page.contains("logged in"), "{page}");
-        assert!(server.requests().is_empty(), "no CreateToken after a mismatch");
+        .await
+        .expect("the real redirect still logs in");
+        assert_eq!(grant.access_token.expose(), "AT");
+        let pages = pages_seen(&visit);
+        for (status, page) in &pages[..3] {
+            assert!(status.contains("400"), "{status}");
+            assert!(page.contains("does not belong to the running login"), "{page}");
+        }
+        assert!(pages[3].0.contains("200"), "{:?}", pages[3]);
+        let sent = server.requests();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].json()["code"], "REAL");
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -616,7 +667,7 @@ mod tests {
             "{result:?}"
         );
 
-        let (open, visit) = browser(|_| "error=invalid_scope%3Cscript%3E".to_owned());
+        let (open, visit) = browser(|s| format!("error=invalid_scope%3Cscript%3E&state={s}"));
         let mut prompt = RecordingPrompt { on_url: Some(open), ..RecordingPrompt::default() };
         let err = authorization_code_flow(
             &oidc(&server),

@@ -12,7 +12,7 @@ use crate::error::{ErrorKind, Result};
 use crate::portal::listing::{
     FailedAccount, ListingOptions, ListingProgress, list_everything, merge_into_cache,
 };
-use crate::target::SessionTarget;
+use crate::target::{SessionError, SessionTarget};
 
 /// What `aws-sso-ls` (and name lookups) asked of the account cache.
 #[derive(Clone, Copy, Debug, Default)]
@@ -97,19 +97,26 @@ pub async fn accounts(
     }
     let token = match valid_token(ctx, target).await {
         Ok(token) => token,
-        Err(e) if !request.refresh && e.kind() == ErrorKind::NotLoggedIn => match cached {
-            Some(cache) if cache.is_for(target) => {
-                return Ok(Accounts {
-                    cache,
-                    source: AccountsSource::StaleCache,
-                    failed: Vec::new(),
-                    requests: 0,
-                    throttled: 0,
-                    login_problem: Some(e.to_string()),
-                });
+        // A refresh that may pass later leaves the cached list as good as a lapsed login does.
+        Err(e)
+            if !request.refresh
+                && (e.kind() == ErrorKind::NotLoggedIn
+                    || matches!(e, crate::Error::Session(SessionError::RefreshFailed { .. }))) =>
+        {
+            match cached {
+                Some(cache) if cache.is_for(target) => {
+                    return Ok(Accounts {
+                        cache,
+                        source: AccountsSource::StaleCache,
+                        failed: Vec::new(),
+                        requests: 0,
+                        throttled: 0,
+                        login_problem: Some(e.to_string()),
+                    });
+                }
+                _ => return Err(e),
             }
-            _ => return Err(e),
-        },
+        }
         Err(e) => return Err(e),
     };
     let portal = ctx.portal_client(target)?;

@@ -9,6 +9,7 @@ use crate::cache::locks::session_lock_path;
 use crate::cache::registration::CachedRegistration;
 use crate::cache::token::{CachedToken, load_token, save_token};
 use crate::error::Result;
+use crate::http::HttpError;
 use crate::lock::FileLock;
 use crate::oidc::TokenGrant;
 use crate::secret::Secret;
@@ -119,13 +120,75 @@ pub async fn valid_token(ctx: &Context, target: &SessionTarget) -> Result<Cached
     }
     match refresh(ctx, target, &token).await {
         Ok(fresh) => {
-            save_token(&ctx.caches.token_path(target.token_identifier()), &fresh)?;
+            let path = ctx.caches.token_path(target.token_identifier());
+            if let Err(e) = save_token(&path, &fresh) {
+                // The service may have retired the saved refresh token already: failing now would
+                // throw away the one login left, so this command uses it (docs/ARCHITECTURE.md §3).
+                tracing::warn!("{}", unsaved_warning(target, &token, &fresh, &e));
+            }
             Ok(fresh)
         }
         Err(e) => {
             tracing::info!("token refresh failed: {e}");
-            usable_or_expired(target, token, now)
+            if token.remaining(now) > SignedDuration::ZERO {
+                return Ok(token);
+            }
+            Err(refresh_failure(target, &token, e))
         }
+    }
+}
+
+/// Says that a refreshed token could not be saved, what that costs and what to do.
+fn unsaved_warning(
+    target: &SessionTarget,
+    saved: &CachedToken,
+    fresh: &CachedToken,
+    error: &CacheError,
+) -> String {
+    let cause = match error {
+        CacheError::Io { action, path, source } => {
+            format!("could not {action} {}: {}", path.display(), crate::fs::plain(source))
+        }
+        other => other.to_string(),
+    };
+    let rotated = match (&saved.refresh_token, &fresh.refresh_token) {
+        (Some(old), Some(new)) => old.expose() != new.expose(),
+        _ => false,
+    };
+    let session = target.display_name();
+    let selector = target.selector();
+    if rotated {
+        format!(
+            "The refreshed login of {session} could not be saved ({cause}). This command uses it, \
+             but the service replaced the refresh token on disk, so the next command will need a \
+             new login: free some disk space, then run: aws-sso-login {selector}"
+        )
+    } else {
+        format!(
+            "The refreshed login of {session} could not be saved ({cause}). This command uses it; \
+             the next one will refresh again, until disk space is freed."
+        )
+    }
+}
+
+/// What a failed refresh of an expired token means: only a refusal by the service ends the
+/// login; a failure that may pass says to try again, and a local problem speaks for itself.
+fn refresh_failure(
+    target: &SessionTarget,
+    token: &CachedToken,
+    cause: crate::Error,
+) -> crate::Error {
+    match cause {
+        crate::Error::Http(http) if http.is_transient() => SessionError::RefreshFailed {
+            session: target.display_name(),
+            expired_at: crate::time::format_cli(token.expires_at),
+            cause: http.to_string().trim_end_matches('.').to_owned(),
+        }
+        .into(),
+        crate::Error::Http(HttpError::Service(_)) | crate::Error::Session(_) => {
+            expired_error(target, token)
+        }
+        cause => cause,
     }
 }
 
@@ -151,6 +214,7 @@ mod tests {
 
     use super::*;
     use crate::exit::ErrorKind;
+    use crate::http::test_server::{Canned, TestServer};
     use crate::session::testing::{CORP, Home};
     use crate::target::SessionRequest;
 
@@ -216,5 +280,56 @@ mod tests {
             Timestamp::from_second(Timestamp::now().as_second()).expect("now") + 5.minutes();
         save_token(&ctx.caches.token_path("corp"), &token(expires_at)).expect("save");
         assert_eq!(valid_token(&ctx, &target).await.expect("usable").expires_at, expires_at);
+    }
+
+    /// An expired token that a refresh could renew, whose refresh answers with `answer`.
+    async fn refresh_expired_against(answer: Canned) -> crate::Error {
+        let server = TestServer::start(vec![answer]);
+        let home =
+            Home::new(CORP).with_var(crate::env::AWS_ENDPOINT_URL_SSO_OIDC, &server.base_url);
+        let ctx = home.context();
+        let target = corp(&ctx);
+        let now = Timestamp::now();
+        let expired = CachedToken {
+            client_id: Some("CID".into()),
+            client_secret: Some(Secret::new("CSECRET".to_owned())),
+            registration_expires_at: Some(now + 720.hours()),
+            refresh_token: Some(Secret::new("RTOKEN".to_owned())),
+            ..token(now - 1.minute())
+        };
+        save_token(&ctx.caches.token_path("corp"), &expired).expect("save");
+        let err = valid_token(&ctx, &target).await.expect_err("not refreshed");
+        assert_eq!(server.requests().len(), 1, "one CreateToken");
+        err
+    }
+
+    #[tokio::test]
+    async fn a_refresh_that_failed_for_a_passing_reason_says_try_again_not_log_in() {
+        let answers = [
+            Canned::json(500, r#"{"error":"server_error","error_description":"oops"}"#),
+            Canned::json(429, r#"{"message":"slow"}"#)
+                .header("x-amzn-ErrorType", "TooManyRequestsException"),
+            Canned::json(200, "<html>captive portal</html>"),
+        ];
+        for answer in answers {
+            let err = refresh_expired_against(answer).await;
+            let text = err.to_string();
+            assert_eq!(err.kind(), ErrorKind::Failure, "{text}");
+            assert!(text.contains("run the command again in a moment"), "{text}");
+            assert!(!text.contains("cannot be refreshed"), "{text}");
+            assert!(!text.contains("aws-sso-login"), "{text}");
+            assert!(text.contains("CreateToken"), "the cause is shown: {text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refresh_the_service_refuses_asks_for_a_new_login() {
+        let err = refresh_expired_against(Canned::json(
+            400,
+            r#"{"error":"invalid_grant","error_description":"refresh token revoked"}"#,
+        ))
+        .await;
+        assert_eq!(err.kind(), ErrorKind::NotLoggedIn, "{err}");
+        assert!(err.to_string().ends_with("Run: aws-sso-login --sso-session corp"), "{err}");
     }
 }

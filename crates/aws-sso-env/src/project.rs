@@ -34,13 +34,17 @@ pub fn allow(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Re
     let path = project_path(ctx, path)?;
     trust::check_ownership(&path)?;
     let file: ProjectFile = load_project_file(&path)?;
-    trust::allow(&ctx.env, &file)?;
+    let account_id = aws_sso_core::resolve::account_id_to_pin(ctx, &file);
+    trust::allow(&ctx.env, &file, account_id.as_deref())?;
     marker::touch(&ctx.env)?;
     let role = file.role.as_deref().unwrap_or("its only role");
+    let account = match &account_id {
+        Some(id) if *id != file.account => format!("{} = {id}", file.account),
+        _ => file.account.clone(),
+    };
     printer.message(&format!(
-        "Allowed {} (account {}, {role}). It is used until it changes; `aws-sso-env deny` stops that.",
+        "Allowed {} (account {account}, {role}). It is used until it changes; `aws-sso-env deny` stops that.",
         file.path.display(),
-        file.account
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -91,7 +91,8 @@ impl Home {
         let file = dir.join(PROJECT_FILE_NAME);
         std::fs::write(&file, text).expect("write");
         if allowed {
-            trust::allow(&self.env, &load_project_file(&file).expect("valid")).expect("allow");
+            trust::allow(&self.env, &load_project_file(&file).expect("valid"), None)
+                .expect("allow");
         }
         dir
     }
@@ -416,7 +417,7 @@ fn an_untrusted_file_is_told_once_and_unsets_what_was_set() {
     assert!(home.cd(&untrusted.join("sub")).messages.is_empty(), "told once");
 
     // Allowed: the next run exports, without a message.
-    trust::allow(&home.env, &load_project_file(&file).expect("valid")).expect("allow");
+    trust::allow(&home.env, &load_project_file(&file).expect("valid"), None).expect("allow");
     let output = home.cd(&untrusted);
     assert!(output.messages.is_empty());
     assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAFIRST"));
@@ -834,4 +835,62 @@ fn the_pwd_comes_from_the_shell() {
     assert_eq!(input.current, Vars::from_pairs([("AWS_REGION", "eu-west-1")]));
     let env = Environment::from_pairs([(env::PWD, "relative")]);
     assert_eq!(HookInput::from_env(&env, PathBuf::from("/fallback")).pwd, Path::new("/fallback"));
+}
+
+/// Saves a fresh account cache of `corp` holding `accounts` (id, name), each with role `ROLE`.
+fn save_accounts(home: &Home, accounts: &[(&str, &str)]) {
+    use crate::cache::accounts::{
+        AccountCache, CachedAccount, account_cache_path, save_account_cache,
+    };
+    let ctx = home.context();
+    let target = crate::session::resolve(&ctx, &SessionRequest::default()).expect("target");
+    let mut cache = AccountCache::new(&target, Timestamp::now());
+    for (id, name) in accounts {
+        cache.accounts.push(CachedAccount {
+            account_id: (*id).into(),
+            account_name: (*name).into(),
+            email_address: None,
+            roles: vec![ROLE.into()],
+            roles_fetched_at: Some(Timestamp::now()),
+        });
+    }
+    let path = account_cache_path(&ctx.env, &target).expect("cache path");
+    save_account_cache(&path, &cache).expect("save");
+}
+
+#[test]
+fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
+    let mut home = Home::new(Shell::Bash);
+    // `dev` only prefixes `dev-sandbox`: a project file means no account by a prefix.
+    save_accounts(&home, &[("111111111111", "dev-sandbox")]);
+    home.cache_credentials("111111111111", ROLE, "ASIASANDBOX", SignedDuration::from_hours(1));
+    let project = home.project("a", "account: dev\nrole: ReadOnly\n", true);
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "{:?}", output.messages);
+    assert!(output.messages[0].contains("dev"), "{:?}", output.messages);
+
+    // Allowed while `dev` was 222222222222; after the list changed it names another account.
+    save_accounts(&home, &[("222222222222", "dev")]);
+    let file = load_project_file(&project.join(PROJECT_FILE_NAME)).expect("valid");
+    let ctx = home.context();
+    let pinned = crate::resolve::account_id_to_pin(&ctx, &file);
+    assert_eq!(pinned.as_deref(), Some("222222222222"));
+    trust::allow(&home.env, &file, pinned.as_deref()).expect("allow");
+    home.cache_credentials("222222222222", ROLE, "ASIADEV", SignedDuration::from_hours(1));
+    home.cache_credentials("333333333333", ROLE, "ASIAPROD", SignedDuration::from_hours(1));
+    home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIADEV"));
+
+    save_accounts(&home, &[("333333333333", "dev")]);
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "{:?}", output.messages);
+    assert_eq!(output.messages.len(), 1, "{:?}", output.messages);
+    let message = &output.messages[0];
+    assert!(
+        message.contains(
+            "names account dev, which was 222222222222 when the file was allowed but is now 333333333333"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("then run: aws-sso-env allow "), "{message}");
 }

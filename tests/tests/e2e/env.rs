@@ -2,7 +2,7 @@
 //! project files and their trust, and every error a user can meet.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use aws_sso_tests::python::python_with_botocore;
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox, sha1_hex};
@@ -583,4 +583,57 @@ fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
     // Allowing again takes the new meaning.
     assert!(run(&["allow"]).status.success());
     assert!(stdout(&hook_in(&sandbox, &project)).contains("TOKEN-OF-200000000003"));
+}
+
+/// The command a message suggests after "then run: ", to the end of its line.
+fn suggested(text: &str) -> String {
+    let (_, after) =
+        text.split_once("then run: ").unwrap_or_else(|| panic!("no suggestion: {text}"));
+    after.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_pasted_allow_suggestion_runs_nothing_a_directory_name_holds() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let dir = sandbox.path().join("x;touch ${HOME}pwned;#");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    let canary = PathBuf::from(format!("{}pwned", sandbox.path().display()));
+    let run = |args: &[&str]| {
+        sandbox
+            .cmd("aws-sso-env")
+            .args(args)
+            .current_dir(&dir)
+            .env("PWD", &dir)
+            .output()
+            .expect("run")
+    };
+    let sources = [
+        ("status", stdout(&run(&["status"]))),
+        ("aws-sso-env", stderr(&run(&["-f", "json"]))),
+        ("exec", stderr(&run(&["exec", "--", "true"]))),
+        ("hook", stderr(&run(&["hook", "bash"]))),
+    ];
+    let path = std::env::join_paths(
+        std::iter::once(sandbox.bin_dir.clone())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    for (source, text) in sources {
+        let command = suggested(&text);
+        assert!(command.starts_with("aws-sso-env allow "), "{source}: {command}");
+        let pasted = Command::new("sh")
+            .args(["-c", &command])
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", sandbox.path())
+            .current_dir(sandbox.path())
+            .output()
+            .expect("sh");
+        assert!(pasted.status.success(), "{source}: {command}: {}", stderr(&pasted));
+        assert!(!canary.exists(), "{source}: pasting {command} ran what the directory name holds");
+        assert!(stderr(&pasted).contains("Allowed "), "{source}: {}", stderr(&pasted));
+        assert!(run(&["deny"]).status.success());
+    }
 }

@@ -162,10 +162,10 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
         }
     };
     tracing::debug!("hook: the project file is trusted");
-    if run.credentials_of_the_users_own() {
+    if let Some(name) = run.credentials_of_the_users_own() {
         run.tell(
             OWN_CREDENTIALS.to_owned(),
-            "this shell has credentials of its own (AWS_ACCESS_KEY_ID); leaving them alone",
+            format_args!("this shell has credentials of its own ({name}); leaving them alone"),
         );
         return Step::Done(run.deactivate(env));
     }

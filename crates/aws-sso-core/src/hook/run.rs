@@ -53,8 +53,7 @@ impl Run {
         let marker_mtime = marker.as_deref().and_then(stamp::modified);
         let mut told = Vec::new();
         // Said once for as long as the user's own credentials stay in the shell.
-        let foreign = current.get(shell::AWS_ACCESS_KEY_ID).is_some_and(|v| !v.is_empty())
-            && !state.owns_credentials(&current);
+        let foreign = state.foreign_credential(&current).is_some();
         if foreign && state.told.iter().any(|t| t == OWN_CREDENTIALS) {
             told.push(OWN_CREDENTIALS.to_owned());
         }
@@ -88,9 +87,9 @@ impl Run {
         }
     }
 
-    pub(super) fn credentials_of_the_users_own(&self) -> bool {
-        self.current.get(shell::AWS_ACCESS_KEY_ID).is_some_and(|v| !v.is_empty())
-            && !self.old.owns_credentials(&self.current)
+    /// The variable that shows the shell has credentials of its own, if it has.
+    pub(super) fn credentials_of_the_users_own(&self) -> Option<&'static str> {
+        self.old.foreign_credential(&self.current)
     }
 
     /// What `name` would hold had the hook never touched it.

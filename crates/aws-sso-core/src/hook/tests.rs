@@ -894,3 +894,35 @@ fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
     );
     assert!(message.contains("then run: aws-sso-env allow "), "{message}");
 }
+
+#[test]
+fn a_lone_secret_key_or_session_token_of_the_user_never_reaches_the_state() {
+    for lone in [shell::AWS_SECRET_ACCESS_KEY, shell::AWS_SESSION_TOKEN] {
+        let mut home = Home::new(Shell::Bash);
+        let project = home.project("a", &project_text(ACCOUNT), true);
+        home.cache_credentials(ACCOUNT, ROLE, "ASIAFIRST", SignedDuration::from_hours(1));
+        home.set(lone, "USERS-OWN-SECRET");
+        let output = home.cd(&project);
+        assert!(!output.stdout.contains("USERS-OWN-SECRET"), "{lone}: {}", output.stdout);
+        assert!(!home.state.contains("USERS-OWN-SECRET"), "{lone}: {}", home.state);
+        assert_eq!(home.var(lone), Some("USERS-OWN-SECRET"), "left alone");
+        assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "no mix of theirs and ours");
+        assert_eq!(
+            output.messages,
+            [format!(
+                "aws-sso: this shell has credentials of its own ({lone}); leaving them alone"
+            )]
+        );
+        home.leave();
+        assert_eq!(home.var(lone), Some("USERS-OWN-SECRET"), "{lone}");
+    }
+    // And the codec never writes the value of a secret variable, whatever the state holds.
+    let mut state = HookState { set: vec!["AWS_REGION".into()], ..HookState::default() };
+    for name in [shell::AWS_SECRET_ACCESS_KEY, shell::AWS_SESSION_TOKEN] {
+        state.saved.insert(name.into(), Some("USERS-OWN-SECRET".into()));
+    }
+    state.saved.insert("AWS_REGION".into(), Some("us-east-1".into()));
+    let text = state.encode();
+    assert!(!text.contains("USERS-OWN-SECRET"), "{text}");
+    assert!(text.contains("us-east-1"), "{text}");
+}

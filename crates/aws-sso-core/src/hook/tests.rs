@@ -926,3 +926,30 @@ fn a_lone_secret_key_or_session_token_of_the_user_never_reaches_the_state() {
     assert!(!text.contains("USERS-OWN-SECRET"), "{text}");
     assert!(text.contains("us-east-1"), "{text}");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_planted_at_a_stamp_is_replaced_never_followed() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = Home::new(Shell::Bash);
+    let stamp = home.path(".cache/aws-sso/hook/stamp-4242");
+    std::fs::create_dir_all(stamp.parent().expect("dir")).expect("mkdir");
+    let victim = home.path("victim");
+    std::fs::write(&victim, "precious\n").expect("write");
+    let before = std::fs::metadata(&victim).and_then(|m| m.modified()).expect("mtime");
+    std::os::unix::fs::symlink(&victim, &stamp).expect("plant");
+    let long_ago = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    assert_eq!(write(&home.env, Some(PID), Some(long_ago)), Some(stamp.clone()));
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious\n");
+    let after = std::fs::metadata(&victim).and_then(|m| m.modified()).expect("mtime");
+    assert_eq!(after, before, "the target's mtime is untouched");
+    let meta = std::fs::symlink_metadata(&stamp).expect("stamp");
+    assert!(meta.file_type().is_file());
+    assert_eq!(meta.modified().expect("mtime"), long_ago);
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    // A stamp left with a looser mode is made private again.
+    std::fs::set_permissions(&stamp, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    write(&home.env, Some(PID), Some(long_ago)).expect("stamp");
+    let mode = std::fs::metadata(&stamp).expect("stamp").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}

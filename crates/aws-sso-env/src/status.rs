@@ -117,7 +117,10 @@ pub fn run(
             text.push('\n');
             printer.data(&text)?;
         }
-        StatusFormat::Table => printer.data(&table(&status, now))?,
+        // The path and the problem may hold escape sequences: the terminal must not run them.
+        StatusFormat::Table => {
+            printer.data(&aws_sso_core::shell::printable(&table(&status, now)))?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

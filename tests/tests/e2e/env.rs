@@ -637,3 +637,33 @@ fn a_pasted_allow_suggestion_runs_nothing_a_directory_name_holds() {
         assert!(run(&["deny"]).status.success());
     }
 }
+
+#[test]
+fn escape_sequences_in_a_directory_name_never_reach_the_terminal() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let dir = sandbox.path().join("evil\u{1b}]0;pwned\u{7}\u{1b}[2J");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    let run = |args: &[&str]| {
+        sandbox
+            .cmd("aws-sso-env")
+            .args(args)
+            .current_dir(&dir)
+            .env("PWD", &dir)
+            .output()
+            .expect("run")
+    };
+    let outputs = [
+        ("status", stdout(&run(&["status"]))),
+        ("aws-sso-env", stderr(&run(&["-f", "json"]))),
+        ("hook", stderr(&run(&["hook", "bash"]))),
+        ("allow", stderr(&run(&["allow"]))),
+        ("deny", stderr(&run(&["deny"]))),
+        ("deny again", stderr(&run(&["deny"]))),
+    ];
+    for (source, text) in outputs {
+        assert!(text.contains("evil\\u{1b}]0;pwned\\u{7}"), "{source}: {text:?}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{source}: {text:?}");
+    }
+}

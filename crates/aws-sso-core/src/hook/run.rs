@@ -77,7 +77,8 @@ impl Run {
     /// A message, printed unless the previous run already printed it for the same cause.
     pub(super) fn tell(&mut self, cause: String, message: impl Display) {
         if !self.old.told.contains(&cause) {
-            let text = message.to_string();
+            // Paths and names in it may hold escape sequences: the terminal must not run them.
+            let text = shell::printable(&message.to_string());
             // One line each, whatever the message or the paths in it hold.
             let line: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
             self.messages.push(format!("aws-sso: {}", line.join(" ")));

@@ -953,3 +953,14 @@ fn a_symlink_planted_at_a_stamp_is_replaced_never_followed() {
     let mode = std::fs::metadata(&stamp).expect("stamp").permissions().mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[test]
+fn escape_sequences_in_a_directory_name_never_reach_the_terminal() {
+    let mut home = Home::new(Shell::Bash);
+    let project = home.project("evil\u{1b}]0;pwned\u{7}\u{1b}[2J", &project_text(ACCOUNT), false);
+    let output = home.cd(&project);
+    assert_eq!(output.messages.len(), 1, "{:?}", output.messages);
+    let message = &output.messages[0];
+    assert!(!message.chars().any(|c| c.is_control()), "{message:?}");
+    assert!(message.contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"), "{message}");
+}

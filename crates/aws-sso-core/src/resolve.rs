@@ -372,6 +372,15 @@ fn named(
     }))
 }
 
+/// The session request of the environment alone, for the hook and `allow`, which take no
+/// flags: `AWS_SSO_SESSION` chooses the session as it does for every command (§7).
+pub fn env_request(env: &crate::env::Environment) -> SessionRequest {
+    SessionRequest {
+        sso_session: env.non_empty(crate::env::AWS_SSO_SESSION).map(str::to_owned),
+        ..SessionRequest::default()
+    }
+}
+
 /// The account id `file` means now, for its allow to record: its id, or the account its name
 /// names exactly in the account cache of its session; `None` when that is not known yet.
 pub fn account_id_to_pin(ctx: &Context, file: &ProjectFile) -> Option<String> {
@@ -379,7 +388,7 @@ pub fn account_id_to_pin(ctx: &Context, file: &ProjectFile) -> Option<String> {
         return Some(file.account.clone());
     }
     let request =
-        SessionRequest { project_session: file.sso_session.clone(), ..Default::default() };
+        SessionRequest { project_session: file.sso_session.clone(), ..env_request(&ctx.env) };
     let session = session::resolve(ctx, &request).ok()?;
     let cache = usable_cache(ctx, &session)?;
     cache.find_account_exact(&file.account).ok().map(|a| a.account_id.clone())

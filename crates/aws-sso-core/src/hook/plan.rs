@@ -17,7 +17,7 @@ use crate::exit::ErrorKind;
 use crate::resolve::{self, ProjectState, Resolution, ResolvedRole, RoleChoice};
 use crate::session::{Context, TokenState, read_token};
 use crate::shell::{CommandLine, Shell, quote_posix};
-use crate::target::{SessionRequest, SessionTarget};
+use crate::target::SessionTarget;
 
 /// Why role credentials could not be fetched.
 #[derive(Debug)]
@@ -172,7 +172,7 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
     let project = ProjectState::Trusted(file.clone());
     let mut resolved = match resolve::resolve_role(
         ctx,
-        &SessionRequest::default(),
+        &resolve::env_request(env),
         &RoleChoice::default(),
         Some(&project),
     ) {

@@ -964,3 +964,28 @@ fn escape_sequences_in_a_directory_name_never_reach_the_terminal() {
     assert!(!message.chars().any(|c| c.is_control()), "{message:?}");
     assert!(message.contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"), "{message}");
 }
+
+#[test]
+fn the_hook_honours_aws_sso_session_as_the_commands_do() {
+    let mut home = Home::new(Shell::Bash);
+    let config = home.path(".aws/config");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str(
+        "[sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = eu-west-1\n",
+    );
+    std::fs::write(&config, text).expect("config");
+    let project = home.project("a", &project_text(ACCOUNT), true);
+    home.cache_credentials(ACCOUNT, ROLE, "ASIACORP", SignedDuration::from_hours(1));
+    // Two sessions and no choice: the hook says how to choose.
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None);
+    assert!(output.messages[0].contains("AWS_SSO_SESSION"), "{:?}", output.messages);
+    // The choice it names is the one it follows.
+    home.env.set(env::AWS_SSO_SESSION.to_owned(), "corp".to_owned());
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIACORP"), "{:?}", output.messages);
+    home.env.set(env::AWS_SSO_SESSION.to_owned(), "lab".to_owned());
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "not logged in to lab");
+    assert!(output.messages[0].contains("not logged in to lab"), "{:?}", output.messages);
+}

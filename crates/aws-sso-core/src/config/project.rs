@@ -48,7 +48,17 @@ pub enum ProjectFileError {
     },
     #[error("{}{}: {message}", path.display(), location(*line, *column))]
     Invalid { path: PathBuf, line: Option<usize>, column: Option<usize>, message: String },
+    #[error(
+        "{} is larger than {} KiB, more than a project file ever needs, so it is not read; check that it is the file you meant",
+        path.display(),
+        MAX_PROJECT_FILE_BYTES / 1024
+    )]
+    TooLarge { path: PathBuf },
 }
+
+/// The most a project file may hold: a few lines are all it needs, and the hook reads it on a
+/// prompt, so a huge file (or one that never ends) must not stall the shell.
+pub const MAX_PROJECT_FILE_BYTES: u64 = 64 * 1024;
 
 fn location(line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {
@@ -68,8 +78,15 @@ pub fn find_project_file(start: &Path) -> Option<PathBuf> {
 
 /// Reads and checks the project file at `path`.
 pub fn load_project_file(path: &Path) -> Result<ProjectFile, ProjectFileError> {
-    let bytes = std::fs::read(path)
-        .map_err(|source| ProjectFileError::Read { path: path.to_owned(), source })?;
+    use std::io::Read as _;
+    let read = |source| ProjectFileError::Read { path: path.to_owned(), source };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|file| file.take(MAX_PROJECT_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read)?;
+    if bytes.len() as u64 > MAX_PROJECT_FILE_BYTES {
+        return Err(ProjectFileError::TooLarge { path: path.to_owned() });
+    }
     parse_project_file(path, &bytes)
 }
 
@@ -458,6 +475,28 @@ mod tests {
             }
             Err(e) => panic!("{text:?}: unexpected {e:?}"),
         }
+    }
+
+    #[test]
+    fn a_file_beyond_64_kib_is_not_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(PROJECT_FILE_NAME);
+        // Valid YAML all the way: only the size is wrong with it.
+        let mut text = "account: 123456789012\n".to_owned();
+        while (text.len() as u64) < MAX_PROJECT_FILE_BYTES {
+            text.push_str("# padding padding padding padding padding padding padding padding\n");
+        }
+        text.truncate(MAX_PROJECT_FILE_BYTES as usize - 1);
+        text.push('\n');
+        std::fs::write(&path, &text).expect("write");
+        assert_eq!(load_project_file(&path).expect("64 KiB is still read").account, "123456789012");
+        text.push_str("# one more\n");
+        std::fs::write(&path, &text).expect("write");
+        let err = load_project_file(&path).expect_err("too large");
+        assert!(matches!(err, ProjectFileError::TooLarge { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.starts_with(&path.display().to_string()), "{message}");
+        assert!(message.contains("larger than 64 KiB"), "{message}");
     }
 
     #[test]

@@ -510,7 +510,9 @@ fn a_symlinked_project_file_borrows_no_trust() {
     let status = run(&["status", "--output", "json"], &cloned);
     assert!(status.status.success(), "{}", stderr(&status));
     let json: Value = serde_json::from_slice(&status.stdout).expect("json");
-    assert_ne!(json["projectTrust"], "allowed", "{json}");
+    assert_eq!(json["projectTrust"], "invalid", "{json}");
+    let shown = cloned.join(".aws-sso.yaml");
+    assert_eq!(json["projectFile"].as_str(), Some(&*shown.to_string_lossy()), "{json}");
     assert_eq!(json["accountId"], Value::Null, "{json}");
     assert!(json["problem"].as_str().is_some_and(|p| p.contains("symbolic link")), "{json}");
 
@@ -577,6 +579,10 @@ fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
         "{message}"
     );
     assert!(message.contains("aws-sso-env allow "), "{message}");
+    let status = run(&["status", "--output", "json"]);
+    let json: Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(json["projectTrust"], "account changed since allowed", "{json}");
+    assert_eq!(json["accountId"], Value::Null, "{json}");
     let hook = hook_in(&sandbox, &project);
     assert!(!stdout(&hook).contains("TOKEN-OF-"), "{}", stdout(&hook));
     assert!(stderr(&hook).contains("is now 200000000003"), "{}", stderr(&hook));

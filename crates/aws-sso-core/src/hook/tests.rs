@@ -989,3 +989,18 @@ fn the_hook_honours_aws_sso_session_as_the_commands_do() {
     assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "not logged in to lab");
     assert!(output.messages[0].contains("not logged in to lab"), "{:?}", output.messages);
 }
+
+#[test]
+fn a_project_file_names_its_role_exactly_too() {
+    let mut home = Home::new(Shell::Bash);
+    save_accounts(&home, &[(ACCOUNT, "billing")]);
+    home.cache_credentials(ACCOUNT, ROLE, "ASIAFIRST", SignedDuration::from_hours(1));
+    // `Read` is part of `ReadOnly`: enough on the command line, not in a project file.
+    let project = home.project("a", "account: billing\nrole: Read\n", true);
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "{:?}", output.messages);
+    assert!(output.messages[0].contains("no role matching \"Read\""), "{:?}", output.messages);
+    let project = home.project("b", "account: billing\nrole: ReadOnly\n", true);
+    home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAFIRST"));
+}

@@ -400,7 +400,9 @@ mod tests {
         let link = repo.join(PROJECT_FILE_NAME);
         std::os::unix::fs::symlink(&allowed, &link).expect("symlink");
 
-        let project = load_project_file(&link).expect("valid through the link");
+        // As a command would hold it, had the link been put there after it was read.
+        let project =
+            ProjectFile { path: link.clone(), ..load_project_file(&allowed).expect("valid") };
         let err = trust_of(&home.env, &settings, &project).expect_err("a link is refused");
         assert!(matches!(err, TrustError::Symlink { .. }), "{err:?}");
         let message = err.to_string();

@@ -70,6 +70,8 @@ pub fn finish_as(name: &str, result: anyhow::Result<ExitCode>, layout: Layout) -
         let joined = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>();
         text = format!("{}\n", joined.join(" "));
     }
+    // Paths and names in errors may hold escape sequences: the terminal must not run them.
+    let text = aws_sso_core::shell::printable(&text);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
     ExitCode::from(u8::try_from(kind.exit_code()).unwrap_or(1))
 }

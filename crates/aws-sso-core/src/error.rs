@@ -83,6 +83,11 @@ pub enum ResolveError {
     ProjectNotAllowed { path: String },
     #[error("{path} changed since it was allowed. Review it, then run: {}", allow_command(path))]
     ProjectChanged { path: String },
+    #[error(
+        "{path} names account {account}, which was {allowed} when the file was allowed but is now {now}, so it is not used. Review it, then run: {}",
+        allow_command(path)
+    )]
+    ProjectAccountChanged { path: String, account: String, allowed: String, now: String },
     #[error("The profile \"{profile}\" has no {missing}, so it does not name an account and role.")]
     ProfileIncomplete { profile: String, missing: &'static str },
     #[error("{0}")]
@@ -107,6 +112,7 @@ impl ResolveError {
         match self {
             ResolveError::ProjectNotAllowed { .. }
             | ResolveError::ProjectChanged { .. }
+            | ResolveError::ProjectAccountChanged { .. }
             | ResolveError::AccountListUnreadable { .. }
             | ResolveError::NoCurrentDir => ErrorKind::Failure,
             _ => ErrorKind::Usage,

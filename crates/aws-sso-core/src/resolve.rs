@@ -157,14 +157,28 @@ pub fn resolve_role(
             request.project_session = file.sso_session.clone();
             let session = session::resolve(ctx, &request)?;
             let source = RoleSource::ProjectFile(file.path.clone());
-            return named(
+            let resolution = named(
                 ctx,
                 session,
                 &file.account,
                 file.role.as_deref(),
                 source,
                 file.region.clone(),
-            );
+            )?;
+            // The allow was for the account the file meant then: another one needs a new allow.
+            if let Resolution::Resolved(resolved) = &resolution
+                && let Some(allowed) = trust::allowed_account_id(&ctx.env, file)
+                && allowed != resolved.account_id
+            {
+                return Err(ResolveError::ProjectAccountChanged {
+                    path: file.path.display().to_string(),
+                    account: file.account.clone(),
+                    allowed,
+                    now: resolved.account_id.clone(),
+                }
+                .into());
+            }
+            return Ok(resolution);
         }
         Some(ProjectState::NotAllowed(file)) => {
             return Err(
@@ -295,7 +309,12 @@ fn named(
     let Some(cache) = usable_cache(ctx, &session) else {
         return Ok(Resolution::NeedsAccounts(session));
     };
-    let found = match cache.find_account(account) {
+    // A project file names its account exactly, so a longer list cannot change its meaning;
+    // the command line and profiles keep prefix matching (docs/ARCHITECTURE.md §6).
+    let exact = matches!(source, RoleSource::ProjectFile(_));
+    let lookup =
+        if exact { cache.find_account_exact(account) } else { cache.find_account(account) };
+    let found = match lookup {
         Ok(found) => found,
         Err(AccountLookupError::NotFound { .. }) if !cache_is_fresh(ctx, &cache) => {
             return Ok(Resolution::NeedsAccounts(session));
@@ -308,8 +327,11 @@ fn named(
             Some(r) => r.clone(),
             None => {
                 let lower = role.to_lowercase();
-                let matches: Vec<&String> =
-                    found.roles.iter().filter(|r| r.to_lowercase().contains(&lower)).collect();
+                let matches: Vec<&String> = found
+                    .roles
+                    .iter()
+                    .filter(|r| !exact && r.to_lowercase().contains(&lower))
+                    .collect();
                 match matches.as_slice() {
                     [only] => (*only).clone(),
                     // A role the list does not know may still be one the user has (the list
@@ -348,6 +370,28 @@ fn named(
         region,
         source,
     }))
+}
+
+/// The session request of the environment alone, for the hook and `allow`, which take no
+/// flags: `AWS_SSO_SESSION` chooses the session as it does for every command (§7).
+pub fn env_request(env: &crate::env::Environment) -> SessionRequest {
+    SessionRequest {
+        sso_session: env.non_empty(crate::env::AWS_SSO_SESSION).map(str::to_owned),
+        ..SessionRequest::default()
+    }
+}
+
+/// The account id `file` means now, for its allow to record: its id, or the account its name
+/// names exactly in the account cache of its session; `None` when that is not known yet.
+pub fn account_id_to_pin(ctx: &Context, file: &ProjectFile) -> Option<String> {
+    if is_account_id(&file.account) {
+        return Some(file.account.clone());
+    }
+    let request =
+        SessionRequest { project_session: file.sso_session.clone(), ..env_request(&ctx.env) };
+    let session = session::resolve(ctx, &request).ok()?;
+    let cache = usable_cache(ctx, &session)?;
+    cache.find_account_exact(&file.account).ok().map(|a| a.account_id.clone())
 }
 
 /// The account cache of `session`, when it belongs to it.

@@ -3,10 +3,12 @@
 //! A project file is trusted when its path and content were allowed with `aws-sso-env allow`,
 //! or when it lies under a `trusted_paths` directory of config.yaml. An allow is a small JSON
 //! file, `<data dir>/allow/<sha256(canonical path)>`, holding the path and the SHA-256 of the
-//! allowed content: an edit changes the hash and so revokes the trust. Paths are canonical
-//! (symlinks resolved), so a file allowed through one path is allowed through every path. A file
-//! owned by another user, or writable by others, is refused whatever the list says: someone else
-//! could make it name any account.
+//! allowed content: an edit changes the hash and so revokes the trust. The file is bound as found:
+//! its directory is canonical (symlinked directories resolved), but the file itself must not be a
+//! symlink, so a repository cannot borrow the trust of a file allowed elsewhere by linking to it.
+//! The record also keeps the account id the file meant when it was allowed, when that was known
+//! ([`allowed_account_id`]). A file owned by another user, or writable by others, is refused
+//! whatever the list says: someone else could make it name any account.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -66,6 +68,14 @@ pub enum TrustError {
     )]
     WritableByOthers { path: PathBuf, mode: u32, who: &'static str },
 
+    #[error(
+        "{} is a symbolic link to {}, so it is not used: a project file is trusted only as the file it is, where it is, or a repository could borrow the trust of a file allowed elsewhere. Replace the link with a file of its own, review it, then run: {}",
+        path.display(),
+        target.display(),
+        crate::shell::CommandLine::new("aws-sso-env allow").quoted(&path.to_string_lossy())
+    )]
+    Symlink { path: PathBuf, target: PathBuf },
+
     #[error(transparent)]
     File(#[from] FsError),
 }
@@ -76,7 +86,7 @@ pub fn data_dir(env: &Environment) -> Option<PathBuf> {
     crate::dirs::data_dir(env)
 }
 
-/// The allow record of the project file at `canonical` (a canonical path).
+/// The allow record of the project file at `canonical` (its key, [`file_key`]).
 pub fn allow_record_path(env: &Environment, canonical: &Path) -> Option<PathBuf> {
     Some(data_dir(env)?.join("allow").join(sha256_hex(&path_bytes(canonical))))
 }
@@ -86,6 +96,9 @@ pub fn allow_record_path(env: &Environment, canonical: &Path) -> Option<PathBuf>
 struct AllowRecord {
     path: String,
     sha256: String,
+    /// The account id the file resolved to when it was allowed, when that was known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
 }
 
 /// How much `project` is trusted. Refused (an error) when the file is owned by another user or
@@ -96,12 +109,8 @@ pub fn trust_of(
     project: &ProjectFile,
 ) -> Result<Trust, TrustError> {
     check_ownership(&project.path)?;
-    let canonical = canonicalize(&project.path)?;
-    let record = match allow_record_path(env, &canonical) {
-        Some(record_path) => read_record(&record_path)?,
-        None => None,
-    }
-    .filter(|record| record.path == canonical.to_string_lossy());
+    let canonical = file_key(&project.path)?;
+    let record = record_of(env, &canonical)?;
     if record.as_ref().is_some_and(|record| record.sha256 == project.sha256) {
         return Ok(Trust::Allowed);
     }
@@ -126,15 +135,37 @@ fn trusted_prefix(settings: &Settings, canonical: &Path) -> Option<PathBuf> {
         .cloned()
 }
 
-/// Records the path and content of `project` as allowed (atomically, in a private directory).
-/// Refused when the file is owned by another user or writable by others.
-pub fn allow(env: &Environment, project: &ProjectFile) -> Result<(), TrustError> {
+/// The allow record of the file keyed `canonical`, when it is for that path.
+fn record_of(env: &Environment, canonical: &Path) -> Result<Option<AllowRecord>, TrustError> {
+    Ok(match allow_record_path(env, canonical) {
+        Some(record_path) => read_record(&record_path)?,
+        None => None,
+    }
+    .filter(|record| record.path == canonical.to_string_lossy()))
+}
+
+/// The account id `project` resolved to when it was allowed, if the allow of this very content
+/// recorded one: a file whose account name later means another account must be allowed again.
+pub fn allowed_account_id(env: &Environment, project: &ProjectFile) -> Option<String> {
+    let record = record_of(env, &file_key(&project.path).ok()?).ok()??;
+    (record.sha256 == project.sha256).then_some(record.account_id?)
+}
+
+/// Records the path and content of `project` as allowed (atomically, in a private directory),
+/// with the account id it resolves to now when that is known. Refused when the file is a
+/// symlink, owned by another user or writable by others.
+pub fn allow(
+    env: &Environment,
+    project: &ProjectFile,
+    account_id: Option<&str>,
+) -> Result<(), TrustError> {
     check_ownership(&project.path)?;
-    let canonical = canonicalize(&project.path)?;
+    let canonical = file_key(&project.path)?;
     let record_path = allow_record_path(env, &canonical).ok_or(TrustError::NoDataDir)?;
     let record = AllowRecord {
         path: canonical.to_string_lossy().into_owned(),
         sha256: project.sha256.clone(),
+        account_id: account_id.map(str::to_owned),
     };
     let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
     bytes.push(b'\n');
@@ -147,36 +178,32 @@ pub fn allow(env: &Environment, project: &ProjectFile) -> Result<(), TrustError>
 /// was allowed. The file itself may already be gone.
 pub fn deny(env: &Environment, path: &Path) -> Result<bool, TrustError> {
     let path = if path.is_dir() { path.join(PROJECT_FILE_NAME) } else { path.to_path_buf() };
-    let canonical = match canonicalize(&path) {
-        Ok(canonical) => canonical,
-        // A deleted file: its directory still resolves.
-        Err(err) => match (path.parent(), path.file_name()) {
-            (Some(dir), Some(name)) => {
-                let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
-                canonicalize(dir).map_err(|_| err)?.join(name)
-            }
-            _ => return Err(err),
-        },
-    };
+    // The file itself need not exist: its directory is what resolves.
+    let canonical = file_key(&path)?;
     let Some(record_path) = allow_record_path(env, &canonical) else { return Ok(false) };
     Ok(fs::remove_file_if_exists(&record_path)?)
 }
 
-/// Refuses a file owned by someone other than the current user, or writable by its group or by
-/// others. Symlinks are followed: what counts is the file that is read. Always accepted on
+/// Refuses a project file that is a symlink (docs/ARCHITECTURE.md §6), or owned by someone other
+/// than the current user, or writable by its group or by others. Ownership is always accepted on
 /// systems without Unix permissions.
 pub fn check_ownership(path: &Path) -> Result<(), TrustError> {
+    let link = std::fs::symlink_metadata(path)
+        .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })?;
+    if link.file_type().is_symlink() {
+        let target = std::fs::read_link(path).unwrap_or_default();
+        return Err(TrustError::Symlink { path: path.to_owned(), target });
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt as _;
-        let meta = std::fs::metadata(path)
-            .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })?;
+        let meta = link;
         let me = current_uid();
         ownership_problem(path, meta.uid(), meta.mode(), me).map_or(Ok(()), Err)
     }
     #[cfg(not(unix))]
     {
-        let _ = path;
+        let _ = link;
         Ok(())
     }
 }
@@ -202,9 +229,15 @@ fn current_uid() -> u32 {
     rustix::process::geteuid().as_raw()
 }
 
-fn canonicalize(path: &Path) -> Result<PathBuf, TrustError> {
-    std::fs::canonicalize(path)
-        .map_err(|source| TrustError::Resolve { path: path.to_owned(), source })
+/// What an allow is keyed by: the canonical directory of `path` joined with its file name. The
+/// file name is never resolved, so a link to an allowed file is another file (§6).
+fn file_key(path: &Path) -> Result<PathBuf, TrustError> {
+    let resolve = |source| TrustError::Resolve { path: path.to_owned(), source };
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return std::fs::canonicalize(path).map_err(resolve);
+    };
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    Ok(std::fs::canonicalize(dir).map_err(resolve)?.join(name))
 }
 
 fn read_record(path: &Path) -> Result<Option<AllowRecord>, TrustError> {
@@ -265,6 +298,10 @@ mod tests {
         }
     }
 
+    fn allow_unpinned(env: &Environment, project: &ProjectFile) -> Result<(), TrustError> {
+        allow(env, project, None)
+    }
+
     fn set_mode(path: &Path, mode: u32) {
         #[cfg(unix)]
         {
@@ -282,7 +319,7 @@ mod tests {
         let path = home.project("billing", "account: 123456789012\n");
         assert_eq!(home.trust(&settings, &path), Trust::NotAllowed);
 
-        allow(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
+        allow_unpinned(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
         assert_eq!(home.trust(&settings, &path), Trust::Allowed);
         let record = home
             .dir
@@ -310,10 +347,10 @@ mod tests {
     fn deny_takes_a_directory_or_a_deleted_file() {
         let home = Home::new();
         let path = home.project("a", "account: x\n");
-        allow(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
+        allow_unpinned(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
         assert!(deny(&home.env, path.parent().expect("dir")).expect("deny by directory"));
 
-        allow(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
+        allow_unpinned(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
         std::fs::remove_file(&path).expect("rm");
         assert!(deny(&home.env, &path).expect("deny a deleted file"));
     }
@@ -324,7 +361,7 @@ mod tests {
         let settings = Settings::default();
         let a = home.project("a", "account: x\n");
         let b = home.project("b", "account: x\n");
-        allow(&home.env, &load_project_file(&a).expect("valid")).expect("allow");
+        allow_unpinned(&home.env, &load_project_file(&a).expect("valid")).expect("allow");
         assert_eq!(home.trust(&settings, &a), Trust::Allowed);
         assert_eq!(home.trust(&settings, &b), Trust::NotAllowed, "same content, other path");
     }
@@ -339,7 +376,8 @@ mod tests {
         std::os::unix::fs::symlink(home.dir.path().join("real"), &link).expect("symlink");
         let through_link = link.join("project").join(PROJECT_FILE_NAME);
 
-        allow(&home.env, &load_project_file(&through_link).expect("valid")).expect("allow");
+        allow_unpinned(&home.env, &load_project_file(&through_link).expect("valid"))
+            .expect("allow");
         assert_eq!(home.trust(&settings, &real), Trust::Allowed);
         assert_eq!(home.trust(&settings, &through_link), Trust::Allowed);
         assert!(deny(&home.env, &real).expect("deny through the real path"));
@@ -348,6 +386,57 @@ mod tests {
         // A trusted prefix that is itself a symlink covers the files it leads to.
         let settings = Settings { trusted_paths: vec![link.clone()], ..Settings::default() };
         assert_eq!(home.trust(&settings, &real), Trust::TrustedPrefix(link));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_project_file_borrows_no_trust() {
+        let home = Home::new();
+        let settings = Settings::default();
+        let allowed = home.project("mine", "account: 123456789012\n");
+        allow_unpinned(&home.env, &load_project_file(&allowed).expect("valid")).expect("allow");
+        let repo = home.dir.path().join("cloned");
+        std::fs::create_dir_all(&repo).expect("mkdir");
+        let link = repo.join(PROJECT_FILE_NAME);
+        std::os::unix::fs::symlink(&allowed, &link).expect("symlink");
+
+        // As a command would hold it, had the link been put there after it was read.
+        let project =
+            ProjectFile { path: link.clone(), ..load_project_file(&allowed).expect("valid") };
+        let err = trust_of(&home.env, &settings, &project).expect_err("a link is refused");
+        assert!(matches!(err, TrustError::Symlink { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(
+            message.contains(&format!("is a symbolic link to {}", allowed.display())),
+            "{message}"
+        );
+        assert!(message.ends_with(&format!("aws-sso-env allow '{}'", link.display())), "{message}");
+        // Nor can it be allowed on its own: replacing it with a file is the way.
+        assert!(matches!(allow(&home.env, &project, None), Err(TrustError::Symlink { .. })));
+        // Even under a trusted prefix.
+        let settings = Settings { trusted_paths: vec![repo.clone()], ..Settings::default() };
+        assert!(matches!(
+            trust_of(&home.env, &settings, &project),
+            Err(TrustError::Symlink { .. })
+        ));
+        // The allowed file itself is untouched, and deny of the link removes nothing of it.
+        assert!(!deny(&home.env, &link).expect("deny the link"));
+        assert_eq!(home.trust(&Settings::default(), &allowed), Trust::Allowed);
+    }
+
+    #[test]
+    fn the_allow_keeps_the_account_id_of_that_content() {
+        let home = Home::new();
+        let path = home.project("p", "account: dev\n");
+        let project = load_project_file(&path).expect("valid");
+        allow(&home.env, &project, Some("111111111111")).expect("allow");
+        assert_eq!(allowed_account_id(&home.env, &project).as_deref(), Some("111111111111"));
+        allow(&home.env, &project, None).expect("allow without an id");
+        assert_eq!(allowed_account_id(&home.env, &project), None);
+        allow(&home.env, &project, Some("111111111111")).expect("allow");
+        std::fs::write(&path, "account: dev # edited\n").expect("edit");
+        let edited = load_project_file(&path).expect("valid");
+        assert_eq!(allowed_account_id(&home.env, &edited), None, "only for the allowed content");
     }
 
     #[test]
@@ -378,7 +467,7 @@ mod tests {
         std::fs::create_dir_all(record.parent().expect("dir")).expect("mkdir");
         std::fs::write(&record, "{not json").expect("write");
         assert_eq!(home.trust(&settings, &path), Trust::NotAllowed);
-        allow(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
+        allow_unpinned(&home.env, &load_project_file(&path).expect("valid")).expect("allow");
         assert_eq!(home.trust(&settings, &path), Trust::Allowed);
     }
 
@@ -388,7 +477,7 @@ mod tests {
         let home = Home::new();
         let path = home.project("p", "account: x\n");
         let project = load_project_file(&path).expect("valid");
-        allow(&home.env, &project).expect("allow");
+        allow(&home.env, &project, None).expect("allow");
         for (mode, who) in
             [(0o664, "its group"), (0o646, "others"), (0o666, "its group and by others")]
         {
@@ -401,7 +490,10 @@ mod tests {
                 trust_of(&home.env, &Settings::default(), &project),
                 Err(TrustError::WritableByOthers { .. })
             ));
-            assert!(matches!(allow(&home.env, &project), Err(TrustError::WritableByOthers { .. })));
+            assert!(matches!(
+                allow(&home.env, &project, None),
+                Err(TrustError::WritableByOthers { .. })
+            ));
         }
         set_mode(&path, 0o600);
         check_ownership(&path).expect("private is fine");
@@ -455,9 +547,12 @@ mod tests {
 
         let home = Home::new();
         let project = load_project_file(&home.project("p", "account: x\n")).expect("valid");
-        assert!(matches!(allow(&Environment::default(), &project), Err(TrustError::NoDataDir)));
+        assert!(matches!(
+            allow(&Environment::default(), &project, None),
+            Err(TrustError::NoDataDir)
+        ));
         let gone = ProjectFile { path: home.dir.path().join("gone/.aws-sso.yaml"), ..project };
-        let err = allow(&home.env, &gone).expect_err("no such file");
+        let err = allow(&home.env, &gone, None).expect_err("no such file");
         assert!(matches!(err, TrustError::Resolve { .. }), "{err:?}");
         assert!(err.to_string().contains("gone/.aws-sso.yaml"), "{err}");
     }

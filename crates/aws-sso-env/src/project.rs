@@ -10,6 +10,7 @@ use aws_sso_core::config::project::{
 use aws_sso_core::hook::marker;
 use aws_sso_core::resolve::ResolveError;
 use aws_sso_core::session::Context;
+use aws_sso_core::shell::printable;
 use aws_sso_core::trust;
 
 /// The project file `path` names (a file, or a directory holding one), else the nearest.
@@ -34,14 +35,18 @@ pub fn allow(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Re
     let path = project_path(ctx, path)?;
     trust::check_ownership(&path)?;
     let file: ProjectFile = load_project_file(&path)?;
-    trust::allow(&ctx.env, &file)?;
+    let account_id = aws_sso_core::resolve::account_id_to_pin(ctx, &file);
+    trust::allow(&ctx.env, &file, account_id.as_deref())?;
     marker::touch(&ctx.env)?;
     let role = file.role.as_deref().unwrap_or("its only role");
-    printer.message(&format!(
-        "Allowed {} (account {}, {role}). It is used until it changes; `aws-sso-env deny` stops that.",
+    let account = match &account_id {
+        Some(id) if *id != file.account => format!("{} = {id}", file.account),
+        _ => file.account.clone(),
+    };
+    printer.message(&printable(&format!(
+        "Allowed {} (account {account}, {role}). It is used until it changes; `aws-sso-env deny` stops that.",
         file.path.display(),
-        file.account
-    ));
+    )));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -49,10 +54,10 @@ pub fn deny(ctx: &Context, path: Option<&Path>, printer: Printer) -> anyhow::Res
     let path = project_path(ctx, path)?;
     let was = trust::deny(&ctx.env, &path)?;
     marker::touch(&ctx.env)?;
-    printer.message(&if was {
+    printer.message(&printable(&if was {
         format!("Denied {}: it is no longer used.", path.display())
     } else {
         format!("{} was not allowed; nothing changed.", path.display())
-    });
+    }));
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,10 @@
 use std::process::ExitCode;
 
 use aws_sso_cli::Printer;
+use aws_sso_core::Error;
+use aws_sso_core::config::project::find_project_file;
 use aws_sso_core::credentials::{self, RoleRequest};
-use aws_sso_core::resolve::{self, ProjectState, Resolution, RoleChoice, RoleSource};
+use aws_sso_core::resolve::{self, ProjectState, Resolution, ResolveError, RoleChoice, RoleSource};
 use aws_sso_core::session::{self, Context, SessionRequest, TokenState};
 use aws_sso_core::time::{format_cli, format_remaining};
 use jiff::{SignedDuration, Timestamp};
@@ -17,7 +19,8 @@ use crate::cli::{StatusArgs, StatusFormat};
 #[serde(rename_all = "camelCase")]
 struct Status {
     project_file: Option<String>,
-    /// `allowed`, `not allowed`, `changed since allowed`, or `invalid`.
+    /// `allowed`, `not allowed`, `changed since allowed`, `account changed since allowed`, or
+    /// `invalid`.
     project_trust: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problem: Option<String>,
@@ -64,6 +67,12 @@ pub fn run(
     let project = match aws_sso_core::resolve::project_in_current_dir(ctx) {
         Ok(project) => project,
         Err(e) => {
+            // The file refused is still shown, so the problem names which one.
+            status.project_file = ctx
+                .env
+                .current_dir()
+                .and_then(find_project_file)
+                .map(|path| path.display().to_string());
             status.project_trust = Some("invalid");
             status.problem = Some(e.to_string());
             None
@@ -106,6 +115,10 @@ pub fn run(
             session_state(ctx, &target, now, &mut status);
         }
         Err(e) => {
+            // Allowed, but for the account its name meant then: not in effect any more.
+            if matches!(e, Error::Resolve(ResolveError::ProjectAccountChanged { .. })) {
+                status.project_trust = Some("account changed since allowed");
+            }
             if status.problem.is_none() {
                 status.problem = Some(e.to_string());
             }
@@ -117,7 +130,10 @@ pub fn run(
             text.push('\n');
             printer.data(&text)?;
         }
-        StatusFormat::Table => printer.data(&table(&status, now))?,
+        // The path and the problem may hold escape sequences: the terminal must not run them.
+        StatusFormat::Table => {
+            printer.data(&aws_sso_core::shell::printable(&table(&status, now)))?
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,7 @@
 //! project files and their trust, and every error a user can meet.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 
 use aws_sso_tests::python::python_with_botocore;
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox, sha1_hex};
@@ -470,4 +470,206 @@ fn an_allowed_project_file_chooses_the_session_of_every_command_run_in_it() {
     assert!(stderr(&flagged).contains("Not logged in to corp"), "{}", stderr(&flagged));
     let outside = run("aws-sso-ls", &[], sandbox.path());
     assert_eq!(outside.status.code(), Some(2), "{}", stderr(&outside));
+}
+
+/// One run of the shell hook for bash in `dir`, as the shell would start it.
+fn hook_in(sandbox: &Sandbox, dir: &Path) -> std::process::Output {
+    sandbox
+        .cmd("aws-sso-env")
+        .args(["hook", "bash"])
+        .current_dir(dir)
+        .env("PWD", dir)
+        .output()
+        .expect("run the hook")
+}
+
+#[test]
+fn a_symlinked_project_file_borrows_no_trust() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    cache_fixed_credentials(&sandbox, "100000000002", "ReadOnlyAccess", "FIXEDTOKEN");
+    let mine = sandbox.path().join("mine");
+    let cloned = sandbox.path().join("cloned");
+    std::fs::create_dir_all(&mine).expect("mkdir");
+    std::fs::create_dir_all(&cloned).expect("mkdir");
+    std::fs::write(mine.join(".aws-sso.yaml"), "account: 100000000002\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    let run = |args: &[&str], dir: &Path| {
+        sandbox.cmd("aws-sso-env").args(args).current_dir(dir).output().expect("run")
+    };
+    assert!(run(&["allow"], &mine).status.success());
+    assert!(run(&["-f", "json"], &mine).status.success(), "the allowed file itself works");
+    // A cloned repository whose project file links to the allowed one.
+    std::os::unix::fs::symlink(mine.join(".aws-sso.yaml"), cloned.join(".aws-sso.yaml"))
+        .expect("symlink");
+
+    let refused = run(&["-f", "json"], &cloned);
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(stdout(&refused).is_empty(), "no credentials: {}", stdout(&refused));
+    assert!(stderr(&refused).contains("is a symbolic link to "), "{}", stderr(&refused));
+
+    let status = run(&["status", "--output", "json"], &cloned);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let json: Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(json["projectTrust"], "invalid", "{json}");
+    let shown = cloned.join(".aws-sso.yaml");
+    assert_eq!(json["projectFile"].as_str(), Some(&*shown.to_string_lossy()), "{json}");
+    assert_eq!(json["accountId"], Value::Null, "{json}");
+    assert!(json["problem"].as_str().is_some_and(|p| p.contains("symbolic link")), "{json}");
+
+    let allow = run(&["allow"], &cloned);
+    assert_eq!(allow.status.code(), Some(1), "a link cannot be allowed: {}", stderr(&allow));
+
+    let hook = hook_in(&sandbox, &cloned);
+    assert!(hook.status.success(), "{}", stderr(&hook));
+    assert!(!stdout(&hook).contains("AWS_ACCESS_KEY_ID="), "{}", stdout(&hook));
+    assert!(!stdout(&hook).contains("FIXEDTOKEN"), "{}", stdout(&hook));
+    assert!(stderr(&hook).contains("is a symbolic link to "), "{}", stderr(&hook));
+    // The same hook in the allowed directory does export.
+    assert!(stdout(&hook_in(&sandbox, &mine)).contains("FIXEDTOKEN"));
+}
+
+const DEV_FIXTURE: &str = r#"{"accounts":[
+  {"accountId":"200000000001","accountName":"dev-sandbox","emailAddress":"a@example.com","roles":["ReadOnlyAccess"]},
+  {"accountId":"200000000002","accountName":"dev","emailAddress":"b@example.com","roles":["ReadOnlyAccess"]},
+  {"accountId":"200000000003","accountName":"devops-prod","emailAddress":"c@example.com","roles":["ReadOnlyAccess"]}
+]}"#;
+
+#[test]
+fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
+    let fixture_dir = tempfile::tempdir().expect("tempdir");
+    let fixture = fixture_dir.path().join("accounts.json");
+    std::fs::write(&fixture, DEV_FIXTURE).expect("write fixture");
+    let sandbox = Sandbox::listed(&["--fixture", &fixture.to_string_lossy()]);
+    for n in 1..=3 {
+        let id = format!("20000000000{n}");
+        cache_fixed_credentials(&sandbox, &id, "ReadOnlyAccess", &format!("TOKEN-OF-{id}"));
+    }
+    let project = sandbox.path().join("p");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    let run = |args: &[&str]| {
+        sandbox.cmd("aws-sso-env").args(args).current_dir(&project).output().expect("run")
+    };
+    // `dev-san` would pick dev-sandbox on the command line; a project file names exactly.
+    assert!(env_cmd(&sandbox, &["dev-san", "ReadOnlyAccess", "-f", "json"]).status.success());
+    std::fs::write(project.join(".aws-sso.yaml"), "account: dev-san\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    assert!(run(&["allow"]).status.success());
+    let prefix = run(&["-f", "json"]);
+    assert_eq!(prefix.status.code(), Some(2), "{}", stderr(&prefix));
+    assert!(!stdout(&hook_in(&sandbox, &project)).contains("TOKEN-OF-"), "no prefix in the hook");
+
+    // Allowed while `dev` was 200000000002: the allow says so and records it.
+    std::fs::write(project.join(".aws-sso.yaml"), "account: dev\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    let allowed = run(&["allow"]);
+    assert!(stderr(&allowed).contains("account dev = 200000000002"), "{}", stderr(&allowed));
+    assert!(stdout(&hook_in(&sandbox, &project)).contains("TOKEN-OF-200000000002"));
+
+    // The account list changes: `dev` is now the name of 200000000003.
+    let cache = sandbox.path().join(".cache/aws-sso/accounts-corp.json");
+    let text = std::fs::read_to_string(&cache).expect("account cache");
+    let text = text.replace("\"dev\"", "\"dev-old\"").replace("\"devops-prod\"", "\"dev\"");
+    std::fs::write(&cache, text).expect("rewrite the account cache");
+    let changed = run(&["-f", "json"]);
+    assert_eq!(changed.status.code(), Some(1), "{}", stderr(&changed));
+    let message = stderr(&changed);
+    assert!(
+        message
+            .contains("which was 200000000002 when the file was allowed but is now 200000000003"),
+        "{message}"
+    );
+    assert!(message.contains("aws-sso-env allow "), "{message}");
+    let status = run(&["status", "--output", "json"]);
+    let json: Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(json["projectTrust"], "account changed since allowed", "{json}");
+    assert_eq!(json["accountId"], Value::Null, "{json}");
+    let hook = hook_in(&sandbox, &project);
+    assert!(!stdout(&hook).contains("TOKEN-OF-"), "{}", stdout(&hook));
+    assert!(stderr(&hook).contains("is now 200000000003"), "{}", stderr(&hook));
+    // Allowing again takes the new meaning.
+    assert!(run(&["allow"]).status.success());
+    assert!(stdout(&hook_in(&sandbox, &project)).contains("TOKEN-OF-200000000003"));
+}
+
+/// The command a message suggests after "then run: ", to the end of its line.
+fn suggested(text: &str) -> String {
+    let (_, after) =
+        text.split_once("then run: ").unwrap_or_else(|| panic!("no suggestion: {text}"));
+    after.lines().next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn a_pasted_allow_suggestion_runs_nothing_a_directory_name_holds() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let dir = sandbox.path().join("x;touch ${HOME}pwned;#");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    let canary = PathBuf::from(format!("{}pwned", sandbox.path().display()));
+    let run = |args: &[&str]| {
+        sandbox
+            .cmd("aws-sso-env")
+            .args(args)
+            .current_dir(&dir)
+            .env("PWD", &dir)
+            .output()
+            .expect("run")
+    };
+    let sources = [
+        ("status", stdout(&run(&["status"]))),
+        ("aws-sso-env", stderr(&run(&["-f", "json"]))),
+        ("exec", stderr(&run(&["exec", "--", "true"]))),
+        ("hook", stderr(&run(&["hook", "bash"]))),
+    ];
+    let path = std::env::join_paths(
+        std::iter::once(sandbox.bin_dir.clone())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .expect("PATH");
+    for (source, text) in sources {
+        let command = suggested(&text);
+        assert!(command.starts_with("aws-sso-env allow "), "{source}: {command}");
+        let pasted = Command::new("sh")
+            .args(["-c", &command])
+            .env_clear()
+            .env("PATH", &path)
+            .env("HOME", sandbox.path())
+            .current_dir(sandbox.path())
+            .output()
+            .expect("sh");
+        assert!(pasted.status.success(), "{source}: {command}: {}", stderr(&pasted));
+        assert!(!canary.exists(), "{source}: pasting {command} ran what the directory name holds");
+        assert!(stderr(&pasted).contains("Allowed "), "{source}: {}", stderr(&pasted));
+        assert!(run(&["deny"]).status.success());
+    }
+}
+
+#[test]
+fn escape_sequences_in_a_directory_name_never_reach_the_terminal() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let dir = sandbox.path().join("evil\u{1b}]0;pwned\u{7}\u{1b}[2J");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    let run = |args: &[&str]| {
+        sandbox
+            .cmd("aws-sso-env")
+            .args(args)
+            .current_dir(&dir)
+            .env("PWD", &dir)
+            .output()
+            .expect("run")
+    };
+    let outputs = [
+        ("status", stdout(&run(&["status"]))),
+        ("aws-sso-env", stderr(&run(&["-f", "json"]))),
+        ("hook", stderr(&run(&["hook", "bash"]))),
+        ("allow", stderr(&run(&["allow"]))),
+        ("deny", stderr(&run(&["deny"]))),
+        ("deny again", stderr(&run(&["deny"]))),
+    ];
+    for (source, text) in outputs {
+        assert!(text.contains("evil\\u{1b}]0;pwned\\u{7}"), "{source}: {text:?}");
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{source}: {text:?}");
+    }
 }

@@ -776,3 +776,43 @@ fn bash_leaves_cd_pushd_and_popd_alone_in_a_non_interactive_shell() {
     let out = Command::new("bash").arg("-c").arg(&script).output().expect("run bash");
     assert_eq!(stdout(&out), "[builtin]", "{}", stderr(&out));
 }
+
+#[cfg(unix)]
+#[test]
+fn stamps_the_marker_and_allows_are_private_under_umask_000() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let dir = sandbox.path().join("p");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000001\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    let bin = sandbox.bin_dir.join("aws-sso-env");
+    // The most permissive umask a user can have: our modes must not depend on theirs.
+    let run = |args: &str| {
+        Command::new("sh")
+            .args(["-c", &format!("umask 000; exec \"$0\" {args}"), &bin.to_string_lossy()])
+            .env_clear()
+            .env("HOME", sandbox.path())
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("AWS_ENDPOINT_URL", &sandbox.emulator.url)
+            .env("_AWS_SSO_SHELL_PID", "4242")
+            .env("PWD", &dir)
+            .current_dir(&dir)
+            .output()
+            .expect("sh")
+    };
+    let allowed = run("allow");
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    let hook = run("hook bash");
+    assert!(hook.status.success(), "{}", stderr(&hook));
+    let allow_dir = sandbox.path().join(".local/share/aws-sso/allow");
+    let record = std::fs::read_dir(&allow_dir).expect("allow dir").next().expect("a record");
+    for file in [
+        sandbox.path().join(".cache/aws-sso/hook/stamp-4242"),
+        sandbox.path().join(".cache/aws-sso/hook-marker"),
+        record.expect("entry").path(),
+    ] {
+        let mode = std::fs::metadata(&file).expect("exists").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
+}

@@ -312,17 +312,49 @@ impl AccountCache {
                 }
             }
         }
+        Err(self.not_found(query))
+    }
+
+    fn not_found(&self, query: &str) -> AccountLookupError {
         let refresh = match &self.sso_session {
             Some(name) => format!("aws-sso-ls --refresh --sso-session {name}"),
             None => "aws-sso-ls --refresh".to_owned(),
         };
-        Err(AccountLookupError::NotFound {
+        AccountLookupError::NotFound {
             query: query.to_owned(),
             session: self.session_display_name().to_owned(),
             count: self.accounts.len(),
             fetched_at: format_cli(self.fetched_at),
             refresh,
-        })
+        }
+    }
+
+    /// The account `query` names exactly: its id, else its whole name (as written, else unique
+    /// ignoring case). What a project file names must not come to mean another account when the
+    /// list grows, so no prefix counts here (docs/ARCHITECTURE.md §6).
+    pub fn find_account_exact(&self, query: &str) -> Result<&CachedAccount, AccountLookupError> {
+        let query = query.trim();
+        let exact = self
+            .accounts
+            .iter()
+            .find(|a| !query.is_empty() && (a.account_id == query || a.account_name == query));
+        if let Some(account) = exact {
+            return Ok(account);
+        }
+        let lower = query.to_lowercase();
+        let mut by_name: Vec<&CachedAccount> =
+            self.accounts.iter().filter(|a| a.account_name.to_lowercase() == lower).collect();
+        match by_name.as_slice() {
+            [one] => Ok(one),
+            [] => Err(self.not_found(query)),
+            _ => {
+                by_name.sort_by(|a, b| account_order(a, b));
+                Err(AccountLookupError::Ambiguous {
+                    query: query.to_owned(),
+                    candidates: by_name.iter().map(|a| a.label()).collect(),
+                })
+            }
+        }
     }
 
     /// The roles of the account with this id; `None` when the cache has no such account.
@@ -608,6 +640,30 @@ mod tests {
         );
         assert_eq!(c.roles_of("444444444444"), Some(&[][..]));
         assert_eq!(c.roles_of("999999999999"), None);
+    }
+
+    #[test]
+    fn an_exact_lookup_never_takes_a_prefix() {
+        let c = cache(vec![account("333333333333", "dev-sandbox", &["Admin"])]);
+        assert_eq!(c.find_account("dev").map(|a| a.account_id.as_str()), Ok("333333333333"));
+        assert!(matches!(c.find_account_exact("dev"), Err(AccountLookupError::NotFound { .. })));
+        assert!(matches!(c.find_account_exact("3333"), Err(AccountLookupError::NotFound { .. })));
+        let found = |q: &str| c.find_account_exact(q).map(|a| a.account_id.as_str());
+        assert_eq!(found("333333333333"), Ok("333333333333"));
+        assert_eq!(found("dev-sandbox"), Ok("333333333333"));
+        assert_eq!(found(" DEV-Sandbox "), Ok("333333333333"));
+        // Twins by case: the name as written picks one, another case is ambiguous.
+        let c = cache(vec![
+            account("111111111111", "sandbox", &["Admin"]),
+            account("122222222222", "Sandbox", &["Admin"]),
+        ]);
+        let found = |q: &str| c.find_account_exact(q).map(|a| a.account_id.as_str());
+        assert_eq!(found("Sandbox"), Ok("122222222222"));
+        assert!(matches!(
+            c.find_account_exact("SANDBOX"),
+            Err(AccountLookupError::Ambiguous { .. })
+        ));
+        assert!(matches!(c.find_account_exact(""), Err(AccountLookupError::NotFound { .. })));
     }
 
     #[test]

@@ -48,7 +48,22 @@ pub enum ProjectFileError {
     },
     #[error("{}{}: {message}", path.display(), location(*line, *column))]
     Invalid { path: PathBuf, line: Option<usize>, column: Option<usize>, message: String },
+    #[error(
+        "{} is larger than {} KiB, more than a project file ever needs, so it is not read; check that it is the file you meant",
+        path.display(),
+        MAX_PROJECT_FILE_BYTES / 1024
+    )]
+    TooLarge { path: PathBuf },
+    #[error(
+        "{} is a symbolic link, or was replaced while it was read, so it is not used; a project file must be a file of its own",
+        path.display()
+    )]
+    NotItself { path: PathBuf },
 }
+
+/// The most a project file may hold: a few lines are all it needs, and the hook reads it on a
+/// prompt, so a huge file (or one that never ends) must not stall the shell.
+pub const MAX_PROJECT_FILE_BYTES: u64 = 64 * 1024;
 
 fn location(line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {
@@ -68,9 +83,39 @@ pub fn find_project_file(start: &Path) -> Option<PathBuf> {
 
 /// Reads and checks the project file at `path`.
 pub fn load_project_file(path: &Path) -> Result<ProjectFile, ProjectFileError> {
-    let bytes = std::fs::read(path)
-        .map_err(|source| ProjectFileError::Read { path: path.to_owned(), source })?;
+    use std::io::Read as _;
+    let read = |source| ProjectFileError::Read { path: path.to_owned(), source };
+    let mut bytes = Vec::new();
+    let file = std::fs::File::open(path).map_err(read)?;
+    // What was read must be the file at `path` itself, not the target of a link put there
+    // before or while it was opened (docs/ARCHITECTURE.md §6).
+    if !is_the_file_at(&file, path).map_err(read)? {
+        return Err(ProjectFileError::NotItself { path: path.to_owned() });
+    }
+    file.take(MAX_PROJECT_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(read)?;
+    if bytes.len() as u64 > MAX_PROJECT_FILE_BYTES {
+        return Err(ProjectFileError::TooLarge { path: path.to_owned() });
+    }
     parse_project_file(path, &bytes)
+}
+
+/// Whether the open `file` is the regular file `path` names, its final component not followed.
+fn is_the_file_at(file: &std::fs::File, path: &Path) -> io::Result<bool> {
+    let link = std::fs::symlink_metadata(path)?;
+    if !link.file_type().is_file() {
+        return Ok(false);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        let opened = file.metadata()?;
+        Ok(opened.dev() == link.dev() && opened.ino() == link.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(true)
+    }
 }
 
 /// Checks the `bytes` of the project file at `path` (the path is only used in messages and kept
@@ -458,6 +503,42 @@ mod tests {
             }
             Err(e) => panic!("{text:?}: unexpected {e:?}"),
         }
+    }
+
+    #[test]
+    fn a_file_beyond_64_kib_is_not_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(PROJECT_FILE_NAME);
+        // Valid YAML all the way: only the size is wrong with it.
+        let mut text = "account: 123456789012\n".to_owned();
+        while (text.len() as u64) < MAX_PROJECT_FILE_BYTES {
+            text.push_str("# padding padding padding padding padding padding padding padding\n");
+        }
+        text.truncate(MAX_PROJECT_FILE_BYTES as usize - 1);
+        text.push('\n');
+        std::fs::write(&path, &text).expect("write");
+        assert_eq!(load_project_file(&path).expect("64 KiB is still read").account, "123456789012");
+        text.push_str("# one more\n");
+        std::fs::write(&path, &text).expect("write");
+        let err = load_project_file(&path).expect_err("too large");
+        assert!(matches!(err, ProjectFileError::TooLarge { .. }), "{err:?}");
+        let message = err.to_string();
+        assert!(message.starts_with(&path.display().to_string()), "{message}");
+        assert!(message.contains("larger than 64 KiB"), "{message}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_not_read_through() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real.yaml");
+        std::fs::write(&real, "account: 123456789012\n").expect("write");
+        let link = dir.path().join(PROJECT_FILE_NAME);
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        let err = load_project_file(&link).expect_err("a link is not read through");
+        assert!(matches!(err, ProjectFileError::NotItself { .. }), "{err:?}");
+        assert!(err.to_string().starts_with(&link.display().to_string()), "{err}");
+        assert_eq!(load_project_file(&real).expect("the file itself").account, "123456789012");
     }
 
     #[test]

@@ -2,12 +2,11 @@
 //! something it depends on changed (an allow, a deny, a login, a logout), so each runs once more
 //! at its next prompt. The commands that change those things touch it.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use crate::cache::our_cache_dir;
 use crate::env::Environment;
-use crate::fs::{self, FsError};
+use crate::fs::{self, FileMode, FsError};
 
 /// Why the marker could not be touched.
 #[derive(Debug, thiserror::Error)]
@@ -26,24 +25,14 @@ pub fn path(env: &Environment) -> Option<PathBuf> {
     Some(our_cache_dir(env)?.join("hook-marker"))
 }
 
-/// Sets the marker's mtime to now, creating it (in a private directory) when missing.
+/// Sets the marker's mtime to now by replacing it atomically (0600, in a private directory):
+/// a rename replaces whatever is at the path, so a symlink planted there is never followed.
 pub fn touch(env: &Environment) -> Result<(), MarkerError> {
     let path = self::path(env).ok_or(MarkerError::NoCacheDir)?;
-    fs::create_private_dir(fs::parent_dir(&path))?;
-    let fail = |action, source| FsError { action, path: path.clone(), source };
-    let mut options = std::fs::OpenOptions::new();
-    options.create(true).write(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        options.mode(0o600);
-    }
-    let mut file = options.open(&path).map_err(|e| fail("open", e))?;
     let now = std::time::SystemTime::now();
     // The content only helps a person looking at the file; the hook reads the mtime.
     let seconds = now.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    writeln!(file, "{seconds}").map_err(|e| fail("write", e))?;
-    file.set_modified(now).map_err(|e| fail("set the modification time of", e))?;
+    fs::write_atomic(&path, format!("{seconds}\n").as_bytes(), FileMode::Private)?;
     Ok(())
 }
 
@@ -69,5 +58,23 @@ mod tests {
         let mtime = std::fs::metadata(&marker).and_then(|m| m.modified()).expect("mtime");
         assert!(mtime > long_ago + std::time::Duration::from_secs(86_400), "{mtime:?}");
         assert!(matches!(touch(&Environment::default()), Err(MarkerError::NoCacheDir)));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_at_the_marker_is_replaced_never_followed() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let home = tempfile::tempdir().expect("tempdir");
+        let env = Environment::from_pairs([("HOME", home.path().to_string_lossy())]);
+        let marker = path(&env).expect("marker path");
+        std::fs::create_dir_all(marker.parent().expect("dir")).expect("mkdir");
+        let victim = home.path().join("victim");
+        std::fs::write(&victim, "precious\n").expect("write");
+        std::os::unix::fs::symlink(&victim, &marker).expect("plant");
+        touch(&env).expect("touch");
+        assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious\n");
+        let meta = std::fs::symlink_metadata(&marker).expect("marker");
+        assert!(meta.file_type().is_file(), "the link itself was replaced");
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
     }
 }

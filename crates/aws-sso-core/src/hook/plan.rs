@@ -17,7 +17,7 @@ use crate::exit::ErrorKind;
 use crate::resolve::{self, ProjectState, Resolution, ResolvedRole, RoleChoice};
 use crate::session::{Context, TokenState, read_token};
 use crate::shell::{CommandLine, Shell, quote_posix};
-use crate::target::{SessionRequest, SessionTarget};
+use crate::target::SessionTarget;
 
 /// Why role credentials could not be fetched.
 #[derive(Debug)]
@@ -162,17 +162,17 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
         }
     };
     tracing::debug!("hook: the project file is trusted");
-    if run.credentials_of_the_users_own() {
+    if let Some(name) = run.credentials_of_the_users_own() {
         run.tell(
             OWN_CREDENTIALS.to_owned(),
-            "this shell has credentials of its own (AWS_ACCESS_KEY_ID); leaving them alone",
+            format_args!("this shell has credentials of its own ({name}); leaving them alone"),
         );
         return Step::Done(run.deactivate(env));
     }
     let project = ProjectState::Trusted(file.clone());
     let mut resolved = match resolve::resolve_role(
         ctx,
-        &SessionRequest::default(),
+        &resolve::env_request(env),
         &RoleChoice::default(),
         Some(&project),
     ) {

@@ -53,8 +53,7 @@ impl Run {
         let marker_mtime = marker.as_deref().and_then(stamp::modified);
         let mut told = Vec::new();
         // Said once for as long as the user's own credentials stay in the shell.
-        let foreign = current.get(shell::AWS_ACCESS_KEY_ID).is_some_and(|v| !v.is_empty())
-            && !state.owns_credentials(&current);
+        let foreign = state.foreign_credential(&current).is_some();
         if foreign && state.told.iter().any(|t| t == OWN_CREDENTIALS) {
             told.push(OWN_CREDENTIALS.to_owned());
         }
@@ -78,7 +77,8 @@ impl Run {
     /// A message, printed unless the previous run already printed it for the same cause.
     pub(super) fn tell(&mut self, cause: String, message: impl Display) {
         if !self.old.told.contains(&cause) {
-            let text = message.to_string();
+            // Paths and names in it may hold escape sequences: the terminal must not run them.
+            let text = shell::printable(&message.to_string());
             // One line each, whatever the message or the paths in it hold.
             let line: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
             self.messages.push(format!("aws-sso: {}", line.join(" ")));
@@ -88,9 +88,9 @@ impl Run {
         }
     }
 
-    pub(super) fn credentials_of_the_users_own(&self) -> bool {
-        self.current.get(shell::AWS_ACCESS_KEY_ID).is_some_and(|v| !v.is_empty())
-            && !self.old.owns_credentials(&self.current)
+    /// The variable that shows the shell has credentials of its own, if it has.
+    pub(super) fn credentials_of_the_users_own(&self) -> Option<&'static str> {
+        self.old.foreign_credential(&self.current)
     }
 
     /// What `name` would hold had the hook never touched it.

@@ -22,13 +22,7 @@ pub(super) fn write(
     let result = crate::fs::create_private_dir(crate::fs::parent_dir(&path))
         .map_err(|e| e.to_string())
         .and_then(|()| {
-            let mut options = std::fs::OpenOptions::new();
-            options.create(true).truncate(false).write(true);
-            // Private like every file of ours, though it holds nothing: only its mtime counts.
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            options
-                .open(&path)
+            open_stamp(&path)
                 .and_then(|f| f.set_modified(newest))
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))
         });
@@ -41,6 +35,36 @@ pub(super) fn write(
             tracing::warn!("{e}");
             None
         }
+    }
+}
+
+/// Opens the stamp at `path` for writing, never through a symlink (one planted there would have
+/// us touch its target): anything but a regular file is removed, and a new stamp is created
+/// with `create_new`, which refuses to follow a link.
+fn open_stamp(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    // Private like every file of ours, though it holds nothing: only its mtime counts.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_file() => {
+            let file = options.open(path)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt as _;
+                if meta.permissions().mode() & 0o777 != 0o600 {
+                    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+                }
+            }
+            Ok(file)
+        }
+        Ok(_) => {
+            std::fs::remove_file(path)?;
+            options.create_new(true).open(path)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => options.create_new(true).open(path),
+        Err(e) => Err(e),
     }
 }
 

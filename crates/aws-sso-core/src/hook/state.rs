@@ -34,12 +34,35 @@ pub struct HookState {
     /// Every variable the hook exported.
     #[serde(default)]
     pub set: Vec<String>,
-    /// The value each variable the hook changed or unset had before (`None`: unset).
-    #[serde(default)]
+    /// The value each variable the hook changed or unset had before (`None`: unset). The value
+    /// of a secret variable is never written ([`SECRETS`]): a shell that held one has
+    /// credentials of its own, which the hook leaves alone.
+    #[serde(default, serialize_with = "saved_without_secrets")]
     pub saved: BTreeMap<String, Option<String>>,
     /// The causes of the messages already printed, while they last.
     #[serde(default)]
     pub told: Vec<String>,
+}
+
+/// The variables whose values are secrets: never kept in the state.
+pub(super) const SECRETS: [&str; 2] = [shell::AWS_SECRET_ACCESS_KEY, shell::AWS_SESSION_TOKEN];
+
+/// The three variables that make credentials: any of them set by the user makes them the user's.
+const CREDENTIALS: [&str; 3] =
+    [shell::AWS_ACCESS_KEY_ID, shell::AWS_SECRET_ACCESS_KEY, shell::AWS_SESSION_TOKEN];
+
+fn saved_without_secrets<S: serde::Serializer>(
+    saved: &BTreeMap<String, Option<String>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap as _;
+    let mut map = serializer.serialize_map(Some(saved.len()))?;
+    for (name, value) in saved {
+        // The state is a plain shell variable that `set` prints: it must never hold a secret.
+        let value = if SECRETS.contains(&name.as_str()) { &None } else { value };
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
 }
 
 impl HookState {
@@ -102,6 +125,16 @@ impl HookState {
         self.set.iter().any(|n| n == shell::AWS_ACCESS_KEY_ID)
             && self.access_key_id.is_some()
             && current.get(shell::AWS_ACCESS_KEY_ID) == self.access_key_id.as_deref()
+    }
+
+    /// The first credential variable the shell holds that the hook did not set, if any: then
+    /// the shell has credentials of its own (even a lone secret key or session token, whose
+    /// value the state could not keep to restore).
+    pub(super) fn foreign_credential(&self, current: &Vars) -> Option<&'static str> {
+        if self.owns_credentials(current) {
+            return None;
+        }
+        CREDENTIALS.into_iter().find(|name| current.get(name).is_some_and(|v| !v.is_empty()))
     }
 
     /// Whether `name` still holds what the hook gave it. Unknown values (the secret key and

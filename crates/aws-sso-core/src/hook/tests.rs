@@ -91,7 +91,8 @@ impl Home {
         let file = dir.join(PROJECT_FILE_NAME);
         std::fs::write(&file, text).expect("write");
         if allowed {
-            trust::allow(&self.env, &load_project_file(&file).expect("valid")).expect("allow");
+            trust::allow(&self.env, &load_project_file(&file).expect("valid"), None)
+                .expect("allow");
         }
         dir
     }
@@ -416,7 +417,7 @@ fn an_untrusted_file_is_told_once_and_unsets_what_was_set() {
     assert!(home.cd(&untrusted.join("sub")).messages.is_empty(), "told once");
 
     // Allowed: the next run exports, without a message.
-    trust::allow(&home.env, &load_project_file(&file).expect("valid")).expect("allow");
+    trust::allow(&home.env, &load_project_file(&file).expect("valid"), None).expect("allow");
     let output = home.cd(&untrusted);
     assert!(output.messages.is_empty());
     assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAFIRST"));
@@ -834,4 +835,172 @@ fn the_pwd_comes_from_the_shell() {
     assert_eq!(input.current, Vars::from_pairs([("AWS_REGION", "eu-west-1")]));
     let env = Environment::from_pairs([(env::PWD, "relative")]);
     assert_eq!(HookInput::from_env(&env, PathBuf::from("/fallback")).pwd, Path::new("/fallback"));
+}
+
+/// Saves a fresh account cache of `corp` holding `accounts` (id, name), each with role `ROLE`.
+fn save_accounts(home: &Home, accounts: &[(&str, &str)]) {
+    use crate::cache::accounts::{
+        AccountCache, CachedAccount, account_cache_path, save_account_cache,
+    };
+    let ctx = home.context();
+    let target = crate::session::resolve(&ctx, &SessionRequest::default()).expect("target");
+    let mut cache = AccountCache::new(&target, Timestamp::now());
+    for (id, name) in accounts {
+        cache.accounts.push(CachedAccount {
+            account_id: (*id).into(),
+            account_name: (*name).into(),
+            email_address: None,
+            roles: vec![ROLE.into()],
+            roles_fetched_at: Some(Timestamp::now()),
+        });
+    }
+    let path = account_cache_path(&ctx.env, &target).expect("cache path");
+    save_account_cache(&path, &cache).expect("save");
+}
+
+#[test]
+fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
+    let mut home = Home::new(Shell::Bash);
+    // `dev` only prefixes `dev-sandbox`: a project file means no account by a prefix.
+    save_accounts(&home, &[("111111111111", "dev-sandbox")]);
+    home.cache_credentials("111111111111", ROLE, "ASIASANDBOX", SignedDuration::from_hours(1));
+    let project = home.project("a", "account: dev\nrole: ReadOnly\n", true);
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "{:?}", output.messages);
+    assert!(output.messages[0].contains("dev"), "{:?}", output.messages);
+
+    // Allowed while `dev` was 222222222222; after the list changed it names another account.
+    save_accounts(&home, &[("222222222222", "dev")]);
+    let file = load_project_file(&project.join(PROJECT_FILE_NAME)).expect("valid");
+    let ctx = home.context();
+    let pinned = crate::resolve::account_id_to_pin(&ctx, &file);
+    assert_eq!(pinned.as_deref(), Some("222222222222"));
+    trust::allow(&home.env, &file, pinned.as_deref()).expect("allow");
+    home.cache_credentials("222222222222", ROLE, "ASIADEV", SignedDuration::from_hours(1));
+    home.cache_credentials("333333333333", ROLE, "ASIAPROD", SignedDuration::from_hours(1));
+    home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIADEV"));
+
+    save_accounts(&home, &[("333333333333", "dev")]);
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "{:?}", output.messages);
+    assert_eq!(output.messages.len(), 1, "{:?}", output.messages);
+    let message = &output.messages[0];
+    assert!(
+        message.contains(
+            "names account dev, which was 222222222222 when the file was allowed but is now 333333333333"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("then run: aws-sso-env allow "), "{message}");
+}
+
+#[test]
+fn a_lone_secret_key_or_session_token_of_the_user_never_reaches_the_state() {
+    for lone in [shell::AWS_SECRET_ACCESS_KEY, shell::AWS_SESSION_TOKEN] {
+        let mut home = Home::new(Shell::Bash);
+        let project = home.project("a", &project_text(ACCOUNT), true);
+        home.cache_credentials(ACCOUNT, ROLE, "ASIAFIRST", SignedDuration::from_hours(1));
+        home.set(lone, "USERS-OWN-SECRET");
+        let output = home.cd(&project);
+        assert!(!output.stdout.contains("USERS-OWN-SECRET"), "{lone}: {}", output.stdout);
+        assert!(!home.state.contains("USERS-OWN-SECRET"), "{lone}: {}", home.state);
+        assert_eq!(home.var(lone), Some("USERS-OWN-SECRET"), "left alone");
+        assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "no mix of theirs and ours");
+        assert_eq!(
+            output.messages,
+            [format!(
+                "aws-sso: this shell has credentials of its own ({lone}); leaving them alone"
+            )]
+        );
+        home.leave();
+        assert_eq!(home.var(lone), Some("USERS-OWN-SECRET"), "{lone}");
+    }
+    // And the codec never writes the value of a secret variable, whatever the state holds.
+    let mut state = HookState { set: vec!["AWS_REGION".into()], ..HookState::default() };
+    for name in [shell::AWS_SECRET_ACCESS_KEY, shell::AWS_SESSION_TOKEN] {
+        state.saved.insert(name.into(), Some("USERS-OWN-SECRET".into()));
+    }
+    state.saved.insert("AWS_REGION".into(), Some("us-east-1".into()));
+    let text = state.encode();
+    assert!(!text.contains("USERS-OWN-SECRET"), "{text}");
+    assert!(text.contains("us-east-1"), "{text}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_symlink_planted_at_a_stamp_is_replaced_never_followed() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let home = Home::new(Shell::Bash);
+    let stamp = home.path(".cache/aws-sso/hook/stamp-4242");
+    std::fs::create_dir_all(stamp.parent().expect("dir")).expect("mkdir");
+    let victim = home.path("victim");
+    std::fs::write(&victim, "precious\n").expect("write");
+    let before = std::fs::metadata(&victim).and_then(|m| m.modified()).expect("mtime");
+    std::os::unix::fs::symlink(&victim, &stamp).expect("plant");
+    let long_ago = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    assert_eq!(write(&home.env, Some(PID), Some(long_ago)), Some(stamp.clone()));
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "precious\n");
+    let after = std::fs::metadata(&victim).and_then(|m| m.modified()).expect("mtime");
+    assert_eq!(after, before, "the target's mtime is untouched");
+    let meta = std::fs::symlink_metadata(&stamp).expect("stamp");
+    assert!(meta.file_type().is_file());
+    assert_eq!(meta.modified().expect("mtime"), long_ago);
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    // A stamp left with a looser mode is made private again.
+    std::fs::set_permissions(&stamp, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    write(&home.env, Some(PID), Some(long_ago)).expect("stamp");
+    let mode = std::fs::metadata(&stamp).expect("stamp").permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn escape_sequences_in_a_directory_name_never_reach_the_terminal() {
+    let mut home = Home::new(Shell::Bash);
+    let project = home.project("evil\u{1b}]0;pwned\u{7}\u{1b}[2J", &project_text(ACCOUNT), false);
+    let output = home.cd(&project);
+    assert_eq!(output.messages.len(), 1, "{:?}", output.messages);
+    let message = &output.messages[0];
+    assert!(!message.chars().any(|c| c.is_control()), "{message:?}");
+    assert!(message.contains("evil\\u{1b}]0;pwned\\u{7}\\u{1b}[2J"), "{message}");
+}
+
+#[test]
+fn the_hook_honours_aws_sso_session_as_the_commands_do() {
+    let mut home = Home::new(Shell::Bash);
+    let config = home.path(".aws/config");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.push_str(
+        "[sso-session lab]\nsso_start_url = https://lab.awsapps.com/start\nsso_region = eu-west-1\n",
+    );
+    std::fs::write(&config, text).expect("config");
+    let project = home.project("a", &project_text(ACCOUNT), true);
+    home.cache_credentials(ACCOUNT, ROLE, "ASIACORP", SignedDuration::from_hours(1));
+    // Two sessions and no choice: the hook says how to choose.
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None);
+    assert!(output.messages[0].contains("AWS_SSO_SESSION"), "{:?}", output.messages);
+    // The choice it names is the one it follows.
+    home.env.set(env::AWS_SSO_SESSION.to_owned(), "corp".to_owned());
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIACORP"), "{:?}", output.messages);
+    home.env.set(env::AWS_SSO_SESSION.to_owned(), "lab".to_owned());
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "not logged in to lab");
+    assert!(output.messages[0].contains("not logged in to lab"), "{:?}", output.messages);
+}
+
+#[test]
+fn a_project_file_names_its_role_exactly_too() {
+    let mut home = Home::new(Shell::Bash);
+    save_accounts(&home, &[(ACCOUNT, "billing")]);
+    home.cache_credentials(ACCOUNT, ROLE, "ASIAFIRST", SignedDuration::from_hours(1));
+    // `Read` is part of `ReadOnly`: enough on the command line, not in a project file.
+    let project = home.project("a", "account: billing\nrole: Read\n", true);
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "{:?}", output.messages);
+    assert!(output.messages[0].contains("no role matching \"Read\""), "{:?}", output.messages);
+    let project = home.project("b", "account: billing\nrole: ReadOnly\n", true);
+    home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAFIRST"));
 }

@@ -60,6 +60,22 @@ impl fmt::Display for CommandLine {
     }
 }
 
+/// `text` safe to show on a terminal: control characters other than a line break (an escape
+/// sequence in a directory name could retitle or rewrite the terminal) and the bidirectional
+/// overrides (which reorder what is shown) are written as Rust escapes, `\u{1b}`.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if (c.is_control() && c != '\n') || bidi {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn is_bare_word(value: &str) -> bool {
     !value.is_empty() && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.@:/+".contains(c))
 }
@@ -67,6 +83,14 @@ fn is_bare_word(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_escapes_what_would_drive_the_terminal() {
+        assert_eq!(printable("/p/\u{1b}]0;pwned\u{7}/x"), "/p/\\u{1b}]0;pwned\\u{7}/x");
+        assert_eq!(printable("a\rb\tc\u{9b}d"), "a\\rb\\tc\\u{9b}d");
+        assert_eq!(printable("evil\u{202e}txt.exe"), "evil\\u{202e}txt.exe");
+        assert_eq!(printable("two\nlines é ☃ 'q' $x"), "two\nlines é ☃ 'q' $x");
+    }
 
     #[test]
     fn an_arg_is_quoted_only_when_a_shell_would_read_it_otherwise() {

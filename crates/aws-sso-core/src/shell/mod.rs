@@ -30,7 +30,7 @@ mod zsh;
 
 pub use bash::Bash;
 pub use cmd::Cmd;
-pub use command::CommandLine;
+pub use command::{CommandLine, printable};
 pub use dotenv::Dotenv;
 pub use fish::{Fish, quote_fish};
 pub use format::{

@@ -452,7 +452,7 @@ pub fn json_schema() -> String {
         "required": ["account"],
         "properties": {
             "account": {
-                "description": "The account: its 12-digit id, or its name as aws-sso-ls shows it. An id written without quotes is read as written, leading zeros included; write names that look like numbers in quotes.",
+                "description": "The account: its 12-digit id, or its whole name as aws-sso-ls shows it (never a part of it, so the file cannot come to mean another account). An id written without quotes is read as written, leading zeros included; write names that look like numbers in quotes.",
                 "anyOf": [
                     name.clone(),
                     { "type": "integer", "minimum": 0, "maximum": 999_999_999_999_u64 }
@@ -460,7 +460,7 @@ pub fn json_schema() -> String {
                 "examples": ["123456789012", "billing-prod"]
             },
             "role": with(serde_json::json!({
-                "description": "The role (permission set) to use in the account. Optional when the account has a single role.",
+                "description": "The role (permission set) to use in the account, by its whole name. Optional when the account has a single role.",
                 "examples": ["ReadOnlyAccess"]
             })),
             "sso_session": with(serde_json::json!({

@@ -53,7 +53,7 @@ pub fn run(
     let mut values = vec![("sso_start_url", start_url.as_str())];
     values.extend(region.as_deref().map(|r| ("sso_region", r)));
     values.push(("sso_registration_scopes", &scopes));
-    update_config_file(path, SectionKind::SsoSession, &name, &values)?;
+    update_config_file(&ctx.env, path, SectionKind::SsoSession, &name, &values)?;
     let verb = if existing.is_some() { "Updated" } else { "Added" };
     let learned = if region.is_none() {
         " Its region is learned from where the start URL leads, at the first login."

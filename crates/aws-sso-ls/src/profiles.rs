@@ -4,7 +4,7 @@
 use aws_sso_cli::Printer;
 use aws_sso_core::cache::accounts::AccountCache;
 use aws_sso_core::config::managed::{
-    DEFAULT_TEMPLATE, diff, plan_profile_block, plan_profiles, write_profile_block,
+    DEFAULT_TEMPLATE, apply_profile_block, diff, plan_profile_block, plan_profiles,
 };
 use aws_sso_core::session::{Context, SessionTarget};
 
@@ -46,7 +46,12 @@ pub fn write(
     }
     let profiles = plan_profiles(rows, template, &cli.prefix);
     let path = &ctx.files.config;
-    let plan = plan_profile_block(path, session, &target.region, &profiles, cli.prune)?;
+    // A dry run only reads; a write plans again under the file's lock, from the file as it is then.
+    let (plan, backup) = if cli.dry_run {
+        (plan_profile_block(path, session, &target.region, &profiles, cli.prune)?, None)
+    } else {
+        apply_profile_block(&ctx.env, path, session, &target.region, &profiles, cli.prune)?
+    };
     let edit = &plan.edit;
     for name in &edit.conflicts {
         tracing::warn!(
@@ -73,7 +78,7 @@ pub fn write(
         ));
         return Ok(());
     }
-    if let Some(backup) = write_profile_block(path, &plan.new_text)? {
+    if let Some(backup) = backup {
         printer.message(&format!("Saved a copy of the previous file as {}.", backup.display()));
     }
     printer.message(&format!(

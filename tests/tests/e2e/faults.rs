@@ -507,3 +507,52 @@ fn a_service_limit_below_our_rate_slows_the_listing_down_and_loses_nothing() {
     let stats = sandbox.emulator.stats();
     assert!(stats.throttled * 3 < stats.requests, "too many 429s: {stats:?}");
 }
+
+#[test]
+fn ten_parallel_configures_and_ten_parallel_write_profiles_keep_every_change() {
+    let sandbox = Sandbox::listed(&["--accounts", "3"]);
+    let spawn = |bin: &str, args: Vec<String>| {
+        sandbox
+            .std_cmd(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let mut children = Vec::new();
+    for i in 0..10 {
+        let session = format!("s{i}");
+        let url = format!("https://d-{i:010}.awsapps.com/start");
+        children.push(spawn(
+            "aws-sso-login",
+            ["configure", "--sso-session", &session, "--start-url", &url, "--region", "eu-west-1"]
+                .map(str::to_owned)
+                .to_vec(),
+        ));
+        let prefix = format!("p{i}-");
+        children.push(spawn(
+            "aws-sso-ls",
+            ["--sso-session", "corp", "--write-profiles", "--prefix", &prefix]
+                .map(str::to_owned)
+                .to_vec(),
+        ));
+    }
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "process {i}: {}", stderr(&out));
+    }
+
+    let config = std::fs::read_to_string(sandbox.config_path()).expect("read");
+    for i in 0..10 {
+        assert!(config.contains(&format!("[sso-session s{i}]\n")), "s{i} was lost:\n{config}");
+    }
+    let count = |prefix: &str| {
+        config.lines().filter(|l| l.starts_with(&format!("[profile {prefix}"))).count()
+    };
+    let per_prefix = count("p0-");
+    assert!(per_prefix > 0, "profiles were written:\n{config}");
+    for i in 0..10 {
+        assert_eq!(count(&format!("p{i}-")), per_prefix, "profiles of p{i}- were lost:\n{config}");
+    }
+}

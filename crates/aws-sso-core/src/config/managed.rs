@@ -12,8 +12,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::ConfigError;
+use super::edit::{lock_config_file, resolve_symlink};
 use super::ini::{self, Line, LineKind};
 use super::profile::{FileKind, SectionKind, identify, is_valid_name};
+use crate::env::Environment;
 use crate::fs::FileMode;
 
 /// The profile-name template used when the user gives none.
@@ -654,13 +656,31 @@ pub fn plan_profile_block(
     Ok(ProfileBlockPlan { path: target, old_text, new_text, edit })
 }
 
+/// Plans and writes the session's block under the config file's lock, so that the file it
+/// changes is the file as it is now (a parallel `configure` or `--write-profiles` is kept).
+/// Returns the plan it wrote and the backup's path when one was written now.
+pub fn apply_profile_block(
+    env: &Environment,
+    path: &Path,
+    session: &str,
+    region: &str,
+    profiles: &[ProfileSpec],
+    prune: bool,
+) -> Result<(ProfileBlockPlan, Option<PathBuf>), ConfigError> {
+    let _lock = lock_config_file(env, &resolve_symlink(path))?;
+    let plan = plan_profile_block(path, session, region, profiles, prune)?;
+    let backup =
+        if plan.changes_file() { write_profile_block(path, &plan.new_text)? } else { None };
+    Ok((plan, backup))
+}
+
 /// Writes `new_text` to the config file at `path`, atomically, keeping the file's mode; a
 /// symlinked file is written through the link.
 ///
 /// Before the first change ever (no backup exists yet) the file as it is goes to
 /// `<path>.aws-sso-backup`, with the same mode; the backup's path is returned when it was
 /// written now. Nothing is written when `new_text` is what the file holds already.
-pub fn write_profile_block(path: &Path, new_text: &str) -> Result<Option<PathBuf>, ConfigError> {
+fn write_profile_block(path: &Path, new_text: &str) -> Result<Option<PathBuf>, ConfigError> {
     let target = resolve_symlink(path);
     let current = match fs::read(&target) {
         Ok(bytes) => Some(bytes),
@@ -703,15 +723,6 @@ fn write_backup(original: &Path, backup: &Path, bytes: &[u8]) -> Result<(), Conf
         .map_err(|source| ConfigError::Read { path: original.to_owned(), source })?
         .permissions();
     fs::set_permissions(backup, permissions).map_err(write_error)
-}
-
-fn resolve_symlink(path: &Path) -> PathBuf {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
-        }
-        _ => path.to_owned(),
-    }
 }
 
 /// Lines of context around each change in [`diff`].

@@ -37,6 +37,9 @@ pub enum ConfigError {
     #[error("cannot write {path}: {}; {}", crate::fs::plain(source), crate::fs::io_hint(source))]
     Write { path: PathBuf, source: io::Error },
 
+    #[error("cannot edit {} without a lock, so nothing was written: {source}", path.display())]
+    Lock { path: PathBuf, source: crate::lock::LockError },
+
     #[error("{file}, line {line}: {error}. Fix that line of the file.")]
     Syntax { file: String, line: usize, error: SyntaxError },
 

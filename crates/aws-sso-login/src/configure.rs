@@ -115,19 +115,9 @@ fn validate_start_url(url: &str) -> anyhow::Result<()> {
 }
 
 fn validate_region(region: &str) -> anyhow::Result<()> {
-    let parts: Vec<&str> = region.split('-').collect();
-    let ok = parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
-    if !ok {
-        return Err(UsageError(format!(
-            "invalid region {region:?}: expected a region such as us-east-1 or eu-west-1"
-        ))
-        .into());
-    }
-    Ok(())
+    aws_sso_cli::parse_region(region)
+        .map(drop)
+        .map_err(|why| UsageError(format!("invalid region {region:?}: {why}")).into())
 }
 
 #[cfg(test)]

@@ -556,3 +556,48 @@ fn ten_parallel_configures_and_ten_parallel_write_profiles_keep_every_change() {
         assert_eq!(count(&format!("p{i}-")), per_prefix, "profiles of p{i}- were lost:\n{config}");
     }
 }
+
+#[test]
+fn hostile_flag_values_exit_2_with_a_clear_message_and_write_nothing() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let config_before = std::fs::read_to_string(sandbox.config_path()).expect("read");
+    let long = "a".repeat(5000);
+    let url = "https://d-1234567890.awsapps.com/start";
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        ("aws-sso-env", vec!["--region", "eu-west-1\nx", "100000000001"], "expected an AWS region"),
+        ("aws-sso-env", vec!["--region", &long, "100000000001"], "expected an AWS region"),
+        ("aws-sso-env", vec!["--region", "", "100000000001"], "expected an AWS region"),
+        ("aws-sso-env", vec!["exec", "--region", "x", "100000000001", "--", "true"], "AWS region"),
+        ("aws-sso-env", vec!["credential-process", "100000000001", ""], "it is empty"),
+        ("aws-sso-env", vec!["100000000001", "Admin\nAWS_X=1"], "line break"),
+        (
+            "aws-sso-login",
+            vec!["configure", "--sso-session", "x", "--start-url", url, "--region", "eu-west-1\n"],
+            "expected an AWS region",
+        ),
+        (
+            "aws-sso-login",
+            vec![
+                "configure",
+                "--sso-session",
+                "x",
+                "--start-url",
+                url,
+                "--region",
+                "eu-west-1",
+                "--scopes",
+                "sso:account:access\nsso_region = us-east-1",
+            ],
+            "line break",
+        ),
+    ];
+    for (bin, args, says) in cases {
+        let out = sandbox.cmd(bin).args(&args).output().expect("run");
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{bin} {args:?}: {text}");
+        assert!(text.contains(says), "{bin} {args:?} says why: {text}");
+        assert!(out.stdout.is_empty(), "{bin} {args:?} printed: {}", stdout(&out));
+    }
+    let config_after = std::fs::read_to_string(sandbox.config_path()).expect("read");
+    assert_eq!(config_after, config_before, "nothing was written");
+}

@@ -221,7 +221,8 @@ fn property_line(key: &str, value: &str) -> String {
 /// A missing file counts as empty and is created 0600 (its directory 0700); an existing file
 /// keeps its permissions, and a symlinked one (dotfile managers) is written through the link.
 /// Nothing is written when nothing changes. The file is read and written under its lock
-/// ([`lock_config_file`]), so parallel edits all land.
+/// ([`lock_config_file`]), so parallel edits all land. A value with a line break or another
+/// control character is refused: this writer writes one line per value.
 pub fn update_config_file(
     env: &Environment,
     path: &Path,
@@ -230,6 +231,14 @@ pub fn update_config_file(
     values: &[(&str, &str)],
 ) -> Result<(), ConfigError> {
     let target = resolve_symlink(path);
+    // One value, one line: a line break would write a continuation line or a key of its own.
+    if let Some((key, _)) = values.iter().find(|(_, v)| v.chars().any(char::is_control)) {
+        return Err(ConfigError::InvalidValue {
+            path: target,
+            section: name.to_owned(),
+            key: (*key).to_owned(),
+        });
+    }
     let _lock = lock_config_file(env, &target)?;
     let original = match fs::read_to_string(&target) {
         Ok(text) => Some(text),
@@ -506,5 +515,19 @@ sso_region = eu-west-1";
         let config = AwsConfig::parse(Some(&fs::read_to_string(&path).expect("read")), None)
             .expect("parses");
         assert_eq!(config.sso_session_names().len(), 10);
+    }
+
+    #[test]
+    fn a_value_with_a_line_break_is_refused_and_nothing_is_written() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let path = home.path().join("config");
+        fs::write(&path, "[default]\nregion = a\n").expect("write");
+        let env = home_env(home.path());
+        for value in ["x\nsso_region = evil", "x\r", "x\u{1b}"] {
+            let err = update_config_file(&env, &path, SectionKind::Default, "d", &[("k", value)])
+                .expect_err("refused");
+            assert!(err.to_string().contains("line break"), "{err}");
+        }
+        assert_eq!(fs::read_to_string(&path).expect("read"), "[default]\nregion = a\n");
     }
 }

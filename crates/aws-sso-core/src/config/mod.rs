@@ -73,6 +73,12 @@ pub enum ConfigError {
     )]
     InvalidName { what: &'static str, name: String },
 
+    #[error(
+        "cannot write {key} to [{section}] of {}: its value holds a line break or another control character, which would add lines to the file. Nothing was written; give the value on one line.",
+        path.display()
+    )]
+    InvalidValue { path: PathBuf, section: String, key: String },
+
     #[error(transparent)]
     ProfileBlock(#[from] managed::ManagedBlockError),
 

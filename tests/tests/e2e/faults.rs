@@ -601,3 +601,28 @@ fn hostile_flag_values_exit_2_with_a_clear_message_and_write_nothing() {
     let config_after = std::fs::read_to_string(sandbox.config_path()).expect("read");
     assert_eq!(config_after, config_before, "nothing was written");
 }
+
+#[test]
+fn a_lock_that_cannot_be_created_fetches_with_a_warning() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    // A file where the locks directory should be: no lock file can be created in it, as on a
+    // read-only home (root, who runs some CI, writes through permissions).
+    let locks = our_cache(&sandbox).join("locks");
+    if locks.exists() {
+        std::fs::remove_dir_all(&locks).expect("remove locks");
+    }
+    std::fs::write(&locks, "").expect("a file in the way");
+
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    let text = stderr(&out);
+    assert!(out.status.success(), "a cache miss still fetches: {text}");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("Version 1 JSON");
+    assert_eq!(json["Version"], 1);
+    assert!(text.contains("without the lock"), "warns: {text}");
+    assert!(text.contains(&locks.display().to_string()), "names the path: {text}");
+    assert!(!text.contains(json["SecretAccessKey"].as_str().expect("secret")), "no secret: {text}");
+}

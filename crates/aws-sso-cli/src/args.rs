@@ -53,8 +53,28 @@ impl GlobalArgs {
     pub fn start(&self, name: &'static str) -> (Environment, Printer) {
         let env = Environment::from_process();
         init_logging(name, self.verbose, self.quiet, &env);
+        survive_the_file_size_limit();
         let printer = Printer::new(self.quiet, self.color, &env);
         (env, printer)
+    }
+}
+
+/// Writing past the file-size limit (`ulimit -f`) raises SIGXFSZ, whose default kills the
+/// process without a word and leaves its temporary file. Once any handler is installed the
+/// write fails with EFBIG instead, which the writers report and clean up as a full disk;
+/// tokio's handler (it only records the signal) is the one std-safe Rust can install, and it
+/// stays for the life of the process.
+fn survive_the_file_size_limit() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let xfsz = SignalKind::from_raw(rustix::process::Signal::XFSZ.as_raw());
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_io().build() {
+            let _inside = runtime.enter();
+            if let Err(e) = signal(xfsz) {
+                tracing::debug!("no SIGXFSZ handler: {e}");
+            }
+        }
     }
 }
 

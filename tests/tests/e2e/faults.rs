@@ -341,6 +341,9 @@ fn a_full_disk_is_a_clear_error_and_the_old_file_stays() {
     let token = sandbox.token_path("corp");
     assert!(std::fs::metadata(&token).expect("token").len() > 512, "bigger than the limit");
     let before = cache_contents(&sandbox);
+    // The stand-in browser appends to its log under the same limit, and a child process gets
+    // SIGXFSZ's default back (exec resets our handler): keep its log small enough to write.
+    std::fs::remove_file(sandbox.browser_log()).expect("clear the browser log");
     let out = with_tiny_file_limit(&sandbox, "aws-sso-login", &["--force"]);
     assert!(!out.status.success(), "login on a full disk: {}", stderr(&out));
     let text = stderr(&out);
@@ -625,4 +628,38 @@ fn a_lock_that_cannot_be_created_fetches_with_a_warning() {
     assert!(text.contains("without the lock"), "warns: {text}");
     assert!(text.contains(&locks.display().to_string()), "names the path: {text}");
     assert!(!text.contains(json["SecretAccessKey"].as_str().expect("secret")), "no secret: {text}");
+}
+
+/// Runs `bin args` with a file-size limit of one 512-byte block and SIGXFSZ left at its
+/// default, which kills a process that writes past the limit unless it handles the signal.
+fn with_tiny_file_limit_and_sigxfsz(sandbox: &Sandbox, bin: &str, args: &[&str]) -> Output {
+    let ours = sandbox.std_cmd(bin);
+    let mut command = Command::new("sh");
+    command.env_clear();
+    for (key, value) in ours.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    command
+        .arg("-c")
+        .arg("trap - XFSZ; ulimit -f 1; exec \"$0\" \"$@\"")
+        .arg(ours.get_program())
+        .args(args)
+        .output()
+        .expect("run sh")
+}
+
+#[test]
+fn sigxfsz_under_a_file_size_limit_is_a_clear_error_not_a_silent_death() {
+    let sandbox = Sandbox::listed(&["--accounts", "20"]);
+    let cache = account_cache(&sandbox);
+    assert!(std::fs::metadata(&cache).expect("cache").len() > 1024, "bigger than the limit");
+    let before = cache_contents(&sandbox);
+    let out = with_tiny_file_limit_and_sigxfsz(&sandbox, "aws-sso-ls", &["--refresh"]);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "an error exit, not a signal: {out:?}");
+    assert!(text.contains(&format!("{}:", cache.display())), "names the file: {text}");
+    assert!(text.contains("free some disk space"), "says what to do: {text}");
+    assert_unchanged(&before, &sandbox, "ls --refresh");
 }

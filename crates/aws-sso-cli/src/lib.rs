@@ -15,7 +15,9 @@ use std::process::ExitCode;
 
 use aws_sso_core::error::ErrorKind;
 
-pub use args::{ColorChoice, GlobalArgs, SessionArgs};
+pub use args::{
+    ColorChoice, GlobalArgs, SessionArgs, parse_config_value, parse_name, parse_region,
+};
 pub use output::{Printer, Style, UsageError, init_logging};
 
 /// The exit code of a command cut short by Ctrl-C, as shells report SIGINT.

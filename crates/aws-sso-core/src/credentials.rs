@@ -105,7 +105,16 @@ pub async fn fetch(
     if let Some(credentials) = read_cache(ctx, &key, min_remaining, Report::Quiet) {
         return Ok(credentials);
     }
-    let _lock = FileLock::acquire_async(role_lock_path(&ctx.env, &key)).await?;
+    // A lock that cannot be created (read-only home) costs parallel fetches a call each, not
+    // this one its credentials, as a cache that cannot be written does.
+    let _lock = match FileLock::acquire_async(role_lock_path(&ctx.env, &key)).await {
+        Ok(lock) => Some(lock),
+        Err(e) if e.cannot_create() => {
+            tracing::warn!("{e}; fetching the credentials without the lock");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
     // Whoever held the lock before us may have fetched them.
     if let Some(credentials) = read_cache(ctx, &key, min_remaining, Report::Warn) {
         return Ok(credentials);

@@ -18,6 +18,28 @@ pub enum LockError {
     Interrupted { path: PathBuf },
 }
 
+impl LockError {
+    /// `true` when the lock file cannot be created at all (a read-only file system, a directory
+    /// we may not write, a file where its directory should be): waiting would never help, so a
+    /// caller may go on without the lock.
+    pub fn cannot_create(&self) -> bool {
+        use std::io::ErrorKind as Kind;
+        match self {
+            LockError::Io { action, source, .. } => {
+                *action != "lock"
+                    && matches!(
+                        source.kind(),
+                        Kind::ReadOnlyFilesystem
+                            | Kind::PermissionDenied
+                            | Kind::NotADirectory
+                            | Kind::AlreadyExists
+                    )
+            }
+            LockError::Interrupted { .. } => false,
+        }
+    }
+}
+
 impl From<FsError> for LockError {
     fn from(e: FsError) -> Self {
         LockError::Io { action: e.action, path: e.path, source: e.source }
@@ -150,5 +172,30 @@ mod tests {
         let second = waiting.await.expect("join").expect("second");
         drop(second);
         assert!(FileLock::try_acquire(&path).expect("try").is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_in_a_directory_we_may_not_write_cannot_be_created() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let locked = dir.path().join("ro");
+        std::fs::create_dir(&locked).expect("mkdir");
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o500)).expect("chmod");
+        let result = FileLock::acquire(&locked.join("locks").join("a.lock"));
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+        // Root writes anywhere: then the lock is simply taken.
+        if let Err(e) = result {
+            assert!(e.cannot_create(), "{e}");
+        }
+
+        // A file where the locks directory should be: the same, for root too.
+        std::fs::write(dir.path().join("locks"), "").expect("write");
+        let err = FileLock::acquire(&dir.path().join("locks").join("a.lock")).expect_err("no dir");
+        assert!(err.cannot_create(), "{err}");
+        let err = FileLock::acquire(&dir.path().join("locks").join("x").join("a.lock"))
+            .expect_err("no dir");
+        assert!(err.cannot_create(), "{err}");
+        assert!(!LockError::Interrupted { path: locked }.cannot_create());
     }
 }

@@ -31,7 +31,7 @@ pub struct Cli {
 
     /// The region to export (AWS_REGION, AWS_DEFAULT_REGION); default: the project file's or
     /// the profile's.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = aws_sso_cli::parse_region)]
     pub region: Option<String>,
 
     #[command(flatten)]
@@ -41,11 +41,11 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct RoleArgs {
     /// The account: its id, its name, or a unique prefix of either.
-    #[arg(value_name = "ACCOUNT", add = ArgValueCompleter::new(|current: &OsStr| complete::accounts(crate::command, current)))]
+    #[arg(value_name = "ACCOUNT", value_parser = aws_sso_cli::parse_name, add = ArgValueCompleter::new(|current: &OsStr| complete::accounts(crate::command, current)))]
     pub account: Option<String>,
 
     /// The role; may be left out when the account has only one.
-    #[arg(value_name = "ROLE", add = ArgValueCompleter::new(|current: &OsStr| complete::roles(crate::command, current)))]
+    #[arg(value_name = "ROLE", value_parser = aws_sso_cli::parse_name, add = ArgValueCompleter::new(|current: &OsStr| complete::roles(crate::command, current)))]
     pub role: Option<String>,
 }
 
@@ -83,7 +83,7 @@ pub struct ExecArgs {
     pub role: RoleArgs,
 
     /// The region to export; default: the project file's or the profile's.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = aws_sso_cli::parse_region)]
     pub region: Option<String>,
 
     /// Run even inside another `aws-sso-env exec`, replacing its credentials.
@@ -107,7 +107,7 @@ pub struct ConsoleArgs {
     pub role: RoleArgs,
 
     /// The region the console opens in; default: the project file's or the profile's.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = aws_sso_cli::parse_region)]
     pub region: Option<String>,
 
     /// A console page to land on instead of the start page, e.g.

@@ -80,10 +80,11 @@ pub struct ConfigureArgs {
 
     /// The region of IAM Identity Center, e.g. eu-west-1. A start URL on a custom domain may
     /// leave it out: the first login learns it from where the URL leads.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, value_name = "REGION", value_parser = aws_sso_cli::parse_region)]
     pub region: Option<String>,
 
     /// Registration scopes, comma-separated.
-    #[arg(long, value_name = "SCOPES", default_value = "sso:account:access")]
+    #[arg(long, value_name = "SCOPES", default_value = "sso:account:access",
+          value_parser = aws_sso_cli::parse_config_value)]
     pub scopes: String,
 }

@@ -53,7 +53,7 @@ pub fn run(
     let mut values = vec![("sso_start_url", start_url.as_str())];
     values.extend(region.as_deref().map(|r| ("sso_region", r)));
     values.push(("sso_registration_scopes", &scopes));
-    update_config_file(path, SectionKind::SsoSession, &name, &values)?;
+    update_config_file(&ctx.env, path, SectionKind::SsoSession, &name, &values)?;
     let verb = if existing.is_some() { "Updated" } else { "Added" };
     let learned = if region.is_none() {
         " Its region is learned from where the start URL leads, at the first login."
@@ -115,19 +115,9 @@ fn validate_start_url(url: &str) -> anyhow::Result<()> {
 }
 
 fn validate_region(region: &str) -> anyhow::Result<()> {
-    let parts: Vec<&str> = region.split('-').collect();
-    let ok = parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
-    if !ok {
-        return Err(UsageError(format!(
-            "invalid region {region:?}: expected a region such as us-east-1 or eu-west-1"
-        ))
-        .into());
-    }
-    Ok(())
+    aws_sso_cli::parse_region(region)
+        .map(drop)
+        .map_err(|why| UsageError(format!("invalid region {region:?}: {why}")).into())
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use aws_sso_cli::Printer;
 use aws_sso_core::cache::accounts::AccountCache;
 use aws_sso_core::config::managed::{
-    DEFAULT_TEMPLATE, diff, plan_profile_block, plan_profiles, write_profile_block,
+    DEFAULT_TEMPLATE, Prune, apply_profile_block, diff, plan_profile_block, plan_profiles,
 };
 use aws_sso_core::session::{Context, SessionTarget};
 
@@ -45,8 +45,14 @@ pub fn write(
         }
     }
     let profiles = plan_profiles(rows, template, &cli.prefix);
+    let prune = cli.prune.then_some(Prune { template, prefix: &cli.prefix });
     let path = &ctx.files.config;
-    let plan = plan_profile_block(path, session, &target.region, &profiles, cli.prune)?;
+    // A dry run only reads; a write plans again under the file's lock, from the file as it is then.
+    let (plan, backup) = if cli.dry_run {
+        (plan_profile_block(path, session, &target.region, &profiles, prune)?, None)
+    } else {
+        apply_profile_block(&ctx.env, path, session, &target.region, &profiles, prune)?
+    };
     let edit = &plan.edit;
     for name in &edit.conflicts {
         tracing::warn!(
@@ -57,7 +63,7 @@ pub fn write(
         printer.data(&diff(&plan.old_text, &plan.new_text))?;
         return Ok(());
     }
-    let stale = if edit.kept_stale.is_empty() {
+    let mut stale = if edit.kept_stale.is_empty() {
         String::new()
     } else {
         format!(
@@ -65,6 +71,12 @@ pub fn write(
             edit.kept_stale.len()
         )
     };
+    if !edit.other_names.is_empty() {
+        stale.push_str(&format!(
+            "; {} kept that another --prefix or template wrote (prune them with that --prefix)",
+            edit.other_names.len()
+        ));
+    }
     if !plan.changes_file() {
         printer.message(&format!(
             "The {} profiles for sso-session {session} in {} are up to date{stale}.",
@@ -73,7 +85,7 @@ pub fn write(
         ));
         return Ok(());
     }
-    if let Some(backup) = write_profile_block(path, &plan.new_text)? {
+    if let Some(backup) = backup {
         printer.message(&format!("Saved a copy of the previous file as {}.", backup.display()));
     }
     printer.message(&format!(

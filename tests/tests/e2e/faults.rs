@@ -341,6 +341,9 @@ fn a_full_disk_is_a_clear_error_and_the_old_file_stays() {
     let token = sandbox.token_path("corp");
     assert!(std::fs::metadata(&token).expect("token").len() > 512, "bigger than the limit");
     let before = cache_contents(&sandbox);
+    // The stand-in browser appends to its log under the same limit, and a child process gets
+    // SIGXFSZ's default back (exec resets our handler): keep its log small enough to write.
+    std::fs::remove_file(sandbox.browser_log()).expect("clear the browser log");
     let out = with_tiny_file_limit(&sandbox, "aws-sso-login", &["--force"]);
     assert!(!out.status.success(), "login on a full disk: {}", stderr(&out));
     let text = stderr(&out);
@@ -595,4 +598,157 @@ fn a_service_limit_below_our_rate_slows_the_listing_down_and_loses_nothing() {
     // would use up an account's retries); slowing down after the first ones keeps that low.
     let stats = sandbox.emulator.stats();
     assert!(stats.throttled * 3 < stats.requests, "too many 429s: {stats:?}");
+}
+
+#[test]
+fn ten_parallel_configures_and_ten_parallel_write_profiles_keep_every_change() {
+    let sandbox = Sandbox::listed(&["--accounts", "3"]);
+    let spawn = |bin: &str, args: Vec<String>| {
+        sandbox
+            .std_cmd(bin)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+    };
+    let mut children = Vec::new();
+    for i in 0..10 {
+        let session = format!("s{i}");
+        let url = format!("https://d-{i:010}.awsapps.com/start");
+        children.push(spawn(
+            "aws-sso-login",
+            ["configure", "--sso-session", &session, "--start-url", &url, "--region", "eu-west-1"]
+                .map(str::to_owned)
+                .to_vec(),
+        ));
+        let prefix = format!("p{i}-");
+        children.push(spawn(
+            "aws-sso-ls",
+            ["--sso-session", "corp", "--write-profiles", "--prefix", &prefix]
+                .map(str::to_owned)
+                .to_vec(),
+        ));
+    }
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "process {i}: {}", stderr(&out));
+    }
+
+    let config = std::fs::read_to_string(sandbox.config_path()).expect("read");
+    for i in 0..10 {
+        assert!(config.contains(&format!("[sso-session s{i}]\n")), "s{i} was lost:\n{config}");
+    }
+    let count = |prefix: &str| {
+        config.lines().filter(|l| l.starts_with(&format!("[profile {prefix}"))).count()
+    };
+    let per_prefix = count("p0-");
+    assert!(per_prefix > 0, "profiles were written:\n{config}");
+    for i in 0..10 {
+        assert_eq!(count(&format!("p{i}-")), per_prefix, "profiles of p{i}- were lost:\n{config}");
+    }
+}
+
+#[test]
+fn hostile_flag_values_exit_2_with_a_clear_message_and_write_nothing() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let config_before = std::fs::read_to_string(sandbox.config_path()).expect("read");
+    let long = "a".repeat(5000);
+    let url = "https://d-1234567890.awsapps.com/start";
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
+        ("aws-sso-env", vec!["--region", "eu-west-1\nx", "100000000001"], "expected an AWS region"),
+        ("aws-sso-env", vec!["--region", &long, "100000000001"], "expected an AWS region"),
+        ("aws-sso-env", vec!["--region", "", "100000000001"], "expected an AWS region"),
+        ("aws-sso-env", vec!["exec", "--region", "x", "100000000001", "--", "true"], "AWS region"),
+        ("aws-sso-env", vec!["credential-process", "100000000001", ""], "it is empty"),
+        ("aws-sso-env", vec!["100000000001", "Admin\nAWS_X=1"], "line break"),
+        (
+            "aws-sso-login",
+            vec!["configure", "--sso-session", "x", "--start-url", url, "--region", "eu-west-1\n"],
+            "expected an AWS region",
+        ),
+        (
+            "aws-sso-login",
+            vec![
+                "configure",
+                "--sso-session",
+                "x",
+                "--start-url",
+                url,
+                "--region",
+                "eu-west-1",
+                "--scopes",
+                "sso:account:access\nsso_region = us-east-1",
+            ],
+            "line break",
+        ),
+    ];
+    for (bin, args, says) in cases {
+        let out = sandbox.cmd(bin).args(&args).output().expect("run");
+        let text = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{bin} {args:?}: {text}");
+        assert!(text.contains(says), "{bin} {args:?} says why: {text}");
+        assert!(out.stdout.is_empty(), "{bin} {args:?} printed: {}", stdout(&out));
+    }
+    let config_after = std::fs::read_to_string(sandbox.config_path()).expect("read");
+    assert_eq!(config_after, config_before, "nothing was written");
+}
+
+#[test]
+fn a_lock_that_cannot_be_created_fetches_with_a_warning() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    // A file where the locks directory should be: no lock file can be created in it, as on a
+    // read-only home (root, who runs some CI, writes through permissions).
+    let locks = our_cache(&sandbox).join("locks");
+    if locks.exists() {
+        std::fs::remove_dir_all(&locks).expect("remove locks");
+    }
+    std::fs::write(&locks, "").expect("a file in the way");
+
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    let text = stderr(&out);
+    assert!(out.status.success(), "a cache miss still fetches: {text}");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("Version 1 JSON");
+    assert_eq!(json["Version"], 1);
+    assert!(text.contains("without the lock"), "warns: {text}");
+    assert!(text.contains(&locks.display().to_string()), "names the path: {text}");
+    assert!(!text.contains(json["SecretAccessKey"].as_str().expect("secret")), "no secret: {text}");
+}
+
+/// Runs `bin args` with a file-size limit of one 512-byte block and SIGXFSZ left at its
+/// default, which kills a process that writes past the limit unless it handles the signal.
+fn with_tiny_file_limit_and_sigxfsz(sandbox: &Sandbox, bin: &str, args: &[&str]) -> Output {
+    let ours = sandbox.std_cmd(bin);
+    let mut command = Command::new("sh");
+    command.env_clear();
+    for (key, value) in ours.get_envs() {
+        if let Some(value) = value {
+            command.env(key, value);
+        }
+    }
+    command
+        .arg("-c")
+        .arg("trap - XFSZ; ulimit -f 1; exec \"$0\" \"$@\"")
+        .arg(ours.get_program())
+        .args(args)
+        .output()
+        .expect("run sh")
+}
+
+#[test]
+fn sigxfsz_under_a_file_size_limit_is_a_clear_error_not_a_silent_death() {
+    let sandbox = Sandbox::listed(&["--accounts", "20"]);
+    let cache = account_cache(&sandbox);
+    assert!(std::fs::metadata(&cache).expect("cache").len() > 1024, "bigger than the limit");
+    let before = cache_contents(&sandbox);
+    let out = with_tiny_file_limit_and_sigxfsz(&sandbox, "aws-sso-ls", &["--refresh"]);
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "an error exit, not a signal: {out:?}");
+    assert!(text.contains(&format!("{}:", cache.display())), "names the file: {text}");
+    assert!(text.contains("free some disk space"), "says what to do: {text}");
+    assert_unchanged(&before, &sandbox, "ls --refresh");
 }

@@ -327,3 +327,28 @@ fn write_profiles_prunes_only_when_asked() {
     let refused = ls(&sandbox, &["account-001", "--write-profiles", "--prune"]);
     assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
 }
+
+#[test]
+fn prune_under_one_prefix_keeps_the_profiles_another_prefix_wrote() {
+    let sandbox = Sandbox::logged_in(&["--accounts", "2", "--roles-per-account", "1"]);
+    let count = |prefix: &str| {
+        std::fs::read_to_string(sandbox.config_path())
+            .expect("read")
+            .matches(&format!("[profile {prefix}account-"))
+            .count()
+    };
+    assert!(ls(&sandbox, &["--write-profiles", "--prefix", "a-"]).status.success());
+    assert_eq!(count("a-"), 2);
+
+    let out = ls(&sandbox, &["--write-profiles", "--prefix", "b-", "--prune"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count("b-"), 2);
+    assert_eq!(
+        count("a-"),
+        2,
+        "--prune with --prefix b- removed the a- profiles: {}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("0 removed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2 kept that another --prefix"), "{}", stderr(&out));
+}

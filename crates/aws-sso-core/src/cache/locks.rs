@@ -1,7 +1,7 @@
 //! Where the cross-process locks of [`crate::lock`] live: `<our cache dir>/locks`, one file per
 //! session (login and refresh) and per role (credential fetches).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::{RoleCredentialsKey, our_cache_dir, sha1_hex};
 use crate::env::Environment;
@@ -18,6 +18,13 @@ pub fn session_lock_path(env: &Environment, identifier: &str) -> PathBuf {
     locks_dir(env).join(format!("login-{}.lock", sha1_hex(identifier)))
 }
 
+/// The lock around every read-modify-write of one AWS config file (`configure`,
+/// `--write-profiles`, a login's `sso_region`), named after the file's absolute path.
+pub fn config_lock_path(env: &Environment, config: &Path) -> PathBuf {
+    let absolute = std::path::absolute(config).unwrap_or_else(|_| config.to_owned());
+    locks_dir(env).join(format!("config-{}.lock", sha1_hex(&absolute.to_string_lossy())))
+}
+
 /// The lock around fetching one role's credentials.
 pub fn role_lock_path(env: &Environment, key: &RoleCredentialsKey) -> PathBuf {
     locks_dir(env).join(format!("role-{}.lock", key.cache_key()))
@@ -25,8 +32,6 @@ pub fn role_lock_path(env: &Environment, key: &RoleCredentialsKey) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
-
     use super::*;
 
     #[test]
@@ -48,6 +53,12 @@ mod tests {
             Path::new(
                 "/home/me/.cache/aws-sso/locks/role-6eeddf27be175542f3ea0a5ab0565fb1a98e5017.lock"
             )
+        );
+        let config = config_lock_path(&env, Path::new("/home/me/.aws/config"));
+        assert_eq!(config.parent(), Some(Path::new("/home/me/.cache/aws-sso/locks")));
+        assert_eq!(
+            config.file_name().and_then(|n| n.to_str()),
+            Some(format!("config-{}.lock", sha1_hex("/home/me/.aws/config")).as_str())
         );
         let nowhere = session_lock_path(&Environment::default(), "admin");
         assert!(nowhere.starts_with(std::env::temp_dir()), "{}", nowhere.display());

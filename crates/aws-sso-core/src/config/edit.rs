@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use super::ConfigError;
 use super::ini::{self, Line, LineKind};
 use super::profile::{FileKind, SectionId, SectionKind, identify, is_valid_name};
+use crate::cache::locks::config_lock_path;
+use crate::env::Environment;
 use crate::fs::FileMode;
+use crate::lock::FileLock;
 
 /// An AWS config file as lines, ready to be edited and written back.
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -217,14 +220,26 @@ fn property_line(key: &str, value: &str) -> String {
 ///
 /// A missing file counts as empty and is created 0600 (its directory 0700); an existing file
 /// keeps its permissions, and a symlinked one (dotfile managers) is written through the link.
-/// Nothing is written when nothing changes.
+/// Nothing is written when nothing changes. The file is read and written under its lock
+/// ([`lock_config_file`]), so parallel edits all land. A value with a line break or another
+/// control character is refused: this writer writes one line per value.
 pub fn update_config_file(
+    env: &Environment,
     path: &Path,
     kind: SectionKind,
     name: &str,
     values: &[(&str, &str)],
 ) -> Result<(), ConfigError> {
     let target = resolve_symlink(path);
+    // One value, one line: a line break would write a continuation line or a key of its own.
+    if let Some((key, _)) = values.iter().find(|(_, v)| v.chars().any(char::is_control)) {
+        return Err(ConfigError::InvalidValue {
+            path: target,
+            section: name.to_owned(),
+            key: (*key).to_owned(),
+        });
+    }
+    let _lock = lock_config_file(env, &target)?;
     let original = match fs::read_to_string(&target) {
         Ok(text) => Some(text),
         Err(e) if e.kind() == io::ErrorKind::NotFound => None,
@@ -242,7 +257,15 @@ pub fn update_config_file(
         .map_err(|e| ConfigError::Write { path: target.clone(), source: e.source })
 }
 
-fn resolve_symlink(path: &Path) -> PathBuf {
+/// Takes the cross-process lock of the config file `target` (symlinks resolved): whoever edits
+/// the file reads it, changes it and writes it while holding this, or a parallel edit is lost
+/// (docs/ARCHITECTURE.md §4).
+pub(crate) fn lock_config_file(env: &Environment, target: &Path) -> Result<FileLock, ConfigError> {
+    FileLock::acquire(&config_lock_path(env, target))
+        .map_err(|source| ConfigError::Lock { path: target.to_owned(), source })
+}
+
+pub(crate) fn resolve_symlink(path: &Path) -> PathBuf {
     match fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => {
             fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
@@ -277,6 +300,10 @@ region = eu-west-1 ; inline
 [sso-session corp]
 sso_start_url = https://corp.awsapps.com/start
 sso_region = eu-west-1";
+
+    fn home_env(home: &Path) -> Environment {
+        Environment::from_pairs([("HOME", home.to_string_lossy().into_owned())])
+    }
 
     fn busy() -> String {
         BUSY_LF.replace('\n', "\r\n")
@@ -417,7 +444,9 @@ sso_region = eu-west-1";
         use std::os::unix::fs::PermissionsExt;
         let home = tempfile::tempdir().expect("temp dir");
         let path = home.path().join(".aws").join("config");
+        let env = home_env(home.path());
         update_config_file(
+            &env,
             &path,
             SectionKind::SsoSession,
             "corp",
@@ -433,8 +462,14 @@ sso_region = eu-west-1";
         );
 
         fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).expect("chmod");
-        update_config_file(&path, SectionKind::SsoSession, "corp", &[("sso_region", "us-east-1")])
-            .expect("written");
+        update_config_file(
+            &env,
+            &path,
+            SectionKind::SsoSession,
+            "corp",
+            &[("sso_region", "us-east-1")],
+        )
+        .expect("written");
         assert_eq!(mode(&path), 0o644);
         let config = AwsConfig::parse(Some(&fs::read_to_string(&path).expect("read")), None)
             .expect("parses");
@@ -455,9 +490,44 @@ sso_region = eu-west-1";
         fs::write(&real, "[default]\nregion = a\n").expect("write");
         let link = dir.path().join("config");
         std::os::unix::fs::symlink(&real, &link).expect("symlink");
-        update_config_file(&link, SectionKind::Default, "default", &[("region", "b")])
+        let env = home_env(dir.path());
+        update_config_file(&env, &link, SectionKind::Default, "default", &[("region", "b")])
             .expect("written");
         assert!(fs::symlink_metadata(&link).expect("link").file_type().is_symlink());
         assert_eq!(fs::read_to_string(&real).expect("read"), "[default]\nregion = b\n");
+    }
+
+    #[test]
+    fn parallel_updates_all_land() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let path = home.path().join(".aws").join("config");
+        let env = home_env(home.path());
+        std::thread::scope(|scope| {
+            for i in 0..10 {
+                let (env, path) = (&env, &path);
+                scope.spawn(move || {
+                    let name = format!("s{i}");
+                    update_config_file(env, path, SectionKind::SsoSession, &name, &[("x", "1")])
+                        .expect("written");
+                });
+            }
+        });
+        let config = AwsConfig::parse(Some(&fs::read_to_string(&path).expect("read")), None)
+            .expect("parses");
+        assert_eq!(config.sso_session_names().len(), 10);
+    }
+
+    #[test]
+    fn a_value_with_a_line_break_is_refused_and_nothing_is_written() {
+        let home = tempfile::tempdir().expect("temp dir");
+        let path = home.path().join("config");
+        fs::write(&path, "[default]\nregion = a\n").expect("write");
+        let env = home_env(home.path());
+        for value in ["x\nsso_region = evil", "x\r", "x\u{1b}"] {
+            let err = update_config_file(&env, &path, SectionKind::Default, "d", &[("k", value)])
+                .expect_err("refused");
+            assert!(err.to_string().contains("line break"), "{err}");
+        }
+        assert_eq!(fs::read_to_string(&path).expect("read"), "[default]\nregion = a\n");
     }
 }

@@ -12,8 +12,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::ConfigError;
+use super::edit::{lock_config_file, resolve_symlink};
 use super::ini::{self, Line, LineKind};
 use super::profile::{FileKind, SectionKind, identify, is_valid_name};
+use crate::env::Environment;
 use crate::fs::FileMode;
 
 /// The profile-name template used when the user gives none.
@@ -49,6 +51,9 @@ pub struct ProfileBlockEdit {
     pub removed: Vec<String>,
     /// In the block before, gone upstream, and kept because `--prune` was not given.
     pub kept_stale: Vec<String>,
+    /// In the block before, not listed now, and kept by `--prune` because this run's template and
+    /// prefix would not have named them: another run (another `--prefix`) wrote them.
+    pub other_names: Vec<String>,
     /// Not written: a section of that name exists outside the block, and the user's own wins.
     /// `default` is always one: a generated `[profile default]` would hide the user's `[default]`.
     pub conflicts: Vec<String>,
@@ -59,6 +64,51 @@ impl ProfileBlockEdit {
     pub fn is_unchanged(&self) -> bool {
         self.added.is_empty() && self.updated.is_empty() && self.removed.is_empty()
     }
+}
+
+/// What `--prune` may remove: the stale profiles that this run's template and prefix would have
+/// named, so a run with `--prefix a-` never removes what a run with `--prefix b-` wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Prune<'a> {
+    pub template: &'a str,
+    pub prefix: &'a str,
+}
+
+impl Prune<'_> {
+    /// `true` when `name` is what the template and prefix give for this account id and role
+    /// under some account name (the account may be gone, and its name with it), allowing the
+    /// `-<account id>` and `-2` that [`plan_profiles`] appends to tell equal names apart.
+    fn would_name(&self, name: &str, account_id: &str, role: &str) -> bool {
+        // Only characters a profile name keeps, so the sanitizing leaves it whole.
+        const ANY: &str = "%%aws-sso-any-account%%";
+        let pattern = profile_name(self.template, self.prefix, ANY, account_id, role);
+        let pieces: Vec<&str> = pattern.split(ANY).collect();
+        let without_number = name
+            .rsplit_once('-')
+            .filter(|(_, n)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            .map(|(head, _)| head);
+        [Some(name), without_number].into_iter().flatten().any(|n| fills(n, &pieces))
+    }
+}
+
+/// `true` when `name` is `pieces` with a non-empty text between each two.
+fn fills(name: &str, pieces: &[&str]) -> bool {
+    let Some((first, rest)) = pieces.split_first() else { return false };
+    let Some((last, middle)) = rest.split_last() else { return name == *first };
+    let Some(mut tail) = name.strip_prefix(first) else { return false };
+    for piece in middle {
+        let Some(at) = tail.get(1..).and_then(|t| t.find(piece)) else { return false };
+        tail = &tail[1 + at + piece.len()..];
+    }
+    tail.len() > last.len() && tail.ends_with(last)
+}
+
+/// The value of `key` among a section's lines (`key = value`), if any.
+fn value_of<'a>(lines: &'a [String], key: &str) -> Option<&'a str> {
+    lines.iter().rev().find_map(|line| {
+        let (k, v) = line.split_once('=')?;
+        k.trim().eq_ignore_ascii_case(key).then(|| v.trim())
+    })
 }
 
 /// Why the block of generated profiles cannot be rewritten. Nothing is written in any case.
@@ -473,7 +523,7 @@ fn block_sections(lines: &[Line]) -> Vec<(Option<String>, Vec<String>)> {
 /// Pure: it returns the new text and what changed, and writes nothing. The block is replaced
 /// where it is; a new one goes at the end, after one blank line. Lines outside the block keep
 /// every byte; the block's lines use the file's line ending. Profiles of the old block that are
-/// not in `profiles` stay unless `prune`; a profile defined outside the block is left to the
+/// not in `profiles` stay unless `prune` names them ([`Prune`]); a profile defined outside the block is left to the
 /// user (see [`ProfileBlockEdit::conflicts`]). An empty `region` writes no `region` line. A
 /// block that cannot be found whole (a BEGIN without END, two blocks...) is an error naming the
 /// line.
@@ -482,7 +532,7 @@ pub fn render_profile_block(
     session: &str,
     region: &str,
     profiles: &[ProfileSpec],
-    prune: bool,
+    prune: Option<Prune<'_>>,
 ) -> Result<(String, ProfileBlockEdit), ConfigError> {
     if !is_valid_name(session) {
         return Err(ConfigError::InvalidName { what: "sso-session", name: session.to_owned() });
@@ -543,12 +593,18 @@ pub fn render_profile_block(
         entries.insert((key, name.to_owned()), new_lines);
     }
     for (name, texts) in old {
-        if prune {
+        let account = value_of(&texts, "sso_account_id").unwrap_or_default();
+        let role = value_of(&texts, "sso_role_name").unwrap_or_default();
+        let ours = prune.map(|p| p.would_name(&name, account, role));
+        if ours == Some(true) {
             edit.removed.push(name);
-        } else {
-            let (key, _) = sort_key(&name);
-            entries.insert((key, name.clone()), texts);
-            edit.kept_stale.push(name);
+            continue;
+        }
+        let (key, _) = sort_key(&name);
+        entries.insert((key, name.clone()), texts);
+        match ours {
+            Some(_) => edit.other_names.push(name),
+            None => edit.kept_stale.push(name),
         }
     }
     for list in [
@@ -557,6 +613,7 @@ pub fn render_profile_block(
         &mut edit.unchanged,
         &mut edit.removed,
         &mut edit.kept_stale,
+        &mut edit.other_names,
         &mut edit.conflicts,
     ] {
         list.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
@@ -638,7 +695,7 @@ pub fn plan_profile_block(
     session: &str,
     region: &str,
     profiles: &[ProfileSpec],
-    prune: bool,
+    prune: Option<Prune<'_>>,
 ) -> Result<ProfileBlockPlan, ConfigError> {
     let target = resolve_symlink(path);
     let old_text = match fs::read_to_string(&target) {
@@ -654,13 +711,31 @@ pub fn plan_profile_block(
     Ok(ProfileBlockPlan { path: target, old_text, new_text, edit })
 }
 
+/// Plans and writes the session's block under the config file's lock, so that the file it
+/// changes is the file as it is now (a parallel `configure` or `--write-profiles` is kept).
+/// Returns the plan it wrote and the backup's path when one was written now.
+pub fn apply_profile_block(
+    env: &Environment,
+    path: &Path,
+    session: &str,
+    region: &str,
+    profiles: &[ProfileSpec],
+    prune: Option<Prune<'_>>,
+) -> Result<(ProfileBlockPlan, Option<PathBuf>), ConfigError> {
+    let _lock = lock_config_file(env, &resolve_symlink(path))?;
+    let plan = plan_profile_block(path, session, region, profiles, prune)?;
+    let backup =
+        if plan.changes_file() { write_profile_block(path, &plan.new_text)? } else { None };
+    Ok((plan, backup))
+}
+
 /// Writes `new_text` to the config file at `path`, atomically, keeping the file's mode; a
 /// symlinked file is written through the link.
 ///
 /// Before the first change ever (no backup exists yet) the file as it is goes to
 /// `<path>.aws-sso-backup`, with the same mode; the backup's path is returned when it was
 /// written now. Nothing is written when `new_text` is what the file holds already.
-pub fn write_profile_block(path: &Path, new_text: &str) -> Result<Option<PathBuf>, ConfigError> {
+fn write_profile_block(path: &Path, new_text: &str) -> Result<Option<PathBuf>, ConfigError> {
     let target = resolve_symlink(path);
     let current = match fs::read(&target) {
         Ok(bytes) => Some(bytes),
@@ -703,15 +778,6 @@ fn write_backup(original: &Path, backup: &Path, bytes: &[u8]) -> Result<(), Conf
         .map_err(|source| ConfigError::Read { path: original.to_owned(), source })?
         .permissions();
     fs::set_permissions(backup, permissions).map_err(write_error)
-}
-
-fn resolve_symlink(path: &Path) -> PathBuf {
-    match fs::symlink_metadata(path) {
-        Ok(meta) if meta.file_type().is_symlink() => {
-            fs::canonicalize(path).unwrap_or_else(|_| path.to_owned())
-        }
-        _ => path.to_owned(),
-    }
 }
 
 /// Lines of context around each change in [`diff`].
@@ -822,6 +888,9 @@ x = 1
         }
     }
 
+    /// What `--prune` removes with the default template and no prefix.
+    const DEFAULT_PRUNE: Prune<'static> = Prune { template: DEFAULT_TEMPLATE, prefix: "" };
+
     fn corp_profiles() -> Vec<ProfileSpec> {
         vec![
             spec("Billing.ReadOnlyAccess", "222222222222", "ReadOnlyAccess"),
@@ -836,6 +905,7 @@ x = 1
         profiles: &[ProfileSpec],
         prune: bool,
     ) -> (String, ProfileBlockEdit) {
+        let prune = prune.then_some(DEFAULT_PRUNE);
         render_profile_block(text, session, "eu-west-1", profiles, prune).expect("renders")
     }
 
@@ -938,7 +1008,7 @@ x = 1
         profiles.remove(0);
         profiles.push(spec("Sandbox.PowerUserAccess", "444444444444", "PowerUserAccess"));
         let (out, edit) =
-            render_profile_block(&original, "corp", "us-east-2", &profiles, false).expect("ok");
+            render_profile_block(&original, "corp", "us-east-2", &profiles, None).expect("ok");
         let (before, block, after) = cut(&out, "corp");
         assert_eq!((before, after), (old_before, old_after));
         assert!(block.contains("[profile Sandbox.PowerUserAccess]\r\n"), "{block}");
@@ -1187,7 +1257,7 @@ x = 1
     fn a_begin_without_end_is_refused_with_the_line_and_the_fix() {
         let (out, _) = render(&busy(), "corp", &corp_profiles(), false);
         let broken = out.replace("# END aws-sso-ls profiles for sso-session corp\r\n", "");
-        let err = render_profile_block(&broken, "corp", "eu-west-1", &corp_profiles(), false)
+        let err = render_profile_block(&broken, "corp", "eu-west-1", &corp_profiles(), None)
             .expect_err("refused")
             .to_string();
         let line = busy().lines().count() + 2;
@@ -1198,7 +1268,7 @@ x = 1
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("config");
         fs::write(&path, &broken).expect("write");
-        let err = plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles(), false)
+        let err = plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles(), None)
             .expect_err("refused")
             .to_string();
         assert!(err.contains(&format!("{}, line {line}:", path.display())), "{err}");
@@ -1210,7 +1280,7 @@ x = 1
         let (out, _) = render("", "corp", &corp_profiles()[..1], false);
         let end = "# END aws-sso-ls profiles for sso-session corp\n";
         let refused = |text: &str| {
-            render_profile_block(text, "corp", "eu-west-1", &corp_profiles(), false)
+            render_profile_block(text, "corp", "eu-west-1", &corp_profiles(), None)
                 .expect_err("refused")
                 .to_string()
         };
@@ -1235,16 +1305,16 @@ x = 1
     #[test]
     fn values_that_cannot_be_written_are_refused() {
         let bad = [spec("ok", "1111", "Read Only")];
-        let err = render_profile_block("", "corp", "eu-west-1", &bad, false).expect_err("space");
+        let err = render_profile_block("", "corp", "eu-west-1", &bad, None).expect_err("space");
         assert!(err.to_string().contains("sso_role_name \"Read Only\""), "{err}");
         let bad = [spec("ok", "#1111", "Admin")];
-        assert!(render_profile_block("", "corp", "eu-west-1", &bad, false).is_err());
+        assert!(render_profile_block("", "corp", "eu-west-1", &bad, None).is_err());
         let bad = [spec("not ok", "1111", "Admin")];
-        assert!(render_profile_block("", "corp", "eu-west-1", &bad, false).is_err());
-        assert!(render_profile_block("", "co rp", "eu-west-1", &[], false).is_err());
+        assert!(render_profile_block("", "corp", "eu-west-1", &bad, None).is_err());
+        assert!(render_profile_block("", "co rp", "eu-west-1", &[], None).is_err());
         let good = [spec("ok", "1111", "Admin")];
-        assert!(render_profile_block("", "corp", "eu west", &good, false).is_err());
-        let (out, _) = render_profile_block("", "corp", "", &good, false).expect("no region");
+        assert!(render_profile_block("", "corp", "eu west", &good, None).is_err());
+        let (out, _) = render_profile_block("", "corp", "", &good, None).expect("no region");
         assert_eq!(parse(&out).profile("ok").and_then(|p| p.get("region")), None);
     }
 
@@ -1304,7 +1374,7 @@ x = 1
         }
 
         let plan =
-            plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles(), false).expect("plan");
+            plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles(), None).expect("plan");
         assert_eq!(plan.old_text, busy());
         assert!(plan.changes_file());
         let backup = write_profile_block(&path, &plan.new_text).expect("written");
@@ -1321,12 +1391,18 @@ x = 1
         // The same text again: nothing written, not even a temporary file.
         assert_eq!(write_profile_block(&path, &plan.new_text).expect("no-op"), None);
         let plan =
-            plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles(), false).expect("plan");
+            plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles(), None).expect("plan");
         assert!(!plan.changes_file());
 
         // A later change keeps the first backup as it was.
-        let plan = plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles()[..1], true)
-            .expect("plan");
+        let plan = plan_profile_block(
+            &path,
+            "corp",
+            "eu-west-1",
+            &corp_profiles()[..1],
+            Some(DEFAULT_PRUNE),
+        )
+        .expect("plan");
         assert_eq!(write_profile_block(&path, &plan.new_text).expect("written"), None);
         assert_eq!(fs::read(&expected).expect("backup"), busy().as_bytes());
         assert_eq!(fs::read_to_string(&path).expect("config"), plan.new_text);
@@ -1344,7 +1420,7 @@ x = 1
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join(".aws").join("config");
         let plan =
-            plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles(), false).expect("plan");
+            plan_profile_block(&path, "corp", "eu-west-1", &corp_profiles(), None).expect("plan");
         assert_eq!(plan.old_text, "");
         assert_eq!(write_profile_block(&path, &plan.new_text).expect("written"), None);
         assert!(!backup_path(&path).exists());
@@ -1366,7 +1442,7 @@ x = 1
         let link = dir.path().join("config");
         std::os::unix::fs::symlink(&real, &link).expect("symlink");
         let plan =
-            plan_profile_block(&link, "corp", "eu-west-1", &corp_profiles(), false).expect("plan");
+            plan_profile_block(&link, "corp", "eu-west-1", &corp_profiles(), None).expect("plan");
         let backup = write_profile_block(&link, &plan.new_text).expect("written");
         assert_eq!(backup, Some(dir.path().join("config.aws-sso-backup")));
         assert!(fs::symlink_metadata(&link).expect("link").file_type().is_symlink());
@@ -1441,5 +1517,45 @@ x = 1
         // A few changes among many lines stay small.
         let new = old.replace("line 1500\n", "changed\n");
         assert_eq!(diff(&old, &new).lines().filter(|l| !l.starts_with(' ')).count(), 3);
+    }
+
+    #[test]
+    fn prune_under_one_prefix_keeps_the_profiles_of_another() {
+        let prefixed = |prefix: &str| -> Vec<ProfileSpec> {
+            let rows = [
+                ("222222222222", "Billing", vec!["ReadOnlyAccess"]),
+                ("333333333333", "Prod", vec!["AdministratorAccess", "ReadOnlyAccess"]),
+            ];
+            plan_profiles(rows, DEFAULT_TEMPLATE, prefix)
+        };
+        let a = prefixed("a-");
+        let b = prefixed("b-");
+        let (first, _) = render_profile_block("", "corp", "eu-west-1", &a, None).expect("a");
+        let (both, _) = render_profile_block(&first, "corp", "eu-west-1", &b, None).expect("b");
+
+        // Billing is gone: b- prunes its own Billing profile and leaves every a- profile.
+        let prune_b = Some(Prune { template: DEFAULT_TEMPLATE, prefix: "b-" });
+        let (out, edit) =
+            render_profile_block(&both, "corp", "eu-west-1", &b[1..], prune_b).expect("pruned");
+        assert_eq!(edit.removed, names(&["b-Billing.ReadOnlyAccess"]));
+        assert_eq!(edit.other_names.len(), 3, "{edit:?}");
+        let config = parse(&out);
+        for spec in &a {
+            assert!(config.profile(&spec.name).is_some(), "{} was removed", spec.name);
+        }
+    }
+
+    #[test]
+    fn prune_recognizes_the_names_its_template_gives_whatever_the_account_name() {
+        let prune = Prune { template: DEFAULT_TEMPLATE, prefix: "dev-" };
+        assert!(prune.would_name("dev-Gone.Admin", "111111111111", "Admin"));
+        assert!(prune.would_name("dev-Same-111111111111.Admin", "111111111111", "Admin"));
+        assert!(!prune.would_name("ops-Gone.Admin", "111111111111", "Admin"));
+        assert!(!prune.would_name("dev-Gone.ReadOnly", "111111111111", "Admin"));
+        assert!(!prune.would_name("dev-.Admin", "111111111111", "Admin"));
+        let by_id = Prune { template: "{account_id}-{role}", prefix: "" };
+        assert!(by_id.would_name("111111111111-Admin", "111111111111", "Admin"));
+        assert!(by_id.would_name("111111111111-Admin-2", "111111111111", "Admin"));
+        assert!(!by_id.would_name("x-111111111111-Admin", "111111111111", "Admin"));
     }
 }

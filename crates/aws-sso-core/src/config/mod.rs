@@ -37,6 +37,9 @@ pub enum ConfigError {
     #[error("cannot write {path}: {}; {}", crate::fs::plain(source), crate::fs::io_hint(source))]
     Write { path: PathBuf, source: io::Error },
 
+    #[error("cannot edit {} without a lock, so nothing was written: {source}", path.display())]
+    Lock { path: PathBuf, source: crate::lock::LockError },
+
     #[error("{file}, line {line}: {error}. Fix that line of the file.")]
     Syntax { file: String, line: usize, error: SyntaxError },
 
@@ -69,6 +72,12 @@ pub enum ConfigError {
         "cannot write a {what} named {name:?} to the AWS config: use letters, digits and - / . % @ _ : + only"
     )]
     InvalidName { what: &'static str, name: String },
+
+    #[error(
+        "cannot write {key} to [{section}] of {}: its value holds a line break or another control character, which would add lines to the file. Nothing was written; give the value on one line.",
+        path.display()
+    )]
+    InvalidValue { path: PathBuf, section: String, key: String },
 
     #[error(transparent)]
     ProfileBlock(#[from] managed::ManagedBlockError),

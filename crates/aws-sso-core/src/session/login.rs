@@ -148,7 +148,7 @@ fn update_sso_region(ctx: &Context, target: &SessionTarget) -> Result<()> {
         (None, Some(profile)) => (SectionKind::Profile, profile.as_str()),
         (None, None) => return Ok(()),
     };
-    update_config_file(&ctx.files.config, kind, name, &[("sso_region", &target.region)])?;
+    update_config_file(&ctx.env, &ctx.files.config, kind, name, &[("sso_region", &target.region)])?;
     Ok(())
 }
 

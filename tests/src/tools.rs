@@ -38,6 +38,7 @@ const PER_SHELL: &[&str] = &[
     "hook::the_users_own_credentials_are_left_alone",
     "hook::credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does",
     "hook::hostile_names_and_directories_are_values_never_code",
+    "hook::a_cd_on_the_command_line_applies_before_the_next_command_runs",
 ];
 
 /// Every tool, in the order `cargo xtask test` reports them.
@@ -50,6 +51,7 @@ pub const TOOLS: &[Tool] = &[
             "complete::bash_completes_with_the_generated_script",
             "complete::bash_reads_back_every_hostile_name_exactly_and_runs_nothing",
             "hook::bash_keeps_a_prompt_command_array",
+            "hook::bash_leaves_cd_pushd_and_popd_alone_in_a_non_interactive_shell",
             "(the bash run of) the per-shell hook tests",
         ],
     },

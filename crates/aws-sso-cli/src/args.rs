@@ -63,11 +63,16 @@ impl GlobalArgs {
 /// process without a word and leaves its temporary file. Once any handler is installed the
 /// write fails with EFBIG instead, which the writers report and clean up as a full disk;
 /// tokio's handler (it only records the signal) is the one std-safe Rust can install, and it
-/// stays for the life of the process.
+/// stays for the life of the process. It needs a runtime, so it is installed only when a limit
+/// is set: the usual unlimited case costs one getrlimit, no runtime.
 fn survive_the_file_size_limit() {
     #[cfg(unix)]
     {
+        use rustix::process::{Resource, getrlimit};
         use tokio::signal::unix::{SignalKind, signal};
+        if getrlimit(Resource::Fsize).current.is_none() {
+            return;
+        }
         let xfsz = SignalKind::from_raw(rustix::process::Signal::XFSZ.as_raw());
         if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_io().build() {
             let _inside = runtime.enter();

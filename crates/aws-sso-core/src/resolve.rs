@@ -197,7 +197,9 @@ pub fn resolve_role(
         return Err(ResolveError::NothingNamed.into());
     };
     let profile = ctx.config.profile(&profile_name);
-    let get = |key| profile.and_then(|p| p.get(key)).map(str::to_owned);
+    // An empty value names nothing: it must not reach GetRoleCredentials as a role.
+    let get =
+        |key| profile.and_then(|p| p.get(key)).filter(|v| !v.trim().is_empty()).map(str::to_owned);
     let (Some(account), Some(role)) = (get("sso_account_id"), get("sso_role_name")) else {
         let missing =
             if get("sso_account_id").is_none() { "sso_account_id" } else { "sso_role_name" };
@@ -448,5 +450,19 @@ mod tests {
             error.to_string().ends_with("name one: aws-sso-env 'Prod Account' ROLE"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn a_profile_with_an_empty_role_names_no_role() {
+        use crate::session::testing::{Home, with_corp};
+        let home = Home::new(&with_corp(
+            "[profile p]\nsso_session = corp\nsso_account_id = 111111111111\nsso_role_name =\n",
+        ));
+        let ctx = home.context();
+        let request = SessionRequest { profile: Some("p".into()), ..Default::default() };
+        let error = resolve_role(&ctx, &request, &RoleChoice::default(), None)
+            .expect_err("no role")
+            .to_string();
+        assert!(error.contains("\"p\" has no sso_role_name"), "{error}");
     }
 }

@@ -598,23 +598,27 @@ fn suggested(text: &str) -> String {
     after.lines().next().unwrap_or_default().to_owned()
 }
 
-#[test]
-fn a_pasted_allow_suggestion_runs_nothing_a_directory_name_holds() {
-    let sandbox = Sandbox::listed(&["--accounts", "2"]);
-    let dir = sandbox.path().join("x;touch ${HOME}pwned;#");
+/// A directory `name` under the sandbox's HOME whose project file names account 2's
+/// ReadOnlyAccess, not allowed yet.
+fn project_not_allowed(sandbox: &Sandbox, name: &str) -> PathBuf {
+    let dir = sandbox.path().join(name);
     std::fs::create_dir_all(&dir).expect("mkdir");
     std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrole: ReadOnlyAccess\n")
         .expect("write");
+    dir
+}
+
+/// `aws-sso-env ARGS` run in `dir`, as a shell standing there runs it (`PWD` included).
+fn env_in(sandbox: &Sandbox, dir: &Path, args: &[&str]) -> std::process::Output {
+    sandbox.cmd("aws-sso-env").args(args).current_dir(dir).env("PWD", dir).output().expect("run")
+}
+
+#[test]
+fn a_pasted_allow_suggestion_runs_nothing_a_directory_name_holds() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let dir = project_not_allowed(&sandbox, "x;touch ${HOME}pwned;#");
     let canary = PathBuf::from(format!("{}pwned", sandbox.path().display()));
-    let run = |args: &[&str]| {
-        sandbox
-            .cmd("aws-sso-env")
-            .args(args)
-            .current_dir(&dir)
-            .env("PWD", &dir)
-            .output()
-            .expect("run")
-    };
+    let run = |args: &[&str]| env_in(&sandbox, &dir, args);
     let sources = [
         ("status", stdout(&run(&["status"]))),
         ("aws-sso-env", stderr(&run(&["-f", "json"]))),
@@ -647,19 +651,8 @@ fn a_pasted_allow_suggestion_runs_nothing_a_directory_name_holds() {
 #[test]
 fn escape_sequences_in_a_directory_name_never_reach_the_terminal() {
     let sandbox = Sandbox::listed(&["--accounts", "2"]);
-    let dir = sandbox.path().join("evil\u{1b}]0;pwned\u{7}\u{1b}[2J");
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join(".aws-sso.yaml"), "account: 100000000002\nrole: ReadOnlyAccess\n")
-        .expect("write");
-    let run = |args: &[&str]| {
-        sandbox
-            .cmd("aws-sso-env")
-            .args(args)
-            .current_dir(&dir)
-            .env("PWD", &dir)
-            .output()
-            .expect("run")
-    };
+    let dir = project_not_allowed(&sandbox, "evil\u{1b}]0;pwned\u{7}\u{1b}[2J");
+    let run = |args: &[&str]| env_in(&sandbox, &dir, args);
     let outputs = [
         ("status", stdout(&run(&["status"]))),
         ("aws-sso-env", stderr(&run(&["-f", "json"]))),

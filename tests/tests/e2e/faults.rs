@@ -226,11 +226,7 @@ fn kill_9_while_writing_caches_leaves_old_or_new_complete_files() {
 
     // Whatever was killed where, the next runs work from what is on disk.
     expire_credentials(&creds);
-    let out = sandbox
-        .cmd("aws-sso-env")
-        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
-        .output()
-        .expect("run");
+    let out = credential_process(&sandbox);
     assert!(out.status.success(), "after the kills: {}", stderr(&out));
     let json: Value = serde_json::from_slice(&out.stdout).expect("Version 1 JSON");
     assert_eq!(json["Version"], 1);
@@ -379,11 +375,7 @@ fn a_refresh_on_a_full_disk_still_serves_the_command_and_warns_that_the_login_is
     assert!(sandbox.emulator.operations().iter().any(|o| o == "CreateToken"), "it refreshed");
 
     // The warning was true: the service rotated the refresh token the disk still holds.
-    let out = sandbox
-        .cmd("aws-sso-env")
-        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
-        .output()
-        .expect("run");
+    let out = credential_process(&sandbox);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
 }
 
@@ -391,11 +383,7 @@ fn a_refresh_on_a_full_disk_still_serves_the_command_and_warns_that_the_login_is
 fn an_endless_answer_is_cut_at_the_bound_with_an_error_naming_the_endpoint() {
     let sandbox = Sandbox::logged_in(&["--endless-body-first", "2"]);
     let start = Instant::now();
-    let out = sandbox
-        .cmd("aws-sso-env")
-        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
-        .output()
-        .expect("run");
+    let out = credential_process(&sandbox);
     let text = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(text.contains("larger than 4 MiB"), "says why: {text}");
@@ -410,11 +398,7 @@ fn an_endless_answer_is_cut_at_the_bound_with_an_error_naming_the_endpoint() {
     assert!(text.contains("/assignment/accounts"), "names the endpoint: {text}");
 
     // Past the fault, the same commands work.
-    let out = sandbox
-        .cmd("aws-sso-env")
-        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
-        .output()
-        .expect("run");
+    let out = credential_process(&sandbox);
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
@@ -438,11 +422,7 @@ fn an_unreachable_oidc_endpoint_during_a_refresh_is_a_passing_failure_not_a_lost
     assert!(!text.contains("cannot be refreshed"), "{text}");
 
     // The login was indeed good: with the endpoint back, the same command refreshes it.
-    let out = sandbox
-        .cmd("aws-sso-env")
-        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
-        .output()
-        .expect("run");
+    let out = credential_process(&sandbox);
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
@@ -705,11 +685,7 @@ fn a_lock_that_cannot_be_created_fetches_with_a_warning() {
     }
     std::fs::write(&locks, "").expect("a file in the way");
 
-    let out = sandbox
-        .cmd("aws-sso-env")
-        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
-        .output()
-        .expect("run");
+    let out = credential_process(&sandbox);
     let text = stderr(&out);
     assert!(out.status.success(), "a cache miss still fetches: {text}");
     let json: Value = serde_json::from_slice(&out.stdout).expect("Version 1 JSON");
@@ -751,4 +727,13 @@ fn sigxfsz_under_a_file_size_limit_is_a_clear_error_not_a_silent_death() {
     assert!(text.contains(&format!("{}:", cache.display())), "names the file: {text}");
     assert!(text.contains("free some disk space"), "says what to do: {text}");
     assert_unchanged(&before, &sandbox, "ls --refresh");
+}
+
+/// `aws-sso-env credential-process` for the role most fault tests use, as an SDK runs it.
+fn credential_process(sandbox: &Sandbox) -> std::process::Output {
+    sandbox
+        .cmd("aws-sso-env")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run")
 }

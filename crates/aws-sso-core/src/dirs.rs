@@ -155,4 +155,24 @@ mod tests {
         assert_eq!(cache_dir(&env), None);
         assert_eq!(data_dir(&env), None);
     }
+
+    #[test]
+    fn the_cache_dir_prefers_an_absolute_xdg_cache_home() {
+        let env = Environment::from_pairs([("HOME", "/home/me"), ("XDG_CACHE_HOME", "/xdg")]);
+        assert_eq!(cache_dir(&env), Some(PathBuf::from("/xdg/aws-sso")));
+        let env = Environment::from_pairs([("HOME", "/home/me"), ("XDG_CACHE_HOME", "rel")]);
+        assert_eq!(cache_dir(&env), Some(PathBuf::from("/home/me/.cache/aws-sso")));
+        let env = Environment::from_pairs([("HOME", "/home/me"), ("XDG_CACHE_HOME", "")]);
+        assert_eq!(cache_dir(&env), Some(PathBuf::from("/home/me/.cache/aws-sso")));
+        assert_eq!(cache_dir(&Environment::default()), None);
+    }
+
+    #[test]
+    fn the_data_dir_follows_xdg_when_absolute() {
+        let env = Environment::from_pairs([("XDG_DATA_HOME", "/xdg"), ("HOME", "/h")]);
+        assert_eq!(data_dir(&env), Some(PathBuf::from("/xdg/aws-sso")));
+        let env = Environment::from_pairs([("XDG_DATA_HOME", "rel"), ("HOME", "/h")]);
+        assert_eq!(data_dir(&env), Some(PathBuf::from("/h/.local/share/aws-sso")));
+        assert_eq!(data_dir(&Environment::default()), None);
+    }
 }

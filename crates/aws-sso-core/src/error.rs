@@ -103,7 +103,9 @@ pub enum ResolveError {
     NoSuchRole { account: String, role: String, roles: String },
     #[error("the account list of {session} could not be read; run: aws-sso-ls --refresh")]
     AccountListUnreadable { session: String },
-    #[error("cannot read the current directory (was it deleted?)")]
+    #[error(
+        "cannot read the current directory (was it deleted?); cd into an existing directory and run the command again"
+    )]
     NoCurrentDir,
 }
 

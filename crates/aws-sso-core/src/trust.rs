@@ -80,15 +80,9 @@ pub enum TrustError {
     File(#[from] FsError),
 }
 
-/// Our data directory ([`crate::dirs`]): `$XDG_DATA_HOME/aws-sso` (when absolute), else
-/// `~/.local/share/aws-sso` on Linux.
-pub fn data_dir(env: &Environment) -> Option<PathBuf> {
-    crate::dirs::data_dir(env)
-}
-
 /// The allow record of the project file at `canonical` (its key, [`file_key`]).
 pub fn allow_record_path(env: &Environment, canonical: &Path) -> Option<PathBuf> {
-    Some(data_dir(env)?.join("allow").join(sha256_hex(&path_bytes(canonical))))
+    Some(crate::dirs::data_dir(env)?.join("allow").join(sha256_hex(&path_bytes(canonical))))
 }
 
 /// What an allow record holds.
@@ -538,13 +532,7 @@ mod tests {
     }
 
     #[test]
-    fn the_data_dir_follows_xdg_when_absolute() {
-        let env = Environment::from_pairs([("XDG_DATA_HOME", "/xdg"), ("HOME", "/h")]);
-        assert_eq!(data_dir(&env), Some(PathBuf::from("/xdg/aws-sso")));
-        let env = Environment::from_pairs([("XDG_DATA_HOME", "rel"), ("HOME", "/h")]);
-        assert_eq!(data_dir(&env), Some(PathBuf::from("/h/.local/share/aws-sso")));
-        assert_eq!(data_dir(&Environment::default()), None);
-
+    fn allow_needs_a_data_dir_and_an_existing_file() {
         let home = Home::new();
         let project = load_project_file(&home.project("p", "account: x\n")).expect("valid");
         assert!(matches!(

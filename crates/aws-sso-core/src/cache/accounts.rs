@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::{CacheError, CacheFile, our_cache_dir, sha1_hex};
+use super::{CacheError, CacheFile, sha1_hex};
 use crate::env::Environment;
 use crate::target::SessionTarget;
 use crate::time::{format_cli, parse_lenient};
@@ -106,7 +106,7 @@ pub fn account_cache_path(env: &Environment, target: &SessionTarget) -> Option<P
         Some(name) => sha1_hex(name),
         None => sha1_hex(&target.start_url),
     };
-    Some(our_cache_dir(env)?.join(format!("accounts-{id}.json")))
+    Some(crate::dirs::cache_dir(env)?.join(format!("accounts-{id}.json")))
 }
 
 fn is_file_name_safe(name: &str) -> bool {

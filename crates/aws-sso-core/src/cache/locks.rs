@@ -3,13 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{RoleCredentialsKey, our_cache_dir, sha1_hex};
+use super::{RoleCredentialsKey, sha1_hex};
 use crate::env::Environment;
 
 /// `<our cache dir>/locks`. Without a home directory (where nothing else works either) the
 /// system temporary directory stands in, so a lock can still be taken.
 fn locks_dir(env: &Environment) -> PathBuf {
-    our_cache_dir(env).unwrap_or_else(|| std::env::temp_dir().join("aws-sso")).join("locks")
+    crate::dirs::cache_dir(env)
+        .unwrap_or_else(|| std::env::temp_dir().join("aws-sso"))
+        .join("locks")
 }
 
 /// The lock around login and token refresh of a session: `identifier` is the sso-session name,

@@ -95,12 +95,6 @@ impl CacheDirs {
     }
 }
 
-/// Our own cache directory ([`crate::dirs`]): `$XDG_CACHE_HOME/aws-sso`, else
-/// `~/.cache/aws-sso` on Linux.
-pub fn our_cache_dir(env: &Environment) -> Option<PathBuf> {
-    crate::dirs::cache_dir(env)
-}
-
 /// Lowercase hex SHA-1 of the UTF-8 bytes of `text`, as the AWS tools name cache files.
 pub fn sha1_hex(text: &str) -> String {
     use std::fmt::Write as _;
@@ -277,17 +271,6 @@ mod tests {
     fn no_home_is_an_error_that_says_to_set_home() {
         let err = CacheDirs::from_env(&Environment::default()).expect_err("no home");
         assert!(err.to_string().contains("set HOME"), "{err}");
-    }
-
-    #[test]
-    fn our_cache_dir_prefers_an_absolute_xdg_cache_home() {
-        let env = Environment::from_pairs([("HOME", "/home/me"), ("XDG_CACHE_HOME", "/xdg")]);
-        assert_eq!(our_cache_dir(&env), Some(PathBuf::from("/xdg/aws-sso")));
-        let env = Environment::from_pairs([("HOME", "/home/me"), ("XDG_CACHE_HOME", "rel")]);
-        assert_eq!(our_cache_dir(&env), Some(PathBuf::from("/home/me/.cache/aws-sso")));
-        let env = Environment::from_pairs([("HOME", "/home/me"), ("XDG_CACHE_HOME", "")]);
-        assert_eq!(our_cache_dir(&env), Some(PathBuf::from("/home/me/.cache/aws-sso")));
-        assert_eq!(our_cache_dir(&Environment::default()), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use super::{CacheError, CacheFile, LenientObject, fs, our_cache_dir, sha1_hex};
+use super::{CacheError, CacheFile, LenientObject, fs, sha1_hex};
 use crate::env::Environment;
 use crate::lock::FileLock;
 use crate::py_json::{PyValue, Separators, dumps};
@@ -189,7 +189,7 @@ struct IndexEntry {
 
 /// `<our cache dir>/role-credentials-<sha1(identifier)>.json` and the lock guarding it.
 fn index_paths(env: &Environment, identifier: &str) -> Result<(PathBuf, PathBuf), CacheError> {
-    let dir = our_cache_dir(env).ok_or(CacheError::NoCacheDir)?;
+    let dir = crate::dirs::cache_dir(env).ok_or(CacheError::NoCacheDir)?;
     let hash = sha1_hex(identifier);
     let index = dir.join(format!("role-credentials-{hash}.json"));
     let lock = dir.join("locks").join(format!("role-credentials-{hash}.lock"));

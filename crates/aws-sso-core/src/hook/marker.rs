@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use crate::cache::our_cache_dir;
 use crate::env::Environment;
 use crate::fs::{self, FileMode, FsError};
 
@@ -22,7 +21,7 @@ pub enum MarkerError {
 /// `<our cache dir>/hook-marker`: its mtime tells the shell hook that something it depends on
 /// changed (an allow, a deny, a login, a logout).
 pub fn path(env: &Environment) -> Option<PathBuf> {
-    Some(our_cache_dir(env)?.join("hook-marker"))
+    Some(crate::dirs::cache_dir(env)?.join("hook-marker"))
 }
 
 /// Sets the marker's mtime to now by replacing it atomically (0600, in a private directory):

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::cache::our_cache_dir;
 use crate::env::Environment;
 
 /// Sets the stamp of the shell `shell_pid` (else of our parent) to `newest`, the newest mtime of
@@ -17,7 +16,7 @@ pub(super) fn write(
     newest: Option<SystemTime>,
 ) -> Option<PathBuf> {
     let pid = shell_pid.unwrap_or_else(parent_pid);
-    let path = our_cache_dir(env)?.join("hook").join(format!("{STAMP_PREFIX}{pid}"));
+    let path = crate::dirs::cache_dir(env)?.join("hook").join(format!("{STAMP_PREFIX}{pid}"));
     let newest = newest.unwrap_or(SystemTime::UNIX_EPOCH);
     let result = crate::fs::create_private_dir(crate::fs::parent_dir(&path))
         .map_err(|e| e.to_string())

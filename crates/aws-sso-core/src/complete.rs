@@ -82,7 +82,7 @@ pub fn roles(
     current: &str,
 ) -> Vec<Candidate> {
     let Some(cache) = cache_of(env, request) else { return Vec::new() };
-    let Ok(found) = cache.find_account(account) else { return Vec::new() };
+    let Ok(found) = cache.find_account(account, jiff::Timestamp::now()) else { return Vec::new() };
     let lower = current.to_lowercase();
     found
         .roles

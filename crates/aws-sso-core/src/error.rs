@@ -8,7 +8,9 @@
 
 use crate::cache::AccountLookupError;
 use crate::shell::CommandLine;
-use crate::{cache, config, console, endpoint, http, lock, oidc, shell, start_url, target, trust};
+use crate::{
+    cache, config, console, endpoint, http, lock, oidc, portal, shell, start_url, target, trust,
+};
 
 pub use crate::exit::ErrorKind;
 
@@ -40,6 +42,13 @@ pub enum Error {
     Console(#[from] console::ConsoleError),
     #[error(transparent)]
     StartUrl(#[from] start_url::StartUrlError),
+    #[error("{}", index_failure(session, looking_for.as_deref(), error))]
+    AccountIndex {
+        session: String,
+        /// The account name the index was fetched to find.
+        looking_for: Option<String>,
+        error: Box<portal::listing::IndexError>,
+    },
     #[error("could not start the async runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -60,6 +69,8 @@ impl Error {
             }
             Error::Http(e) if e.is_unauthorized() => ErrorKind::NotLoggedIn,
             Error::Http(_) => ErrorKind::Failure,
+            Error::AccountIndex { error, .. } if error.is_unauthorized() => ErrorKind::NotLoggedIn,
+            Error::AccountIndex { .. } => ErrorKind::Failure,
             Error::Session(e) => e.kind(),
             Error::Credentials(e) => e.kind(),
             Error::Resolve(e) => e.kind(),
@@ -68,6 +79,23 @@ impl Error {
             Error::Runtime(_) => ErrorKind::Failure,
         }
     }
+}
+
+fn index_failure(
+    session: &str,
+    looking_for: Option<&str>,
+    error: &portal::listing::IndexError,
+) -> String {
+    let so = looking_for
+        .map(|name| format!(", so \"{}\" could not be resolved", shell::printable(name)))
+        .unwrap_or_default();
+    // A dead login's own words say to log in; anything else may pass.
+    let then = if error.is_unauthorized() {
+        ""
+    } else {
+        ". The accounts cached before, if any, are kept; try again"
+    };
+    format!("the account list of {session} could not be fetched{so}: {error}{then}")
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -18,11 +18,12 @@ use crate::config::project::{ProjectFile, find_project_file, load_project_file};
 use crate::config::{ConfigError, selected_profile};
 use jiff::SignedDuration;
 
+use crate::cache::accounts::INDEX_RECHECK;
 use crate::cache::role_credentials::RoleCredentials;
 use crate::credentials::{self, RoleRequest};
 pub use crate::error::ResolveError;
 use crate::error::{Error, Result};
-use crate::session::{self, AccountsRequest, Context};
+use crate::session::{self, AccountsRequest, AccountsSource, Context, RolesWanted};
 use crate::shell::CredentialView;
 use crate::target::{SessionRequest, SessionTarget};
 use crate::trust::{self, Trust};
@@ -76,9 +77,55 @@ impl ResolvedRole {
 #[derive(Debug)]
 pub enum Resolution {
     Resolved(ResolvedRole),
-    /// The account list is needed (a name or a missing role) and the cache is missing, stale or
-    /// does not know the name: fetch it with [`session::accounts`] and resolve again.
-    NeedsAccounts(SessionTarget),
+    /// The account cache cannot answer yet: fetch what it lacks with [`session::accounts`] and
+    /// resolve again.
+    NeedsAccounts(AccountsNeed),
+}
+
+/// What the account cache lacks to resolve a name: the index (missing, or too old to say a name
+/// is not in it), or the roles of the one account a name matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountsNeed {
+    pub target: SessionTarget,
+    pub request: AccountsRequest,
+    /// The account as named, for messages.
+    pub account: String,
+}
+
+impl AccountsNeed {
+    fn index(target: SessionTarget, account: &str, refresh: bool) -> Resolution {
+        Resolution::NeedsAccounts(AccountsNeed {
+            target,
+            request: AccountsRequest { refresh_index: refresh, ..AccountsRequest::default() },
+            account: account.to_owned(),
+        })
+    }
+
+    fn roles(target: SessionTarget, account: &str, account_id: &str) -> Resolution {
+        Resolution::NeedsAccounts(AccountsNeed {
+            target,
+            request: AccountsRequest {
+                refresh_roles: true,
+                roles: RolesWanted::Of(vec![account_id.to_owned()]),
+                ..AccountsRequest::default()
+            },
+            account: account.to_owned(),
+        })
+    }
+
+    /// Only the roles of one account are missing: one request.
+    pub fn is_roles_only(&self) -> bool {
+        matches!(self.request.roles, RolesWanted::Of(_)) && !self.request.refresh_index
+    }
+}
+
+/// Whether a resolution may ask for the account cache to be fetched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fetch {
+    /// Ask ([`Resolution::NeedsAccounts`]) when the cache lacks something.
+    Allowed,
+    /// Answer from the cache as it is: a fetch was tried and could not help (no valid login).
+    CacheOnly,
 }
 
 /// The project file in effect and whether it may be used.
@@ -147,9 +194,23 @@ pub fn resolve_role(
     choice: &RoleChoice,
     project: Option<&ProjectState>,
 ) -> Result<Resolution> {
+    resolve_role_with(ctx, request, choice, project, Fetch::Allowed)
+}
+
+/// [`resolve_role`], told whether it may ask for a fetch.
+pub fn resolve_role_with(
+    ctx: &Context,
+    request: &SessionRequest,
+    choice: &RoleChoice,
+    project: Option<&ProjectState>,
+    fetch: Fetch,
+) -> Result<Resolution> {
+    let named = |session, account: &str, role: Option<&str>, source, region| {
+        named(ctx, session, account, role, source, region, fetch)
+    };
     if let Some(account) = &choice.account {
         let session = session::resolve(ctx, request)?;
-        return named(ctx, session, account, choice.role.as_deref(), RoleSource::Arguments, None);
+        return named(session, account, choice.role.as_deref(), RoleSource::Arguments, None);
     }
     match project {
         Some(ProjectState::Trusted(file)) => {
@@ -157,14 +218,8 @@ pub fn resolve_role(
             request.project_session = file.sso_session.clone();
             let session = session::resolve(ctx, &request)?;
             let source = RoleSource::ProjectFile(file.path.clone());
-            let resolution = named(
-                ctx,
-                session,
-                &file.account,
-                file.role.as_deref(),
-                source,
-                file.region.clone(),
-            )?;
+            let resolution =
+                named(session, &file.account, file.role.as_deref(), source, file.region.clone())?;
             // The allow was for the account the file meant then: another one needs a new allow.
             if let Resolution::Resolved(resolved) = &resolution
                 && let Some(allowed) = trust::allowed_account_id(&ctx.env, file)
@@ -208,7 +263,7 @@ pub fn resolve_role(
     let mut request = request.clone();
     request.profile = Some(profile_name.clone());
     let session = session::resolve(ctx, &request)?;
-    named(ctx, session, &account, Some(&role), RoleSource::Profile(profile_name), get("region"))
+    named(session, &account, Some(&role), RoleSource::Profile(profile_name), get("region"))
 }
 
 /// The account and role the user means, and credentials for it that last at least `window`:
@@ -239,8 +294,9 @@ pub fn role_credentials(
     Ok((resolved, creds))
 }
 
-/// [`resolve_role`], fetching the account list when it must: first as the account cache allows,
-/// then once more with a refresh.
+/// [`resolve_role`], fetching what the account cache lacks when it must: the index, then the
+/// roles of the account a name matched. Each need is fetched once; when a fetch cannot help
+/// (no valid login, so the cache was all there was), the cache answers as it is.
 fn resolve_listing(
     ctx: &Context,
     request: &SessionRequest,
@@ -248,20 +304,50 @@ fn resolve_listing(
     project: Option<&ProjectState>,
     runtime: &mut LazyRuntime,
 ) -> Result<ResolvedRole> {
-    for refresh in [false, true] {
-        match resolve_role(ctx, request, choice, project)? {
+    let mut fetched: Vec<AccountsNeed> = Vec::new();
+    let mut fetch = Fetch::Allowed;
+    loop {
+        match resolve_role_with(ctx, request, choice, project, fetch)? {
             Resolution::Resolved(resolved) => return Ok(resolved),
-            Resolution::NeedsAccounts(target) => {
-                let listing = AccountsRequest { refresh, accounts_only: false };
-                runtime.get()?.block_on(session::accounts(ctx, &target, listing, &mut ()))?;
+            Resolution::NeedsAccounts(need) if fetch == Fetch::CacheOnly => {
+                return Err(ResolveError::AccountListUnreadable {
+                    session: need.target.display_name(),
+                }
+                .into());
+            }
+            Resolution::NeedsAccounts(need) => {
+                if fetched.contains(&need) {
+                    fetch = Fetch::CacheOnly;
+                    continue;
+                }
+                let accounts = fetch_accounts(ctx, &need, runtime)?;
+                if accounts.source == AccountsSource::StaleCache {
+                    fetch = Fetch::CacheOnly;
+                }
+                fetched.push(need);
             }
         }
     }
-    match resolve_role(ctx, request, choice, project)? {
-        Resolution::Resolved(resolved) => Ok(resolved),
-        Resolution::NeedsAccounts(target) => {
-            Err(ResolveError::AccountListUnreadable { session: target.display_name() }.into())
+}
+
+/// Fetches what `need` lacks, naming the account in a failure of the index.
+fn fetch_accounts(
+    ctx: &Context,
+    need: &AccountsNeed,
+    runtime: &mut LazyRuntime,
+) -> Result<session::Accounts> {
+    tracing::debug!("fetching for \"{}\": {:?}", need.account, need.request);
+    let accounts = runtime.get()?.block_on(session::accounts(
+        ctx,
+        &need.target,
+        need.request.clone(),
+        &mut (),
+    ));
+    match accounts {
+        Err(Error::AccountIndex { session, looking_for: None, error }) => {
+            Err(Error::AccountIndex { session, looking_for: Some(need.account.clone()), error })
         }
+        other => other,
     }
 }
 
@@ -294,6 +380,7 @@ fn named(
     role: Option<&str>,
     source: RoleSource,
     region: Option<String>,
+    fetch: Fetch,
 ) -> Result<Resolution> {
     // The fast path: an id and a role need no account list.
     if is_account_id(account)
@@ -308,22 +395,42 @@ fn named(
             source,
         }));
     }
+    let may_fetch = fetch == Fetch::Allowed;
     let Some(cache) = usable_cache(ctx, &session) else {
-        return Ok(Resolution::NeedsAccounts(session));
+        if may_fetch {
+            return Ok(AccountsNeed::index(session, account, false));
+        }
+        return Err(ResolveError::AccountListUnreadable { session: session.display_name() }.into());
     };
+    let now = jiff::Timestamp::now();
     // A project file names its account exactly, so a longer list cannot change its meaning;
-    // the command line and profiles keep prefix matching (docs/ARCHITECTURE.md §6).
+    // the command line and profiles match any part of a name (docs/ARCHITECTURE.md §6).
     let exact = matches!(source, RoleSource::ProjectFile(_));
-    let lookup =
-        if exact { cache.find_account_exact(account) } else { cache.find_account(account) };
+    let lookup = if exact {
+        cache.find_account_exact(account, now)
+    } else {
+        cache.find_account(account, now)
+    };
     let found = match lookup {
         Ok(found) => found,
-        Err(AccountLookupError::NotFound { .. }) if !cache_is_fresh(ctx, &cache) => {
-            return Ok(Resolution::NeedsAccounts(session));
+        // The account may be newer than the index.
+        Err(AccountLookupError::NotFound(_))
+            if may_fetch && cache.index_age(now) >= INDEX_RECHECK =>
+        {
+            return Ok(AccountsNeed::index(session, account, true));
         }
         Err(e) => return Err(ResolveError::from(e).into()),
     };
     let label = found.label();
+    // Roles are checked against a list fetched within the TTL; an older or missing one is
+    // fetched for this one account (one request) before a role is checked or chosen.
+    let roles_fresh = found
+        .roles_fetched_at
+        .is_some_and(|at| now.duration_since(at) < ctx.settings.account_cache_ttl());
+    let role_known = role.is_some_and(|role| found.roles.iter().any(|r| r == role));
+    if !roles_fresh && !role_known && may_fetch {
+        return Ok(AccountsNeed::roles(session, account, &found.account_id));
+    }
     let role_name = match role {
         Some(role) => match found.roles.iter().find(|r| r.as_str() == role) {
             Some(r) => r.clone(),
@@ -336,9 +443,9 @@ fn named(
                     .collect();
                 match matches.as_slice() {
                     [only] => (*only).clone(),
-                    // A role the list does not know may still be one the user has (the list
-                    // can be stale): let the portal decide.
-                    [] if found.roles.is_empty() || !cache_is_fresh(ctx, &cache) => role.to_owned(),
+                    // Roles that could not be fetched now may be out of date: let the portal
+                    // decide.
+                    [] if !roles_fresh => role.to_owned(),
                     _ => {
                         return Err(ResolveError::NoSuchRole {
                             account: label,
@@ -352,6 +459,12 @@ fn named(
         },
         None => match found.roles.as_slice() {
             [only] => only.clone(),
+            [] if found.roles_fetched_at.is_none() => {
+                return Err(ResolveError::AccountListUnreadable {
+                    session: session.display_name(),
+                }
+                .into());
+            }
             [] => return Err(ResolveError::NoRoles { account: label }.into()),
             roles => {
                 return Err(ResolveError::RoleNeeded {
@@ -393,7 +506,10 @@ pub fn account_id_to_pin(ctx: &Context, file: &ProjectFile) -> Option<String> {
         SessionRequest { project_session: file.sso_session.clone(), ..env_request(&ctx.env) };
     let session = session::resolve(ctx, &request).ok()?;
     let cache = usable_cache(ctx, &session)?;
-    cache.find_account_exact(&file.account).ok().map(|a| a.account_id.clone())
+    cache
+        .find_account_exact(&file.account, jiff::Timestamp::now())
+        .ok()
+        .map(|a| a.account_id.clone())
 }
 
 /// The account cache of `session`, when it belongs to it.
@@ -407,10 +523,6 @@ pub fn usable_cache(ctx: &Context, session: &SessionTarget) -> Option<AccountCac
             None
         }
     }
-}
-
-fn cache_is_fresh(ctx: &Context, cache: &AccountCache) -> bool {
-    cache.is_fresh(ctx.settings.account_cache_ttl(), jiff::Timestamp::now())
 }
 
 /// The account name of `resolved`, from the account cache when the resolution did not read it.

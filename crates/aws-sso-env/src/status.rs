@@ -108,11 +108,19 @@ pub fn run(
             status.role_name = Some(resolved.role_name);
             status.region = resolved.region;
         }
-        Ok(Resolution::NeedsAccounts(target)) => {
-            status.problem = Some(
-                "the account is named by a name the account cache does not know yet; `aws-sso-ls` fetches it".to_owned(),
-            );
-            session_state(ctx, &target, now, &mut status);
+        Ok(Resolution::NeedsAccounts(need)) => {
+            status.problem = Some(if need.is_roles_only() {
+                format!(
+                    "the roles of account {} are not cached yet; `aws-sso-env` fetches them",
+                    need.account
+                )
+            } else {
+                format!(
+                    "the account cache does not know account {} yet; `aws-sso-env` fetches the account list",
+                    need.account
+                )
+            });
+            session_state(ctx, &need.target, now, &mut status);
         }
         Err(e) => {
             // Allowed, but for the account its name meant then: not in effect any more.

@@ -11,7 +11,7 @@ use aws_sso_cli::Printer;
 use aws_sso_core::cache::accounts::AccountCache;
 use aws_sso_core::env::Environment;
 use aws_sso_core::resolve;
-use aws_sso_core::session::{self, AccountsRequest, AccountsSource, Context};
+use aws_sso_core::session::{self, AccountsRequest, AccountsSource, Context, RolesWanted};
 use aws_sso_core::time::format_cli;
 use clap::Parser;
 
@@ -32,7 +32,15 @@ fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode>
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
     let request = resolve::in_current_project(&ctx, cli.global.session.request());
     let target = session::resolve(&ctx, &request)?;
-    let accounts_request = AccountsRequest { refresh: cli.refresh, accounts_only: cli.accounts };
+    // Only what is shown is fetched: the index alone for --accounts, and with a FILTER that
+    // names accounts, only their roles.
+    let roles = match (cli.accounts, cli.filter.is_empty()) {
+        (true, _) => RolesWanted::None,
+        (false, true) => RolesWanted::All,
+        (false, false) => RolesWanted::Matching(cli.filter.clone()),
+    };
+    let accounts_request =
+        AccountsRequest { refresh_index: cli.refresh, refresh_roles: cli.refresh, roles };
     let mut progress = progress::Progress::new(printer);
     let accounts = aws_sso_cli::runtime()?.block_on(session::accounts(
         &ctx,

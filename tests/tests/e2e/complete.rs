@@ -128,8 +128,10 @@ fn after_an_account_only_its_roles_complete() {
     // The account as a unique prefix, and a name with a space typed with quotes.
     assert_eq!(roles(&["aws-sso-env", "exec", "stag", ""]), ["Developer"]);
     assert_eq!(roles(&["aws-sso-env", "exec", "'My Team'\\''s Sandbox'", ""]), ["PowerUser"]);
-    // `prod` names two accounts: no guess.
-    assert_eq!(roles(&["aws-sso-env", "exec", "prod", ""]), Vec::<String>::new());
+    // `prod` starts two names but is a whole word of one only, as the commands match it.
+    assert_eq!(roles(&["aws-sso-env", "exec", "prod", ""]), ["Billing", "ReadOnlyAccess"]);
+    // `t` is in three names and a word of none: no guess.
+    assert_eq!(roles(&["aws-sso-env", "exec", "t", ""]), Vec::<String>::new());
     // Flags between the account and the role do not hide the account.
     assert_eq!(
         roles(&["aws-sso-env", "exec", "--region", "eu-west-1", "staging", ""]),

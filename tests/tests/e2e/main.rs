@@ -1,5 +1,6 @@
 //! One test binary for every end-to-end test (ripgrep style): each module is one story.
 
+mod big_org;
 mod complete;
 mod console;
 mod dispatch;

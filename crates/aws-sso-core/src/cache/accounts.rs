@@ -62,24 +62,21 @@ impl CachedAccount {
     }
 }
 
+/// How old the account index may be before a name it lacks is looked for again: the account may
+/// be new. Younger than this, a fetch could not tell more.
+pub const INDEX_RECHECK: SignedDuration = SignedDuration::from_mins(1);
+
+/// The most names a "not found" message suggests.
+const MAX_CLOSEST: usize = 3;
+
 /// Why an account could not be found in the cache.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AccountLookupError {
+    #[error("{0}")]
+    NotFound(Box<NotFound>),
     #[error(
-        "No account matches \"{query}\" among the {count} accounts cached for {session} (listed \
-         at {fetched_at}). If the account is new, refresh the cache: {refresh}"
-    )]
-    NotFound {
-        query: String,
-        /// How the cache's session is named, e.g. `corp`.
-        session: String,
-        count: usize,
-        fetched_at: String,
-        /// The command that refreshes the cache.
-        refresh: String,
-    },
-    #[error(
-        "\"{query}\" matches several accounts: {}. Use the account id, or more of the name.",
+        "\"{query}\" matches {} accounts: {}. Name one by its id or whole name, or use more of the name.",
+        candidates.len(),
         list_candidates(candidates)
     )]
     Ambiguous {
@@ -89,12 +86,53 @@ pub enum AccountLookupError {
     },
 }
 
+/// No account matched: what was looked for, among what, and what may help.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "No account matches \"{query}\" among the {count} accounts of {session} (listed {age}).{}{}",
+    closest_text(closest),
+    refresh.as_deref().map(|r| format!(" If the account is new, refresh the list: {r}")).unwrap_or_default()
+)]
+pub struct NotFound {
+    /// As typed, made printable.
+    pub query: String,
+    /// How the cache's session is named, e.g. `corp`.
+    pub session: String,
+    pub count: usize,
+    /// How long ago the index was fetched, in words.
+    pub age: String,
+    /// `Name (id)` of the accounts whose names are closest to the query.
+    pub closest: Vec<String>,
+    /// The command that fetches the index again, when it is old enough that the account may be
+    /// new.
+    pub refresh: Option<String>,
+}
+
+fn closest_text(closest: &[String]) -> String {
+    match closest {
+        [] => String::new(),
+        names => format!(" Closest: {}.", names.join(", ")),
+    }
+}
+
 fn list_candidates(candidates: &[String]) -> String {
     let mut text = candidates.iter().take(MAX_CANDIDATES_SHOWN).cloned().collect::<Vec<_>>();
     if candidates.len() > MAX_CANDIDATES_SHOWN {
         text.push(format!("and {} more", candidates.len() - MAX_CANDIDATES_SHOWN));
     }
     text.join(", ")
+}
+
+/// `duration` ago, in the words a message uses: coarse, so that it reads at a glance.
+fn age_in_words(age: SignedDuration) -> String {
+    let secs = age.as_secs().max(0);
+    let (n, unit) = match secs {
+        s if s < 60 => return "less than a minute ago".to_owned(),
+        s if s < 3600 => (s / 60, "minute"),
+        s if s < 48 * 3600 => (s / 3600, "hour"),
+        s => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }
 
 /// Where the account cache of `target` lives: `accounts-<session>.json` when the session name
@@ -276,63 +314,104 @@ impl AccountCache {
         self.sso_session.as_deref().unwrap_or(&self.start_url)
     }
 
-    /// The account `query` names: an exact id; else an exact name (case-insensitive); else a
-    /// unique prefix of an id, or a unique case-insensitive prefix of a name.
-    pub fn find_account(&self, query: &str) -> Result<&CachedAccount, AccountLookupError> {
+    /// The account `query` names on the command line, by the first of these that gives exactly
+    /// one account (docs/ARCHITECTURE.md §6): its id; its name (any case); a prefix of its id or
+    /// name; a part of its name (any case); a whole word of its name (split on `-`, `_`, `.` and
+    /// spaces). When none gives exactly one, the accounts whose id or name contains the query are
+    /// the candidates of an ambiguous match; when none contains it, it is not found. `now` dates
+    /// the "not found" advice.
+    pub fn find_account(
+        &self,
+        query: &str,
+        now: Timestamp,
+    ) -> Result<&CachedAccount, AccountLookupError> {
         let query = query.trim();
-        if !query.is_empty() {
-            if let Some(account) = self.accounts.iter().find(|a| a.account_id == query) {
-                return Ok(account);
-            }
-            let lower = query.to_lowercase();
-            let by_name: Vec<&CachedAccount> =
-                self.accounts.iter().filter(|a| a.account_name.to_lowercase() == lower).collect();
-            let by_prefix: Vec<&CachedAccount> = if by_name.is_empty() {
-                self.accounts
-                    .iter()
-                    .filter(|a| {
-                        a.account_id.starts_with(query)
-                            || a.account_name.to_lowercase().starts_with(&lower)
-                    })
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            let matches = if by_name.is_empty() { by_prefix } else { by_name };
-            match matches.as_slice() {
-                [one] => return Ok(one),
-                [] => {}
-                several => {
-                    let mut several = several.to_vec();
-                    several.sort_by(|a, b| account_order(a, b));
-                    return Err(AccountLookupError::Ambiguous {
-                        query: query.to_owned(),
-                        candidates: several.iter().map(|a| a.label()).collect(),
-                    });
-                }
+        if query.is_empty() {
+            return Err(self.not_found(query, now));
+        }
+        let lower = query.to_lowercase();
+        let names: Vec<String> =
+            self.accounts.iter().map(|a| a.account_name.to_lowercase()).collect();
+        type Tier<'a> = &'a dyn Fn(&CachedAccount, &str) -> bool;
+        let tiers: [Tier<'_>; 5] = [
+            &|a, _| a.account_id == query,
+            &|_, name| name == lower,
+            &|a, name| a.account_id.starts_with(query) || name.starts_with(&lower),
+            &|_, name| name.contains(&lower),
+            &|_, name| name.split(['-', '_', '.', ' ']).any(|word| word == lower),
+        ];
+        for tier in tiers {
+            let mut found = self.accounts.iter().zip(&names).filter(|(a, name)| tier(a, name));
+            if let (Some((one, _)), None) = (found.next(), found.next()) {
+                return Ok(one);
             }
         }
-        Err(self.not_found(query))
+        let mut candidates: Vec<&CachedAccount> = self
+            .accounts
+            .iter()
+            .zip(&names)
+            .filter(|(a, name)| a.account_id.contains(query) || name.contains(&lower))
+            .map(|(a, _)| a)
+            .collect();
+        if candidates.is_empty() {
+            return Err(self.not_found(query, now));
+        }
+        candidates.sort_by(|a, b| account_order(a, b));
+        Err(AccountLookupError::Ambiguous {
+            query: crate::shell::printable(query),
+            candidates: candidates.iter().map(|a| a.label()).collect(),
+        })
     }
 
-    fn not_found(&self, query: &str) -> AccountLookupError {
-        let refresh = match &self.sso_session {
-            Some(name) => format!("aws-sso-ls --refresh --sso-session {name}"),
-            None => "aws-sso-ls --refresh".to_owned(),
-        };
-        AccountLookupError::NotFound {
-            query: query.to_owned(),
+    fn not_found(&self, query: &str, now: Timestamp) -> AccountLookupError {
+        let age = now.duration_since(self.fetched_at);
+        let refresh = (age >= INDEX_RECHECK).then(|| match &self.sso_session {
+            Some(name) => format!("aws-sso-ls --accounts --refresh --sso-session {name}"),
+            None => "aws-sso-ls --accounts --refresh".to_owned(),
+        });
+        AccountLookupError::NotFound(Box::new(NotFound {
+            query: crate::shell::printable(query),
             session: self.session_display_name().to_owned(),
             count: self.accounts.len(),
-            fetched_at: format_cli(self.fetched_at),
+            age: age_in_words(age),
+            closest: self.closest_names(query),
             refresh,
-        }
+        }))
+    }
+
+    /// The accounts whose names are nearest `query` by edit distance (case-insensitive), close
+    /// enough to be a likely typo: at most a third of the query's length away.
+    fn closest_names(&self, query: &str) -> Vec<String> {
+        let lower = query.to_lowercase();
+        let bound = (lower.chars().count() / 3).max(1);
+        let mut near: Vec<(usize, &CachedAccount)> = self
+            .accounts
+            .iter()
+            .filter_map(|a| {
+                let name = a.account_name.to_lowercase();
+                let distance = strsim::levenshtein(&lower, &name);
+                // A typo in a part of the name counts as much as one in the whole name.
+                let in_word = name
+                    .split(['-', '_', '.', ' '])
+                    .map(|word| strsim::levenshtein(&lower, word))
+                    .min()
+                    .unwrap_or(distance);
+                let distance = distance.min(in_word);
+                (distance <= bound).then_some((distance, a))
+            })
+            .collect();
+        near.sort_by(|(d1, a), (d2, b)| d1.cmp(d2).then_with(|| account_order(a, b)));
+        near.into_iter().take(MAX_CLOSEST).map(|(_, a)| a.label()).collect()
     }
 
     /// The account `query` names exactly: its id, else its whole name (as written, else unique
     /// ignoring case). What a project file names must not come to mean another account when the
-    /// list grows, so no prefix counts here (docs/ARCHITECTURE.md §6).
-    pub fn find_account_exact(&self, query: &str) -> Result<&CachedAccount, AccountLookupError> {
+    /// list grows, so no part of a name counts here (docs/ARCHITECTURE.md §6).
+    pub fn find_account_exact(
+        &self,
+        query: &str,
+        now: Timestamp,
+    ) -> Result<&CachedAccount, AccountLookupError> {
         let query = query.trim();
         let exact = self
             .accounts
@@ -346,15 +425,25 @@ impl AccountCache {
             self.accounts.iter().filter(|a| a.account_name.to_lowercase() == lower).collect();
         match by_name.as_slice() {
             [one] => Ok(one),
-            [] => Err(self.not_found(query)),
+            [] => Err(self.not_found(query, now)),
             _ => {
                 by_name.sort_by(|a, b| account_order(a, b));
                 Err(AccountLookupError::Ambiguous {
-                    query: query.to_owned(),
+                    query: crate::shell::printable(query),
                     candidates: by_name.iter().map(|a| a.label()).collect(),
                 })
             }
         }
+    }
+
+    /// The account with this id.
+    pub fn account(&self, account_id: &str) -> Option<&CachedAccount> {
+        self.accounts.iter().find(|a| a.account_id == account_id)
+    }
+
+    /// How long ago the index was fetched.
+    pub fn index_age(&self, now: Timestamp) -> SignedDuration {
+        now.duration_since(self.fetched_at)
     }
 
     /// The roles of the account with this id; `None` when the cache has no such account.
@@ -400,6 +489,19 @@ impl AccountCache {
                 terms.iter().all(|t| id.contains(t.as_str()) || name.contains(t.as_str()))
             })
             .map(|(account, _, _)| account)
+            .collect()
+    }
+
+    /// The accounts whose id or name contains at least one term of `terms` (case-insensitive),
+    /// in the cache's order.
+    pub fn accounts_matching_any(&self, terms: &[String]) -> Vec<&CachedAccount> {
+        let terms = lowercase_terms(terms);
+        self.accounts
+            .iter()
+            .filter(|a| {
+                let (id, name) = (a.account_id.to_lowercase(), a.account_name.to_lowercase());
+                terms.iter().any(|t| id.contains(t.as_str()) || name.contains(t.as_str()))
+            })
             .collect()
     }
 
@@ -465,6 +567,11 @@ mod tests {
             accounts,
             ..AccountCache::new(&target(Some("corp")), ts("2024-05-01T10:00:00Z"))
         }
+    }
+
+    /// Half a minute after the caches of these tests were fetched.
+    fn soon() -> Timestamp {
+        ts("2024-05-01T10:00:30Z")
     }
 
     fn org() -> AccountCache {
@@ -624,7 +731,7 @@ mod tests {
     #[test]
     fn find_account_by_id_name_or_prefix() {
         let c = org();
-        let found = |q: &str| c.find_account(q).map(|a| a.account_id.as_str());
+        let found = |q: &str| c.find_account(q, soon()).map(|a| a.account_id.as_str());
         assert_eq!(found("111111111111"), Ok("111111111111"));
         assert_eq!(found("PROD"), Ok("111111111111"));
         assert_eq!(found(" billing "), Ok("555555555555"));
@@ -645,10 +752,19 @@ mod tests {
     #[test]
     fn an_exact_lookup_never_takes_a_prefix() {
         let c = cache(vec![account("333333333333", "dev-sandbox", &["Admin"])]);
-        assert_eq!(c.find_account("dev").map(|a| a.account_id.as_str()), Ok("333333333333"));
-        assert!(matches!(c.find_account_exact("dev"), Err(AccountLookupError::NotFound { .. })));
-        assert!(matches!(c.find_account_exact("3333"), Err(AccountLookupError::NotFound { .. })));
-        let found = |q: &str| c.find_account_exact(q).map(|a| a.account_id.as_str());
+        assert_eq!(
+            c.find_account("dev", soon()).map(|a| a.account_id.as_str()),
+            Ok("333333333333")
+        );
+        assert!(matches!(
+            c.find_account_exact("dev", soon()),
+            Err(AccountLookupError::NotFound(_))
+        ));
+        assert!(matches!(
+            c.find_account_exact("3333", soon()),
+            Err(AccountLookupError::NotFound(_))
+        ));
+        let found = |q: &str| c.find_account_exact(q, soon()).map(|a| a.account_id.as_str());
         assert_eq!(found("333333333333"), Ok("333333333333"));
         assert_eq!(found("dev-sandbox"), Ok("333333333333"));
         assert_eq!(found(" DEV-Sandbox "), Ok("333333333333"));
@@ -657,13 +773,13 @@ mod tests {
             account("111111111111", "sandbox", &["Admin"]),
             account("122222222222", "Sandbox", &["Admin"]),
         ]);
-        let found = |q: &str| c.find_account_exact(q).map(|a| a.account_id.as_str());
+        let found = |q: &str| c.find_account_exact(q, soon()).map(|a| a.account_id.as_str());
         assert_eq!(found("Sandbox"), Ok("122222222222"));
         assert!(matches!(
-            c.find_account_exact("SANDBOX"),
+            c.find_account_exact("SANDBOX", soon()),
             Err(AccountLookupError::Ambiguous { .. })
         ));
-        assert!(matches!(c.find_account_exact(""), Err(AccountLookupError::NotFound { .. })));
+        assert!(matches!(c.find_account_exact("", soon()), Err(AccountLookupError::NotFound(_))));
     }
 
     #[test]
@@ -674,7 +790,7 @@ mod tests {
             account("333333333333", "prod-eu", &["Admin"]),
             account("344444444444", "prod-us", &["Admin"]),
         ]);
-        let err = c.find_account("SANDBOX").expect_err("two accounts with that name");
+        let err = c.find_account("SANDBOX", soon()).expect_err("two accounts with that name");
         assert_eq!(
             err,
             AccountLookupError::Ambiguous {
@@ -687,14 +803,17 @@ mod tests {
         );
         assert_eq!(
             err.to_string(),
-            "\"SANDBOX\" matches several accounts: sandbox (111111111111), Sandbox \
-             (122222222222). Use the account id, or more of the name."
+            "\"SANDBOX\" matches 2 accounts: sandbox (111111111111), Sandbox (122222222222). \
+             Name one by its id or whole name, or use more of the name."
         );
-        assert!(c.find_account("prod").is_err());
-        assert!(matches!(c.find_account("3"), Err(AccountLookupError::Ambiguous { .. })));
+        assert!(c.find_account("prod", soon()).is_err());
+        assert!(matches!(c.find_account("3", soon()), Err(AccountLookupError::Ambiguous { .. })));
         // The id still picks one of the twins.
-        assert_eq!(c.find_account("122222222222").map(|a| a.account_name.as_str()), Ok("Sandbox"));
-        assert_eq!(c.find_account("12").map(|a| a.account_name.as_str()), Ok("Sandbox"));
+        assert_eq!(
+            c.find_account("122222222222", soon()).map(|a| a.account_name.as_str()),
+            Ok("Sandbox")
+        );
+        assert_eq!(c.find_account("12", soon()).map(|a| a.account_name.as_str()), Ok("Sandbox"));
     }
 
     #[test]
@@ -702,7 +821,7 @@ mod tests {
         let many: Vec<CachedAccount> = (0..25)
             .map(|i| account(&format!("1000000000{i:02}"), &format!("team-{i:02}"), &["Admin"]))
             .collect();
-        let err = cache(many).find_account("team").expect_err("25 matches");
+        let err = cache(many).find_account("team", soon()).expect_err("25 matches");
         let text = err.to_string();
         assert!(text.contains("team-00 (100000000000)"), "{text}");
         assert!(text.contains("team-09"), "{text}");
@@ -711,21 +830,83 @@ mod tests {
     }
 
     #[test]
-    fn not_found_says_how_to_refresh() {
+    fn not_found_names_the_closest_and_advises_a_refresh_only_when_the_list_is_old() {
         let c = org();
-        let err = c.find_account("payments").expect_err("no such account");
+        // Half a minute old: a fetch could not tell more, so no refresh is advised.
+        let err = c.find_account("biling", soon()).expect_err("a typo");
         assert_eq!(
             err.to_string(),
-            "No account matches \"payments\" among the 5 accounts cached for corp (listed at \
-             2024-05-01T10:00:00Z). If the account is new, refresh the cache: aws-sso-ls \
-             --refresh --sso-session corp"
+            "No account matches \"biling\" among the 5 accounts of corp (listed less than a \
+             minute ago). Closest: billing (555555555555)."
         );
-        assert!(matches!(c.find_account(""), Err(AccountLookupError::NotFound { .. })));
-        assert!(matches!(c.find_account("999"), Err(AccountLookupError::NotFound { .. })));
+        // A day old: the account may be new.
+        let err = c.find_account("payments", ts("2024-05-02T12:00:00Z")).expect_err("none");
+        assert_eq!(
+            err.to_string(),
+            "No account matches \"payments\" among the 5 accounts of corp (listed 26 hours ago). \
+             If the account is new, refresh the list: aws-sso-ls --accounts --refresh \
+             --sso-session corp"
+        );
+        // A typo in one word of a longer name is still close.
+        let err = c.find_account("servces", soon()).expect_err("a typo");
+        assert!(err.to_string().ends_with("Closest: Shared Services (444444444444)."), "{err}");
+        assert!(matches!(c.find_account("", soon()), Err(AccountLookupError::NotFound(_))));
+        assert!(matches!(c.find_account("999", soon()), Err(AccountLookupError::NotFound(_))));
         let legacy = AccountCache::new(&target(None), ts("2024-05-01T10:00:00Z"));
-        let text = legacy.find_account("x").expect_err("empty").to_string();
-        assert!(text.contains("cached for https://d-abc123.awsapps.com/start"), "{text}");
-        assert!(text.ends_with("aws-sso-ls --refresh"), "{text}");
+        let text =
+            legacy.find_account("x", ts("2024-05-09T10:00:00Z")).expect_err("empty").to_string();
+        assert!(
+            text.contains("accounts of https://d-abc123.awsapps.com/start (listed 8 days ago)"),
+            "{text}"
+        );
+        assert!(text.ends_with("aws-sso-ls --accounts --refresh"), "{text}");
+    }
+
+    #[test]
+    fn any_part_of_a_name_finds_an_account_when_it_names_one() {
+        let c = cache(vec![
+            account("100000000001", "acme-staging", &["Admin"]),
+            account("100000000002", "acme-staging2", &["Admin"]),
+            account("100000000003", "acme-prod", &["Admin"]),
+            account("100000000004", "acme-production", &["Admin"]),
+            account("100000000005", "corp_billing.eu", &["Admin"]),
+            account("010000000006", "acme-payments", &["Admin"]),
+        ]);
+        let found = |q: &str| c.find_account(q, soon()).map(|a| a.account_name.as_str());
+        // A part found in one name only.
+        assert_eq!(found("payments"), Ok("acme-payments"));
+        assert_eq!(found("BILLING"), Ok("corp_billing.eu"));
+        assert_eq!(found("ing.e"), Ok("corp_billing.eu"));
+        // In two names, but a whole word of one only.
+        assert_eq!(found("staging"), Ok("acme-staging"));
+        assert_eq!(found("prod"), Ok("acme-prod"));
+        // A leading zero is part of the id, never lost.
+        assert_eq!(
+            c.find_account("0100", soon()).map(|a| a.account_id.as_str()),
+            Ok("010000000006")
+        );
+        // A word of every name: ambiguous, and every account containing it is a candidate.
+        let err = c.find_account("acme", soon()).expect_err("five accounts");
+        let AccountLookupError::Ambiguous { candidates, .. } = &err else { panic!("{err}") };
+        assert_eq!(candidates.len(), 5, "{err}");
+        assert!(
+            err.to_string().starts_with(
+                "\"acme\" matches 5 accounts: acme-payments (010000000006), acme-prod"
+            ),
+            "{err}"
+        );
+        // A part of two names, a word of neither.
+        let err = c.find_account("stag", soon()).expect_err("two accounts");
+        assert!(
+            matches!(err, AccountLookupError::Ambiguous { ref candidates, .. } if candidates.len() == 2),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn hostile_queries_are_shown_printable() {
+        let err = org().find_account("x\u{1b}]0;pwned\u{7}", soon()).expect_err("none");
+        assert!(!err.to_string().contains('\u{1b}'), "{err}");
     }
 
     #[test]
@@ -774,7 +955,10 @@ mod tests {
         let rows = |words: &[&str]| row_text(&c.rows(&terms(words)));
         assert_eq!(rows(&["zürich"]), ["111111111111 Entwicklung ZÜRICH Admin"]);
         assert_eq!(rows(&["ärzte"]), ["222222222222 Ärzte-Portal Admin"]);
-        assert_eq!(c.find_account("ärz").map(|a| a.account_id.as_str()), Ok("222222222222"));
+        assert_eq!(
+            c.find_account("ärz", soon()).map(|a| a.account_id.as_str()),
+            Ok("222222222222")
+        );
         let ids: Vec<&str> =
             c.accounts_matching(&[]).iter().map(|a| a.account_id.as_str()).collect();
         assert_eq!(ids, ["444444444444", "111111111111", "333333333333", "222222222222"]);

@@ -27,6 +27,11 @@ pub fn config_lock_path(env: &Environment, config: &Path) -> PathBuf {
     locks_dir(env).join(format!("config-{}.lock", sha1_hex(&absolute.to_string_lossy())))
 }
 
+/// The lock around every read-merge-write of one account cache, named after its path.
+pub fn account_cache_lock_path(env: &Environment, cache: &Path) -> PathBuf {
+    locks_dir(env).join(format!("accounts-{}.lock", sha1_hex(&cache.to_string_lossy())))
+}
+
 /// The lock around fetching one role's credentials.
 pub fn role_lock_path(env: &Environment, key: &RoleCredentialsKey) -> PathBuf {
     locks_dir(env).join(format!("role-{}.lock", key.cache_key()))

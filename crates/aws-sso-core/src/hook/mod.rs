@@ -30,7 +30,7 @@ use jiff::{SignedDuration, Timestamp};
 use crate::env::{self, Environment};
 use crate::shell;
 
-pub use plan::{FetchError, Pending, Step, fail_closed, plan, run_hook};
+pub use plan::{FetchError, Pending, PendingAccounts, Step, fail_closed, plan, run_hook};
 pub use state::{HookState, Vars};
 
 /// The shell variable holding [`HookState`] as JSON.

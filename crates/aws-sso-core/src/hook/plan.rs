@@ -14,9 +14,11 @@ use crate::config::project::{ProjectFile, find_project_file};
 use crate::credentials::{self, REUSE_WINDOW, RoleRequest};
 use crate::env::Environment;
 use crate::exit::ErrorKind;
-use crate::resolve::{self, ProjectState, Resolution, ResolvedRole, RoleChoice};
+use crate::resolve::{
+    self, AccountsNeed, ProjectState, Resolution, ResolveError, ResolvedRole, RoleChoice,
+};
 use crate::session::{Context, TokenState, read_token};
-use crate::shell::{CommandLine, Shell, quote_posix};
+use crate::shell::{CommandLine, Shell};
 use crate::target::SessionTarget;
 
 /// Why role credentials could not be fetched.
@@ -26,6 +28,8 @@ pub enum FetchError {
     Failed(crate::Error),
     /// The call could not even start (no runtime).
     NotStarted(std::io::Error),
+    /// Another process is fetching the same thing now.
+    Busy,
 }
 
 /// Where [`plan`] stops.
@@ -37,6 +41,59 @@ pub enum Step {
     /// The role credentials are not cached: fetch them (with [`credentials::fetch`], bounded by
     /// [`super::timeout`]) and hand the result to [`Pending::finish`].
     NeedsCredentials(Pending),
+    /// The project file names its account by name and the account cache cannot answer yet:
+    /// fetch what it lacks (the index, or that account's roles) and plan again, or hand a
+    /// failure to [`PendingAccounts::finish`].
+    NeedsAccounts(PendingAccounts),
+}
+
+/// A run waiting for the account cache.
+#[derive(Debug)]
+pub struct PendingAccounts {
+    run: Run,
+    file: ProjectFile,
+    pub need: AccountsNeed,
+}
+
+impl PendingAccounts {
+    pub fn finish(self, env: &Environment, error: FetchError) -> HookOutput {
+        let PendingAccounts { mut run, file, need } = self;
+        let path = file.path.display();
+        let account = crate::shell::printable(&file.account);
+        let session = need.target.display_name();
+        let what = if need.is_roles_only() {
+            format!("the roles of account {account}")
+        } else {
+            format!("the account list of {session}")
+        };
+        let cause = format!("accounts:{path}");
+        match error {
+            FetchError::TimedOut(after) => run.tell(
+                cause,
+                format_args!(
+                    "{path} names account {account}; fetching {what} takes longer than {} s, so it goes on in the background and the credentials follow on a later prompt",
+                    after.as_secs_f64()
+                ),
+            ),
+            FetchError::Busy => run.tell(
+                cause,
+                format_args!(
+                    "{path} names account {account}; {what} is being fetched in the background, and the credentials follow on a later prompt"
+                ),
+            ),
+            FetchError::Failed(e) if e.kind() == ErrorKind::NotLoggedIn => {
+                run.tell(session_cause(&need.target), e);
+            }
+            FetchError::Failed(e) => {
+                run.tell(cause, format_args!("{path} names account {account}, but {e}; no credentials are set"));
+            }
+            FetchError::NotStarted(e) => {
+                run.tell(cause, format_args!("could not fetch {what} for {path}: {e}; no credentials are set"));
+            }
+        }
+        run.retry_at = Some(run.now + RETRY_AFTER);
+        run.deactivate(env)
+    }
 }
 
 /// A run waiting for role credentials.
@@ -93,6 +150,9 @@ impl Pending {
                         run.tell(cause, format_args!("no credentials for {what}: {e}"));
                         run.retry_at = Some(run.now + RETRY_AFTER);
                     }
+                    FetchError::Busy => {
+                        run.retry_at = Some(run.now + RETRY_AFTER);
+                    }
                 }
                 run.deactivate(env)
             }
@@ -100,18 +160,36 @@ impl Pending {
     }
 }
 
-/// One whole run, with `fetch` called when the credentials must come from the portal.
+/// One whole run, with `fetch_accounts` called when the account cache must be filled (then the
+/// run plans again from the cache) and `fetch` when the credentials must come from the portal.
 pub fn run_hook(
     ctx: &Context,
     shell: Shell,
     input: HookInput,
+    mut fetch_accounts: impl FnMut(&AccountsNeed) -> Result<(), FetchError>,
     fetch: impl FnOnce(&RoleRequest<'_>) -> Result<RoleCredentials, FetchError>,
 ) -> HookOutput {
-    match plan(ctx, shell, input) {
-        Step::Done(output) => output,
-        Step::NeedsCredentials(pending) => {
-            let fetched = fetch(&pending.request());
-            pending.finish(&ctx.env, fetched)
+    // The index, then one account's roles: each fetched once at most.
+    let mut fetched: Vec<AccountsNeed> = Vec::new();
+    loop {
+        match plan(ctx, shell, input.clone()) {
+            Step::Done(output) => return output,
+            Step::NeedsCredentials(pending) => {
+                let fetched = fetch(&pending.request());
+                return pending.finish(&ctx.env, fetched);
+            }
+            Step::NeedsAccounts(pending) => {
+                if fetched.contains(&pending.need) {
+                    let error = ResolveError::AccountListUnreadable {
+                        session: pending.need.target.display_name(),
+                    };
+                    return pending.finish(&ctx.env, FetchError::Failed(error.into()));
+                }
+                if let Err(error) = fetch_accounts(&pending.need) {
+                    return pending.finish(&ctx.env, error);
+                }
+                fetched.push(pending.need);
+            }
         }
     }
 }
@@ -177,20 +255,9 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
         Some(&project),
     ) {
         Ok(Resolution::Resolved(resolved)) => resolved,
-        Ok(Resolution::NeedsAccounts(target)) => {
-            let selector = target.selector();
-            let space = if selector.is_empty() { "" } else { " " };
-            run.tell(
-                format!("accounts:{}", path.display()),
-                format_args!(
-                    "{} names account {}, which the account list of {} cannot answer yet; no credentials are set. Fetch the list with: aws-sso-ls --refresh{space}{selector}",
-                    path.display(),
-                    quote_posix(&file.account),
-                    target.display_name()
-                ),
-            );
-            run.retry_at = Some(run.now + RETRY_AFTER);
-            return Step::Done(run.deactivate(env));
+        Ok(Resolution::NeedsAccounts(need)) => {
+            tracing::debug!("hook: the account cache cannot answer yet: {:?}", need.request);
+            return Step::NeedsAccounts(PendingAccounts { run, file, need });
         }
         Err(e) => {
             run.tell(

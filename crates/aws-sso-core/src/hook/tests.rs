@@ -123,9 +123,13 @@ impl Home {
     /// One prompt in `pwd`: the hook's output, applied to the simulated shell. Fetching
     /// is not expected.
     fn cd(&mut self, pwd: &Path) -> HookOutput {
-        let output = run_hook(&self.context(), self.shell, self.input(pwd), |req| {
-            panic!("unexpected fetch for {} {}", req.account_id, req.role_name)
-        });
+        let output = run_hook(
+            &self.context(),
+            self.shell,
+            self.input(pwd),
+            |need| panic!("unexpected fetch of accounts: {need:?}"),
+            |req| panic!("unexpected fetch for {} {}", req.account_id, req.role_name),
+        );
         self.apply(&output);
         output
     }
@@ -536,7 +540,7 @@ fn a_fetch_that_times_out_fails_closed_and_retries() {
     home.cache_credentials(ACCOUNT, ROLE, "ASIAFIRST", SignedDuration::from_hours(1));
     home.cd(&project);
     home.cache_credentials(ACCOUNT, ROLE, "ASIAFIRST", SignedDuration::from_mins(1));
-    let output = run_hook(&home.context(), Shell::Bash, home.input(&project), |_| {
+    let output = run_hook(&home.context(), Shell::Bash, home.input(&project), no_accounts, |_| {
         Err(FetchError::TimedOut(Duration::from_secs(2)))
     });
     home.apply(&output);
@@ -562,7 +566,7 @@ fn a_fetch_that_times_out_fails_closed_and_retries() {
 fn a_rejected_login_names_aws_sso_login_and_does_not_retry() {
     let mut home = Home::new(Shell::Bash);
     let project = home.project("billing", &project_text(ACCOUNT), true);
-    let output = run_hook(&home.context(), Shell::Bash, home.input(&project), |req| {
+    let output = run_hook(&home.context(), Shell::Bash, home.input(&project), no_accounts, |req| {
         Err(FetchError::Failed(
             crate::credentials::CredentialsError::LoginRejected {
                 session: req.target.display_name(),
@@ -597,19 +601,62 @@ fn an_invalid_project_file_fails_closed() {
 }
 
 #[test]
-fn an_account_name_the_cache_cannot_answer_names_aws_sso_ls() {
+fn an_account_name_on_a_cold_cache_fetches_the_index_then_exports() {
     let mut home = Home::new(Shell::Bash);
     let project = home.project("a", "account: Billing\nrole: ReadOnly\n", true);
-    let output = home.cd(&project);
-    assert_eq!(output.messages.len(), 1);
+    home.cache_credentials("555555555555", ROLE, "ASIABILLING", SignedDuration::from_hours(1));
+    let mut asked = Vec::new();
+    let output = run_hook(
+        &home.context(),
+        Shell::Bash,
+        home.input(&project),
+        |need| {
+            asked.push(need.clone());
+            save_accounts(&home, &[("555555555555", "Billing")]);
+            Ok(())
+        },
+        |req| panic!("cached, yet fetched {}", req.account_id),
+    );
+    home.apply(&output);
+    assert!(output.messages.is_empty(), "{:?}", output.messages);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIABILLING"));
+    assert_eq!(home.var("AWS_SSO_ACCOUNT_NAME"), Some("Billing"));
+    // The index only: the role is in the roles fetched with it.
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert!(!asked[0].is_roles_only() && asked[0].account == "Billing", "{asked:?}");
+}
+
+#[test]
+fn an_index_too_slow_for_a_prompt_says_it_goes_on_and_tries_again() {
+    let mut home = Home::new(Shell::Bash);
+    let project = home.project("a", "account: Billing\nrole: ReadOnly\n", true);
+    let output = run_hook(
+        &home.context(),
+        Shell::Bash,
+        home.input(&project),
+        |_| Err(FetchError::TimedOut(Duration::from_secs(2))),
+        |req| panic!("no account yet, yet fetched {}", req.account_id),
+    );
+    home.apply(&output);
+    assert_eq!(output.messages.len(), 1, "{:?}", output.messages);
     assert!(
-        output.messages[0]
-            .ends_with("Fetch the list with: aws-sso-ls --refresh --sso-session corp"),
+        output.messages[0].ends_with(
+            "names account Billing; fetching the account list of corp takes longer than 2 s, so it goes on in the background and the credentials follow on a later prompt"
+        ),
         "{:?}",
         output.messages
     );
     assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None);
     assert!(!output.stdout.ends_with("_AWS_SSO_REFRESH_AT='0'\n"), "tried again later");
+    // Told once: the next prompt, while the fetch goes on, says nothing more.
+    let output = run_hook(
+        &home.context(),
+        Shell::Bash,
+        home.input(&project),
+        |_| Err(FetchError::Busy),
+        |req| panic!("no account yet, yet fetched {}", req.account_id),
+    );
+    assert!(output.messages.is_empty(), "{:?}", output.messages);
 }
 
 #[test]
@@ -1003,4 +1050,8 @@ fn a_project_file_names_its_role_exactly_too() {
     let project = home.project("b", "account: billing\nrole: ReadOnly\n", true);
     home.cd(&project);
     assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAFIRST"));
+}
+
+fn no_accounts(need: &crate::resolve::AccountsNeed) -> Result<(), FetchError> {
+    panic!("unexpected fetch of accounts: {need:?}")
 }

@@ -58,6 +58,12 @@ impl Default for ListingOptions {
 }
 
 impl ListingOptions {
+    /// `portal` with one fresh limiter at `rate_limit` for everything sent through it: every
+    /// request of a listing, retries included, waits on it.
+    pub fn limited(&self, portal: &PortalClient) -> PortalClient {
+        portal.with_rate_limiter(Some(Arc::new(RateLimiter::new(self.rate_limit))))
+    }
+
     /// The defaults with `rate_limit` and `concurrency` of `config.yaml` applied.
     pub fn from_settings(settings: &Settings) -> Self {
         let defaults = Self::default();
@@ -118,26 +124,41 @@ impl Listing {
     }
 }
 
+/// A page of ListAccounts that failed, even after its retries: the whole index fails with it,
+/// since a name may be on any page.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "page {page} of the account list could not be fetched ({listed} accounts were read before it): {error}"
+)]
+pub struct IndexError {
+    /// 1-based.
+    pub page: usize,
+    /// Accounts read on the pages before it.
+    pub listed: usize,
+    #[source]
+    pub error: HttpError,
+}
+
+impl IndexError {
+    /// The token stopped working: a new login is needed.
+    pub fn is_unauthorized(&self) -> bool {
+        self.error.is_unauthorized()
+    }
+}
+
 /// Lists every account, then the roles of each, concurrently under one rate limiter.
 ///
-/// A failure of ListAccounts fails the whole listing (there is nothing to show). A failure of
-/// one account's roles, after its retries, is recorded in [`Listing::failed`] and the listing
-/// goes on. Once the portal answers 401 the token is dead: no more requests are sent, and the
-/// accounts not yet fetched fail with that same error, which says to run `aws-sso-login`.
-///
-/// Every request of the listing, retries included, waits on one limiter at
+/// [`list_index`] then [`list_roles`] of every account, sharing one limiter at
 /// `options.rate_limit`, which replaces any limiter the portal client had.
 pub async fn list_everything(
     portal: &PortalClient,
     token: &Secret,
     options: &ListingOptions,
     progress: &mut dyn ListingProgress,
-) -> Result<Listing, HttpError> {
-    let limiter = Arc::new(RateLimiter::new(options.rate_limit));
-    let portal = portal.with_rate_limiter(Some(limiter));
-    let accounts = distinct(portal.list_accounts(token).await?);
-    let total = accounts.len();
-    progress.accounts_listed(total);
+) -> Result<Listing, IndexError> {
+    let portal = options.limited(portal);
+    let accounts = list_index(&portal, token).await?;
+    progress.accounts_listed(accounts.len());
     if options.accounts_only {
         return Ok(Listing {
             accounts: accounts
@@ -149,7 +170,49 @@ pub async fn list_everything(
             throttled: portal.http().throttled(),
         });
     }
+    Ok(list_roles(&portal, token, accounts, options, progress).await)
+}
 
+/// The account index: every page of ListAccounts (100 accounts a page), each account once. A page
+/// that fails after its retries fails the index, saying which page.
+pub async fn list_index(
+    portal: &PortalClient,
+    token: &Secret,
+) -> Result<Vec<AccountInfo>, IndexError> {
+    let mut accounts = Vec::new();
+    let mut next: Option<String> = None;
+    for page in 1.. {
+        let fail = |error| IndexError { page, listed: accounts.len(), error };
+        let (found, following) = portal
+            .list_accounts_page(token, next.as_deref(), Some(super::PAGE_SIZE))
+            .await
+            .map_err(fail)?;
+        accounts.extend(found);
+        next = portal
+            .next_page(super::LIST_ACCOUNTS, "/assignment/accounts", next, following)
+            .map_err(|error| IndexError { page, listed: accounts.len(), error })?;
+        if next.is_none() {
+            break;
+        }
+    }
+    Ok(distinct(accounts))
+}
+
+/// The roles of each of `accounts`, concurrently (`options.concurrency` in flight) through
+/// `portal`, whose rate limiter every request and retry waits on.
+///
+/// A failure of one account's roles, after its retries, is recorded in [`Listing::failed`] and the
+/// listing goes on. Once the portal answers 401 the token is dead: no more requests are sent, and
+/// the accounts not yet fetched fail with that same error, which says to run `aws-sso-login`.
+/// `progress.account_done` counts up to `accounts.len()`.
+pub async fn list_roles(
+    portal: &PortalClient,
+    token: &Secret,
+    accounts: Vec<AccountInfo>,
+    options: &ListingOptions,
+    progress: &mut dyn ListingProgress,
+) -> Listing {
+    let total = accounts.len();
     let token = Arc::new(token.clone());
     let mut results: Vec<Option<Result<Vec<String>, HttpError>>> =
         std::iter::repeat_with(|| None).take(total).collect();
@@ -226,12 +289,12 @@ pub async fn list_everything(
             }
         }
     }
-    Ok(Listing {
+    Listing {
         accounts: listed,
         failed,
         requests: portal.http().attempts(),
         throttled: portal.http().throttled(),
-    })
+    }
 }
 
 /// Each account once: a portal that repeats one across pages must not list it twice.
@@ -277,6 +340,42 @@ pub fn merge_into_cache(
         .collect();
     accounts.sort_by(account_order);
     AccountCache { accounts, ..AccountCache::new(target, now) }
+}
+
+/// `cache` with the roles `listing` fetched for some of its accounts, fetched at `now`; every
+/// other account keeps what it had. An account the index no longer has (another process listed
+/// it again meanwhile) is left out.
+pub fn merge_roles(cache: &mut AccountCache, listing: &Listing, now: Timestamp) {
+    let fetched: HashMap<&str, &Vec<String>> = listing
+        .accounts
+        .iter()
+        .filter_map(|l| Some((l.account.account_id.as_str(), l.roles.as_ref()?)))
+        .collect();
+    for account in &mut cache.accounts {
+        if let Some(roles) = fetched.get(account.account_id.as_str()) {
+            account.roles = (*roles).clone();
+            account.roles_fetched_at = Some(now);
+        }
+    }
+}
+
+/// The cache after an index listing of `accounts` at `now`, keeping the roles known before.
+pub fn merge_index(
+    previous: Option<&AccountCache>,
+    accounts: &[AccountInfo],
+    target: &SessionTarget,
+    now: Timestamp,
+) -> AccountCache {
+    let listing = Listing {
+        accounts: accounts
+            .iter()
+            .map(|account| ListedAccount { account: account.clone(), roles: None })
+            .collect(),
+        failed: Vec::new(),
+        requests: 0,
+        throttled: 0,
+    };
+    merge_into_cache(previous, &listing, target, now)
 }
 
 #[cfg(test)]

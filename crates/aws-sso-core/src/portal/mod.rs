@@ -30,13 +30,13 @@ pub static PORTAL: Api = Api {
     unauthorized_hint: Some("The SSO session has expired or was logged out. Run: aws-sso-login"),
 };
 
-const LIST_ACCOUNTS: Operation = PORTAL.operation("ListAccounts");
+pub(crate) const LIST_ACCOUNTS: Operation = PORTAL.operation("ListAccounts");
 const LIST_ACCOUNT_ROLES: Operation = PORTAL.operation("ListAccountRoles");
 pub(crate) const GET_ROLE_CREDENTIALS: Operation = PORTAL.operation("GetRoleCredentials");
 const LOGOUT: Operation = PORTAL.operation("Logout");
 
 /// The largest page the portal gives (`maxResults` is at most 100).
-const PAGE_SIZE: u32 = 100;
+pub(crate) const PAGE_SIZE: u32 = 100;
 
 /// A client of one SSO portal endpoint.
 #[derive(Clone, Debug)]
@@ -256,7 +256,7 @@ impl PortalClient {
 
     /// The token of the page after `current`; a service that hands back the same token would
     /// page forever, so that is an error.
-    fn next_page(
+    pub(crate) fn next_page(
         &self,
         operation: Operation,
         path: &str,

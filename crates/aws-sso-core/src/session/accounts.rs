@@ -1,32 +1,83 @@
-//! The accounts and roles a login reaches: from the account cache while it is fresh, else from
-//! the portal (and cached).
+//! The accounts and roles a login reaches, in two levels (docs/ARCHITECTURE.md §3 and §5): the
+//! account index (one paged ListAccounts) and the roles of each account (one ListAccountRoles
+//! each), each with its own fetch time. A caller asks for the roles it needs — every account's
+//! for a listing, one account's for a name — and only what the cache lacks is fetched, then
+//! merged into the cache under its lock.
+
+use std::collections::HashSet;
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::Context;
 use super::token::{TokenState, expired_error, not_logged_in, read_token, valid_token};
 use crate::cache::accounts::{
-    AccountCache, account_cache_path, load_account_cache, save_account_cache,
+    AccountCache, CachedAccount, account_cache_path, load_account_cache, save_account_cache,
 };
-use crate::error::{ErrorKind, Result};
+use crate::cache::locks::account_cache_lock_path;
+use crate::error::{Error, ErrorKind, Result};
+use crate::lock::FileLock;
+use crate::portal::AccountInfo;
 use crate::portal::listing::{
-    FailedAccount, ListingOptions, ListingProgress, list_everything, merge_into_cache,
+    FailedAccount, ListingOptions, ListingProgress, list_index, list_roles, merge_index,
+    merge_roles,
 };
 use crate::target::{SessionError, SessionTarget};
 
-/// What `aws-sso-ls` (and name lookups) asked of the account cache.
-#[derive(Clone, Copy, Debug, Default)]
+/// What a listing or a name lookup asks of the account cache.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AccountsRequest {
-    /// Refetch even when the cache is fresh.
-    pub refresh: bool,
-    /// Accounts only: one paged ListAccounts, no per-account calls.
-    pub accounts_only: bool,
+    /// Fetch the account index even when it is fresh.
+    pub refresh_index: bool,
+    /// Fetch the wanted roles even when they are fresh.
+    pub refresh_roles: bool,
+    /// Whose roles are needed.
+    pub roles: RolesWanted,
+}
+
+impl AccountsRequest {
+    /// Everything, fetched again when `refresh`, else as the cache allows: `aws-sso-ls`.
+    pub fn everything(refresh: bool) -> Self {
+        Self { refresh_index: refresh, refresh_roles: refresh, roles: RolesWanted::All }
+    }
+}
+
+/// Whose roles a caller needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum RolesWanted {
+    /// None: the index alone (`aws-sso-ls --accounts`, a name lookup).
+    #[default]
+    None,
+    /// Every account's.
+    All,
+    /// Those of the accounts whose id or name contains one of these terms (case-insensitive):
+    /// `aws-sso-ls FILTER`. When no account matches any term, the terms can only name roles,
+    /// and every account's roles are needed.
+    Matching(Vec<String>),
+    /// Those of these account ids.
+    Of(Vec<String>),
+}
+
+impl RolesWanted {
+    /// The accounts of `cache` whose roles are wanted.
+    fn accounts<'a>(&self, cache: &'a AccountCache) -> Vec<&'a CachedAccount> {
+        match self {
+            RolesWanted::None => Vec::new(),
+            RolesWanted::All => cache.accounts.iter().collect(),
+            RolesWanted::Matching(terms) => {
+                let matched = cache.accounts_matching_any(terms);
+                if matched.is_empty() { cache.accounts.iter().collect() } else { matched }
+            }
+            RolesWanted::Of(ids) => {
+                cache.accounts.iter().filter(|a| ids.contains(&a.account_id)).collect()
+            }
+        }
+    }
 }
 
 /// Where a listing came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AccountsSource {
-    /// Fetched from the portal now (and cached).
+    /// Fetched (at least in part) from the portal now, and cached.
     Fetched,
     /// The cache, fresh.
     Cache,
@@ -49,10 +100,10 @@ pub struct Accounts {
     pub login_problem: Option<String>,
 }
 
-/// The accounts and roles of `target`: from the account cache while it is fresh (docs/ARCHITECTURE.md §3,
-/// TTL from config.yaml), else fetched from the portal and cached. With no valid login, a cache
-/// of any age is still listed (and the caller says why); with neither, the error says how to
-/// log in.
+/// The accounts of `target`, with the roles `request` wants: from the account cache as far as it
+/// is fresh (TTL from config.yaml, for the index and for each account's roles apart), the rest
+/// fetched from the portal and merged into the cache. With no valid login, a cache of any age is
+/// still answered (and the caller says why); with neither, the error says how to log in.
 pub async fn accounts(
     ctx: &Context,
     target: &SessionTarget,
@@ -60,25 +111,24 @@ pub async fn accounts(
     progress: &mut dyn ListingProgress,
 ) -> Result<Accounts> {
     let now = Timestamp::now();
+    let ttl = ctx.settings.account_cache_ttl();
     let path = account_cache_path(&ctx.env, target);
-    let mut cached = match path.as_deref().map(load_account_cache) {
-        Some(Ok(cache)) => cache,
-        Some(Err(e)) => {
-            tracing::warn!("{e}");
-            None
-        }
-        None => None,
-    };
-    let complete = |c: &AccountCache| {
-        request.accounts_only || c.accounts.iter().all(|a| a.roles_fetched_at.is_some())
-    };
     // A cache of another start URL (the session was edited) tells nothing about this one.
-    let fresh = cached.as_ref().is_some_and(|c| {
-        c.is_for(target) && c.is_fresh(ctx.settings.account_cache_ttl(), now) && complete(c)
-    });
-    if fresh
-        && !request.refresh
-        && let Some(cache) = cached.take()
+    let cached = load(path.as_deref()).filter(|c| c.is_for(target));
+    let index_fresh =
+        !request.refresh_index && cached.as_ref().is_some_and(|c| c.is_fresh(ttl, now));
+    let missing = |cache: &AccountCache| -> Vec<String> {
+        request
+            .roles
+            .accounts(cache)
+            .into_iter()
+            .filter(|a| request.refresh_roles || !roles_fresh(a, ttl, now))
+            .map(|a| a.account_id.clone())
+            .collect()
+    };
+    if index_fresh
+        && let Some(cache) = cached.as_ref()
+        && missing(cache).is_empty()
     {
         let login_problem = match read_token(ctx, target) {
             TokenState::Present(t) if t.remaining(now) > SignedDuration::ZERO => None,
@@ -87,7 +137,7 @@ pub async fn accounts(
             _ => Some(not_logged_in(target).to_string()),
         };
         return Ok(Accounts {
-            cache,
+            cache: cached.expect("checked above"),
             source: AccountsSource::Cache,
             failed: Vec::new(),
             requests: 0,
@@ -99,12 +149,12 @@ pub async fn accounts(
         Ok(token) => token,
         // A refresh that may pass later leaves the cached list as good as a lapsed login does.
         Err(e)
-            if !request.refresh
+            if !(request.refresh_index || request.refresh_roles)
                 && (e.kind() == ErrorKind::NotLoggedIn
                     || matches!(e, crate::Error::Session(SessionError::RefreshFailed { .. }))) =>
         {
             match cached {
-                Some(cache) if cache.is_for(target) => {
+                Some(cache) => {
                     return Ok(Accounts {
                         cache,
                         source: AccountsSource::StaleCache,
@@ -114,27 +164,106 @@ pub async fn accounts(
                         login_problem: Some(e.to_string()),
                     });
                 }
-                _ => return Err(e),
+                None => return Err(e),
             }
         }
         Err(e) => return Err(e),
     };
-    let portal = ctx.portal_client(target)?;
-    let options = ListingOptions {
-        accounts_only: request.accounts_only,
-        ..ListingOptions::from_settings(&ctx.settings)
+    let options = ListingOptions::from_settings(&ctx.settings);
+    // One limiter for the index and the roles: together they stay within the service's rate.
+    let portal = options.limited(&ctx.portal_client(target)?);
+    let mut cache = match cached {
+        Some(cache) if index_fresh => cache,
+        _ => {
+            let index = list_index(&portal, &token.access_token).await.map_err(|error| {
+                Error::AccountIndex {
+                    session: target.display_name(),
+                    looking_for: None,
+                    error: Box::new(error),
+                }
+            })?;
+            let fetched_at = Timestamp::now();
+            save_merged(ctx, target, path.as_deref(), |previous| {
+                merge_index(previous, &index, target, fetched_at)
+            })?
+        }
     };
-    let listing = list_everything(&portal, &token.access_token, &options, progress).await?;
-    let cache = merge_into_cache(cached.as_ref(), &listing, target, Timestamp::now());
-    if let Some(path) = &path {
-        save_account_cache(path, &cache)?;
+    progress.accounts_listed(cache.accounts.len());
+    let wanted: HashSet<String> = missing(&cache).into_iter().collect();
+    let mut failed = Vec::new();
+    if !wanted.is_empty() {
+        let infos = cache
+            .accounts
+            .iter()
+            .filter(|a| wanted.contains(&a.account_id))
+            .map(|a| AccountInfo {
+                account_id: a.account_id.clone(),
+                account_name: a.account_name.clone(),
+                email_address: a.email_address.clone(),
+            })
+            .collect();
+        tracing::debug!("fetching the roles of {} accounts", wanted.len());
+        let listing = list_roles(&portal, &token.access_token, infos, &options, progress).await;
+        let fetched_at = Timestamp::now();
+        cache = save_merged(ctx, target, path.as_deref(), |previous| {
+            // The cache as it is now: another process may have merged its own fetch meanwhile.
+            let mut merged = match previous {
+                Some(p) => p.clone(),
+                None => cache.clone(),
+            };
+            merge_roles(&mut merged, &listing, fetched_at);
+            merged
+        })?;
+        failed = listing.failed;
     }
     Ok(Accounts {
         cache,
         source: AccountsSource::Fetched,
-        failed: listing.failed,
-        requests: listing.requests,
-        throttled: listing.throttled,
+        failed,
+        requests: portal.http().attempts(),
+        throttled: portal.http().throttled(),
         login_problem: None,
     })
+}
+
+/// Roles fetched less than `ttl` ago.
+fn roles_fresh(account: &CachedAccount, ttl: SignedDuration, now: Timestamp) -> bool {
+    account.roles_fetched_at.is_some_and(|at| now.duration_since(at) < ttl)
+}
+
+fn load(path: Option<&std::path::Path>) -> Option<AccountCache> {
+    match path.map(load_account_cache) {
+        Some(Ok(cache)) => cache,
+        Some(Err(e)) => {
+            tracing::warn!("{e}");
+            None
+        }
+        None => None,
+    }
+}
+
+/// Reads the cache again under its lock, applies `merge` to it (`None` when there is none or it
+/// is another session's) and writes the result; returns it. Without a cache directory the merge
+/// is only returned. A lock that cannot be created (read-only home) does not stop the fetch: the
+/// merge is then done without it, and the write says what is wrong.
+fn save_merged(
+    ctx: &Context,
+    target: &SessionTarget,
+    path: Option<&std::path::Path>,
+    merge: impl FnOnce(Option<&AccountCache>) -> AccountCache,
+) -> Result<AccountCache> {
+    let Some(path) = path else { return Ok(merge(None)) };
+    let _lock = match FileLock::acquire(&account_cache_lock_path(&ctx.env, path)) {
+        Ok(lock) => Some(lock),
+        Err(e) if e.cannot_create() => {
+            tracing::warn!("{e}; updating the account cache without the lock");
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Read quietly: a file that cannot be understood was reported when it was first read.
+    let previous = load_account_cache(path).ok().flatten().filter(|c| c.is_for(target));
+    let merged = merge(previous.as_ref());
+    save_account_cache(path, &merged)?;
+    Ok(merged)
 }

@@ -20,7 +20,7 @@ pub mod logout;
 pub mod status;
 pub mod token;
 
-pub use accounts::{Accounts, AccountsRequest, AccountsSource, accounts};
+pub use accounts::{Accounts, AccountsRequest, AccountsSource, RolesWanted, accounts};
 pub use choose::resolve;
 pub use context::Context;
 pub use login::{LoginOptions, LoginOutcome, default_login_flow, login};

@@ -285,3 +285,68 @@ fn hook_in(sandbox: &Sandbox, dir: &Path) -> std::process::Output {
         .output()
         .expect("run the hook")
 }
+
+#[test]
+fn an_index_slower_than_the_prompt_bound_finishes_in_the_background() {
+    // Three pages at 150 ms each: more than the 0.3 s the prompt waits.
+    let sandbox = Sandbox::logged_in(&[
+        "--accounts",
+        "250",
+        "--roles-per-account",
+        "3",
+        "--latency-ms",
+        "150",
+    ]);
+    let project = sandbox.path().join("project");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    std::fs::write(project.join(".aws-sso.yaml"), "account: account-123\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    let allow =
+        sandbox.cmd("aws-sso-env").arg("allow").current_dir(&project).output().expect("allow");
+    assert!(allow.status.success(), "{}", stderr(&allow));
+    let prompt = |timeout: &str| {
+        sandbox
+            .cmd("aws-sso-env")
+            .args(["hook", "bash"])
+            .current_dir(&project)
+            .env("PWD", &project)
+            .env("AWS_SSO_HOOK_TIMEOUT", timeout)
+            .output()
+            .expect("run the hook")
+    };
+    let marker = sandbox.path().join(".cache/aws-sso/hook-marker");
+    let touched = || std::fs::metadata(&marker).and_then(|m| m.modified()).ok();
+    let before = touched();
+    // The marker's mtime has a resolution the test must step over to see a change.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let started = std::time::Instant::now();
+    let first = prompt("0.3");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the prompt was held");
+    assert!(!String::from_utf8_lossy(&first.stdout).contains("export AWS_ACCESS_KEY_ID="));
+    assert!(
+        stderr(&first).contains(
+            "so it goes on in the background and the credentials follow on a later prompt"
+        ),
+        "{}",
+        stderr(&first)
+    );
+    // The background fetch writes the index, then touches the marker every shell watches.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while touched() == before {
+        assert!(std::time::Instant::now() < deadline, "the background fetch never finished");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let cache: Value =
+        serde_json::from_slice(&std::fs::read(account_cache(&sandbox)).expect("read"))
+            .expect("json");
+    assert_eq!(cache["accounts"].as_array().map(Vec::len), Some(250));
+    sandbox.emulator.reset_log();
+    let next = prompt("5");
+    let code = String::from_utf8_lossy(&next.stdout);
+    assert!(code.contains("export AWS_SSO_ACCOUNT_ID='100000000123'"), "{code}\n{}", stderr(&next));
+    assert_eq!(
+        sandbox.emulator.operations(),
+        ["ListAccountRoles", "GetRoleCredentials"],
+        "the index came from the background fetch"
+    );
+}

@@ -102,6 +102,7 @@ pub const TOOLS: &[Tool] = &[
             "env::botocore_uses_our_credential_process",
             "interop::botocore_gets_role_credentials_with_our_login",
             "interop::we_read_the_token_botocore_refreshed",
+            "ls::prune_without_a_prefix_keeps_the_profiles_a_prefix_wrote_though_the_template_could_name_them",
             "server::botocore_keeps_working_across_credential_expiries",
         ],
     },

@@ -8,6 +8,7 @@
 mod args;
 pub mod complete;
 mod output;
+pub mod shown;
 pub mod table;
 
 use std::io::Write;
@@ -19,6 +20,7 @@ pub use args::{
     ColorChoice, GlobalArgs, SessionArgs, parse_config_value, parse_name, parse_region,
 };
 pub use output::{Printer, Style, UsageError, init_logging};
+pub use shown::{parse, shown};
 
 /// The exit code of a command cut short by Ctrl-C, as shells report SIGINT.
 pub const INTERRUPTED: u8 = 130;

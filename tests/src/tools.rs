@@ -52,6 +52,8 @@ pub const TOOLS: &[Tool] = &[
             "complete::bash_reads_back_every_hostile_name_exactly_and_runs_nothing",
             "hook::bash_keeps_a_prompt_command_array",
             "hook::bash_leaves_cd_pushd_and_popd_alone_in_a_non_interactive_shell",
+            "hook::a_cd_in_a_subshell_runs_with_that_directorys_credentials_and_leaves_the_parent_alone",
+            "hook::a_subshell_cd_runs_the_hook_only_into_another_project_and_the_parent_stays_idle",
             "(the bash run of) the per-shell hook tests",
         ],
     },
@@ -61,6 +63,8 @@ pub const TOOLS: &[Tool] = &[
         missing: Missing::Skip,
         tests: &[
             "complete::zsh_completes_with_the_generated_script",
+            "hook::a_cd_in_a_subshell_runs_with_that_directorys_credentials_and_leaves_the_parent_alone",
+            "hook::a_subshell_cd_runs_the_hook_only_into_another_project_and_the_parent_stays_idle",
             "hook::the_scripts_pass_shellcheck_zsh_n_and_fish_no_execute",
             "(the zsh run of) the per-shell hook tests",
         ],

@@ -72,6 +72,32 @@ pub fn with_args_shown(message: &str, args: &[String]) -> String {
     out
 }
 
+/// `message`, an error of ours, with each argument of `args` longer than [`SHOWN_CHARS`] that it
+/// repeats shown as [`shown`] shows it (a name the config does not know, say), wherever it is.
+/// An argument that names an existing file is left whole: a path is what the user needs to see.
+/// Control characters are left to the caller, which escapes the whole message.
+pub fn with_long_args_shown(message: &str, args: &[String]) -> String {
+    let mut values: Vec<&str> = Vec::new();
+    for arg in args {
+        values.push(arg);
+        if arg.starts_with('-')
+            && let Some((_, value)) = arg.split_once('=')
+        {
+            values.push(value);
+        }
+    }
+    values.retain(|value| {
+        value.chars().count() > SHOWN_CHARS && !std::path::Path::new(value).exists()
+    });
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    values.dedup();
+    let mut text = message.to_owned();
+    for value in values {
+        text = text.replace(value, &shown(value));
+    }
+    text
+}
+
 /// `C::parse()`, except that an error shows the values it quotes as [`shown`] does.
 pub fn parse<C: clap::Parser>() -> C {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -115,6 +141,20 @@ mod tests {
         let long = "a".repeat(5000);
         assert_eq!(shown(&long), format!("{}… (5000 characters)", "a".repeat(SHOWN_CHARS)));
         assert_eq!(shown("evil\u{202e}"), "evil\\u{202e}");
+    }
+
+    #[test]
+    fn a_long_argument_our_own_error_repeats_is_shown_short_but_a_path_is_not() {
+        let long = "p".repeat(5000);
+        let dir = std::env::temp_dir().join("x".repeat(70));
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.display().to_string();
+        let message = format!("the profile \"{long}\" is not in {path}; run: x --profile {long}");
+        let text = with_long_args_shown(&message, &["--profile".to_owned(), long, path.clone()]);
+        assert!(text.len() < 400, "{text}");
+        assert!(text.contains("(5000 characters)\" is not in "), "{text}");
+        assert!(text.contains(&path), "{text}");
+        let _ = std::fs::remove_dir(&dir);
     }
 
     #[test]

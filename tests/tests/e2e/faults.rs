@@ -778,6 +778,8 @@ fn a_rejected_flag_value_is_shown_short_and_escaped_by_every_binary() {
             owned(&[&format!("--{long}")]),
             vec!["unexpected argument", "(5002 characters)"],
         ),
+        // Not clap's: a name nothing knows, repeated by our own error.
+        ("aws-sso-env", owned(&["--profile", &long]), vec!["profile", "(5000 characters)"]),
         ("aws-sso", owned(&[&long]), vec!["no such command", "(5000 characters)", "--list"]),
         ("aws-sso", owned(&[escape]), vec!["no such command", "\\u{1b}]0;pwned"]),
         (

@@ -32,20 +32,38 @@ _aws_sso_hook() {
 }
 
 _aws_sso_run() {
-  eval "$(_AWS_SSO_STATE="${_AWS_SSO_STATE-}" _AWS_SSO_SHELL_PID=$$ @AWS_SSO_ENV@ hook bash)"
+  # The pid of this shell, or of the subshell this runs in: each has a stamp of its own.
+  local pid=${BASHPID:-$$}
+  eval "$(_AWS_SSO_STATE="${_AWS_SSO_STATE-}" _AWS_SSO_SHELL_PID=$pid @AWS_SSO_ENV@ hook bash)"
   _AWS_SSO_PWD=$PWD
 }
 
 # Called by the cd, pushd and popd functions below, after the command: runs the hook when the
-# directory changed, and returns the command's status. A subshell (`(cd B; make)`, `$(cd B; pwd)`)
-# is skipped, as in zsh: it would move this shell's stamp, and a prompt or completion function
-# that cds in a subshell would start a process each time.
+# directory changed, and returns the command's status. In a subshell (`(cd B && make)`,
+# `$(cd B; pwd)`) it runs only when the nearest .aws-sso.yaml is not the one the inherited
+# credentials are for, found with builtins, so a prompt or completion function that cds within
+# one project in a subshell starts no process. It runs there with the subshell's pid, so this
+# shell's stamp never moves, and what it exports stays in the subshell.
 _aws_sso_chpwd() {
   local status=$?
-  if ((BASH_SUBSHELL == 0)) && [[ $PWD != "${_AWS_SSO_PWD-}" ]]; then
+  if [[ $PWD != "${_AWS_SSO_PWD-}" ]] && { ((BASH_SUBSHELL == 0)) || _aws_sso_moved_project; }; then
     _aws_sso_run
   fi
   return "$status"
+}
+
+# True when the nearest .aws-sso.yaml from $PWD up (as the hook finds it) is not $_AWS_SSO_FILE.
+_aws_sso_moved_project() {
+  local dir=$PWD file=
+  while :; do
+    if [[ -f ${dir%/}/.aws-sso.yaml ]]; then
+      file=${dir%/}/.aws-sso.yaml
+      break
+    fi
+    [[ -n $dir && $dir != / ]] || break
+    dir=${dir%/*}
+  done
+  [[ $file != "${_AWS_SSO_FILE-}" ]]
 }
 
 # Makes $1 (cd, pushd or popd) a function that runs the command, then _aws_sso_chpwd. An existing

@@ -9,6 +9,8 @@
 if [[ -o interactive ]]; then
 
 zmodload zsh/datetime
+# $sysparams[pid]: a subshell's own pid ($$ is its parent's).
+zmodload -F zsh/system p:sysparams 2>/dev/null
 autoload -Uz add-zsh-hook
 # Declared global here so that the hook's plain assignments do not trip warn_create_global.
 typeset -g _AWS_SSO_STATE _AWS_SSO_PWD _AWS_SSO_FILE _AWS_SSO_MARKER _AWS_SSO_STAMP
@@ -17,8 +19,16 @@ typeset -g _AWS_SSO_REFRESH_AT
 _aws_sso_hook() {
   local ret=$?
   emulate -L zsh
-  # A subshell would share (and move) this shell's stamp; its parent's next prompt catches up.
-  (( ZSH_SUBSHELL )) && return ret
+  # A subshell (`(cd B && make)`, `$(cd B; pwd)`) has no prompt, only chpwd: it runs the hook
+  # when the nearest .aws-sso.yaml is not the one the inherited credentials are for, found with
+  # builtins, so a prompt or completion function that cds within one project starts no process.
+  # It runs with the subshell's pid, so this shell's stamp never moves.
+  if (( ZSH_SUBSHELL )); then
+    if [[ $PWD != "${_AWS_SSO_PWD-}" ]] && _aws_sso_moved_project; then
+      _aws_sso_run
+    fi
+    return ret
+  fi
   if [[ $PWD != "${_AWS_SSO_PWD-}" ]]; then
     _aws_sso_run
   elif [[ -n ${_AWS_SSO_FILE-} ]] && { [[ ! -e $_AWS_SSO_FILE ]] \
@@ -34,8 +44,24 @@ _aws_sso_hook() {
 }
 
 _aws_sso_run() {
-  eval "$(_AWS_SSO_STATE="${_AWS_SSO_STATE-}" _AWS_SSO_SHELL_PID=$$ @AWS_SSO_ENV@ hook zsh)"
+  # The pid of this shell, or of the subshell this runs in: each has a stamp of its own.
+  local pid=${sysparams[pid]:-$$}
+  eval "$(_AWS_SSO_STATE="${_AWS_SSO_STATE-}" _AWS_SSO_SHELL_PID=$pid @AWS_SSO_ENV@ hook zsh)"
   typeset -g _AWS_SSO_PWD=$PWD
+}
+
+# True when the nearest .aws-sso.yaml from $PWD up (as the hook finds it) is not $_AWS_SSO_FILE.
+_aws_sso_moved_project() {
+  local dir=$PWD file=
+  while true; do
+    if [[ -f ${dir%/}/.aws-sso.yaml ]]; then
+      file=${dir%/}/.aws-sso.yaml
+      break
+    fi
+    [[ -n $dir && $dir != / ]] || break
+    dir=${dir%/*}
+  done
+  [[ $file != "${_AWS_SSO_FILE-}" ]]
 }
 
 # add-zsh-hook adds a function once, however often this is sourced, and keeps the user's own.

@@ -8,6 +8,7 @@
 mod args;
 pub mod complete;
 mod output;
+pub mod shown;
 pub mod table;
 
 use std::io::Write;
@@ -19,6 +20,7 @@ pub use args::{
     ColorChoice, GlobalArgs, SessionArgs, parse_config_value, parse_name, parse_region,
 };
 pub use output::{Printer, Style, UsageError, init_logging};
+pub use shown::{parse, shown};
 
 /// The exit code of a command cut short by Ctrl-C, as shells report SIGINT.
 pub const INTERRUPTED: u8 = 130;
@@ -72,6 +74,11 @@ pub fn finish_as(name: &str, result: anyhow::Result<ExitCode>, layout: Layout) -
         let joined = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>();
         text = format!("{}\n", joined.join(" "));
     }
+    // A value of the command line the error repeats (a name nothing knows) is shown cut, as
+    // clap's errors show it.
+    let args: Vec<String> =
+        std::env::args_os().skip(1).map(|arg| arg.to_string_lossy().into_owned()).collect();
+    let text = shown::with_long_args_shown(&text, &args);
     // Paths and names in errors may hold escape sequences: the terminal must not run them.
     let text = aws_sso_core::shell::printable(&text);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());

@@ -233,6 +233,10 @@ pub fn resolve_role_with(
                 }
                 .into());
             }
+            // Allowed before the account list was cached: this first meaning is the one kept.
+            if let Resolution::Resolved(resolved) = &resolution {
+                trust::record_first_use(&ctx.env, file, &resolved.account_id);
+            }
             return Ok(resolution);
         }
         Some(ProjectState::NotAllowed(file)) => {

@@ -7,8 +7,12 @@
 //! its directory is canonical (symlinked directories resolved), but the file itself must not be a
 //! symlink, so a repository cannot borrow the trust of a file allowed elsewhere by linking to it.
 //! The record also keeps the account id the file meant when it was allowed, when that was known
-//! ([`allowed_account_id`]). A file owned by another user, or writable by others, is refused
-//! whatever the list says: someone else could make it name any account.
+//! ([`allowed_account_id`]); when it was not (the account list was not cached yet), the first
+//! resolution of that content records it ([`record_first_use`]), so that a later change of
+//! meaning is caught from then on. A file under `trusted_paths` is trusted by its place, whatever
+//! it says: it has no record, and a change of its content or of what its account name means is
+//! never asked about. A file owned by another user, or writable by others, is refused whatever
+//! the list says: someone else could make it name any account.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -145,6 +149,41 @@ pub fn allowed_account_id(env: &Environment, project: &ProjectFile) -> Option<St
     (record.sha256 == project.sha256).then_some(record.account_id?)
 }
 
+/// Completes the allow record of `project` with `account_id`, the account its content resolved
+/// to, when the allow of this very content recorded none (it was allowed before the account list
+/// was cached); from then on a change of what the file means is refused ([`allowed_account_id`]).
+/// `true` when it wrote the record. Nothing happens to a file trusted only by `trusted_paths`,
+/// to an edited file, or to a record that already has an id. A failure to write is logged and
+/// changes nothing: the file was allowed, and stays usable.
+pub fn record_first_use(env: &Environment, project: &ProjectFile, account_id: &str) -> bool {
+    let Ok(canonical) = file_key(&project.path) else { return false };
+    let Ok(Some(mut record)) = record_of(env, &canonical) else { return false };
+    if record.sha256 != project.sha256 || record.account_id.is_some() {
+        return false;
+    }
+    let Some(record_path) = allow_record_path(env, &canonical) else { return false };
+    record.account_id = Some(account_id.to_owned());
+    match write_record(&record_path, &record) {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!(
+                "cannot record that {} means account {account_id}: {e}",
+                project.path.display()
+            );
+            false
+        }
+    }
+}
+
+/// Writes an allow record, atomically, 0600.
+fn write_record(record_path: &Path, record: &AllowRecord) -> Result<(), TrustError> {
+    let mut bytes = serde_json::to_vec_pretty(record).unwrap_or_default();
+    bytes.push(b'\n');
+    // Not a secret, but private all the same: nobody else may add to what this user trusts.
+    fs::write_atomic(record_path, &bytes, FileMode::Private)?;
+    Ok(())
+}
+
 /// Records the path and content of `project` as allowed (atomically, in a private directory),
 /// with the account id it resolves to now when that is known. Refused when the file is a
 /// symlink, owned by another user or writable by others.
@@ -161,11 +200,7 @@ pub fn allow(
         sha256: project.sha256.clone(),
         account_id: account_id.map(str::to_owned),
     };
-    let mut bytes = serde_json::to_vec_pretty(&record).unwrap_or_default();
-    bytes.push(b'\n');
-    // Not a secret, but private all the same: nobody else may add to what this user trusts.
-    fs::write_atomic(&record_path, &bytes, FileMode::Private)?;
-    Ok(())
+    write_record(&record_path, &record)
 }
 
 /// Removes the allow of the project file at `path` (or in the directory `path`); `true` when it
@@ -431,6 +466,38 @@ mod tests {
         std::fs::write(&path, "account: dev # edited\n").expect("edit");
         let edited = load_project_file(&path).expect("valid");
         assert_eq!(allowed_account_id(&home.env, &edited), None, "only for the allowed content");
+    }
+
+    #[test]
+    fn an_allow_without_an_account_id_records_the_first_one_used_and_only_that() {
+        let home = Home::new();
+        let path = home.project("p", "account: dev\n");
+        let project = load_project_file(&path).expect("valid");
+        allow(&home.env, &project, None).expect("allowed before the list was cached");
+        assert_eq!(allowed_account_id(&home.env, &project), None);
+
+        assert!(record_first_use(&home.env, &project, "111111111111"));
+        assert_eq!(allowed_account_id(&home.env, &project).as_deref(), Some("111111111111"));
+        assert_eq!(home.trust(&Settings::default(), &path), Trust::Allowed, "still allowed");
+        // The first id stays: a later meaning is what the check refuses, not a new record.
+        assert!(!record_first_use(&home.env, &project, "222222222222"));
+        assert_eq!(allowed_account_id(&home.env, &project).as_deref(), Some("111111111111"));
+
+        // An edited file records nothing: its allow is void.
+        allow(&home.env, &project, None).expect("allow again");
+        std::fs::write(&path, "account: dev # edited\n").expect("edit");
+        let edited = load_project_file(&path).expect("valid");
+        assert!(!record_first_use(&home.env, &edited, "111111111111"));
+        assert_eq!(home.trust(&Settings::default(), &path), Trust::ChangedSinceAllowed);
+
+        // A file trusted by its place gets no record.
+        let settings =
+            Settings { trusted_paths: vec![home.dir.path().join("t")], ..Settings::default() };
+        let trusted = home.project("t", "account: dev\n");
+        let project = load_project_file(&trusted).expect("valid");
+        assert!(!record_first_use(&home.env, &project, "111111111111"));
+        assert!(matches!(home.trust(&settings, &trusted), Trust::TrustedPrefix(_)));
+        assert_eq!(allowed_account_id(&home.env, &project), None);
     }
 
     #[test]

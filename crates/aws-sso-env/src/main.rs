@@ -21,7 +21,6 @@ use aws_sso_core::env::Environment;
 use aws_sso_core::resolve::{self, ResolvedRole, RoleChoice};
 use aws_sso_core::session::{Context, SessionRequest};
 use aws_sso_core::shell::{CredentialView, Format};
-use clap::Parser;
 use jiff::SignedDuration;
 
 use crate::cli::{Cli, Command, FormatArg, RoleArgs};
@@ -36,7 +35,7 @@ fn main() -> ExitCode {
         return code;
     }
     aws_sso_cli::complete::run_if_requested(aws_sso_env::command);
-    let cli = Cli::parse();
+    let cli: Cli = aws_sso_cli::parse();
     let (env, printer) = cli.global.start(NAME);
     // Runs from every new shell's rc file: no config to read, nothing that can fail on it.
     if let Some(Command::Init(args)) = &cli.command {

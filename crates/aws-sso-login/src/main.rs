@@ -11,7 +11,6 @@ use std::process::ExitCode;
 use aws_sso_core::env::Environment;
 use aws_sso_core::resolve;
 use aws_sso_core::session::{self, Context, SessionRequest};
-use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use aws_sso_cli::Printer;
@@ -21,7 +20,7 @@ const NAME: &str = "aws-sso-login";
 
 fn main() -> ExitCode {
     aws_sso_cli::complete::run_if_requested(aws_sso_login::command);
-    let cli = Cli::parse();
+    let cli: Cli = aws_sso_cli::parse();
     let (env, printer) = cli.global.start(NAME);
     aws_sso_cli::finish(NAME, run(cli, env, printer))
 }

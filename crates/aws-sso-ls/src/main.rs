@@ -13,7 +13,6 @@ use aws_sso_core::env::Environment;
 use aws_sso_core::resolve;
 use aws_sso_core::session::{self, AccountsRequest, AccountsSource, Context, RolesWanted};
 use aws_sso_core::time::format_cli;
-use clap::Parser;
 
 use crate::cli::Cli;
 use crate::render::{Row, View};
@@ -23,7 +22,7 @@ const NAME: &str = "aws-sso-ls";
 
 fn main() -> ExitCode {
     aws_sso_cli::complete::run_if_requested(aws_sso_ls::command);
-    let cli = Cli::parse();
+    let cli: Cli = aws_sso_cli::parse();
     let (env, printer) = cli.global.start(NAME);
     aws_sso_cli::finish(NAME, run(cli, env, printer))
 }

@@ -6,6 +6,11 @@ use aws_sso::cli;
 mod complete;
 mod find;
 mod suggest;
+// The same showing of values as every other binary's, without the crate that holds it (and the
+// core library it brings).
+#[path = "../../aws-sso-cli/src/shown.rs"]
+#[allow(dead_code)]
+mod shown;
 
 use std::ffi::OsString;
 use std::fmt::Display;
@@ -29,14 +34,16 @@ fn main() -> ExitCode {
     {
         return dispatch(name, &args[1..]);
     }
-    let matches =
-        cli::command().get_matches_from(std::iter::once(OsString::from(NAME)).chain(args));
+    let argv: Vec<OsString> = std::iter::once(OsString::from(NAME)).chain(args).collect();
+    let matches = cli::command()
+        .try_get_matches_from(&argv)
+        .unwrap_or_else(|error| shown::exit_on_error(&error, cli::command(), &argv));
     if matches.get_flag("list") {
         if let Some((name, _)) = matches.subcommand() {
             cli::command()
                 .error(
                     clap::error::ErrorKind::ArgumentConflict,
-                    format!("--list takes no command, and `{name}` was given"),
+                    format!("--list takes no command, and `{}` was given", shown::shown(name)),
                 )
                 .exit();
         }
@@ -104,7 +111,7 @@ fn unknown(name: &str, dirs: &[PathBuf]) -> ExitCode {
     let found = find::all(dirs);
     let known =
         BUILTINS.iter().map(|(b, _)| *b).chain(["help"]).chain(found.keys().map(String::as_str));
-    let mut text = format!("no such command: `{name}`\n");
+    let mut text = format!("no such command: `{}`\n", shown::shown(name));
     if let Some(closest) = suggest::closest(name, known) {
         text.push_str(&format!("  did you mean `{closest}`?\n"));
     }

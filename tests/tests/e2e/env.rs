@@ -666,3 +666,47 @@ fn escape_sequences_in_a_directory_name_never_reach_the_terminal() {
         assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "{source}: {text:?}");
     }
 }
+
+#[test]
+fn a_file_allowed_before_the_account_list_was_cached_is_refused_when_its_name_changes_meaning() {
+    let fixture_dir = tempfile::tempdir().expect("tempdir");
+    let fixture = fixture_dir.path().join("accounts.json");
+    std::fs::write(&fixture, DEV_FIXTURE).expect("write fixture");
+    let sandbox = Sandbox::listed(&["--fixture", &fixture.to_string_lossy()]);
+    for n in 1..=3 {
+        let id = format!("20000000000{n}");
+        cache_fixed_credentials(&sandbox, &id, "ReadOnlyAccess", &format!("TOKEN-OF-{id}"));
+    }
+    let project = sandbox.path().join("p");
+    std::fs::create_dir_all(&project).expect("mkdir");
+    let run = |args: &[&str]| {
+        sandbox.cmd("aws-sso-env").args(args).current_dir(&project).output().expect("run")
+    };
+    std::fs::write(project.join(".aws-sso.yaml"), "account: dev\nrole: ReadOnlyAccess\n")
+        .expect("write");
+    // No account list yet: the allow cannot say which account `dev` is.
+    let cache = sandbox.path().join(".cache/aws-sso/accounts-corp.json");
+    std::fs::remove_file(&cache).expect("forget the account list");
+    let allowed = run(&["allow"]);
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    assert!(!stderr(&allowed).contains("= 2000"), "{}", stderr(&allowed));
+
+    // The first use fetches the list, and records what `dev` means now.
+    let first = run(&["-f", "json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("TOKEN-OF-200000000002"), "{}", stdout(&first));
+
+    let text = std::fs::read_to_string(&cache).expect("account cache");
+    let text = text.replace("\"dev\"", "\"dev-old\"").replace("\"devops-prod\"", "\"dev\"");
+    std::fs::write(&cache, text).expect("rewrite the account cache");
+    let changed = run(&["-f", "json"]);
+    assert_eq!(changed.status.code(), Some(1), "{}", stderr(&changed));
+    assert!(
+        stderr(&changed)
+            .contains("which was 200000000002 when the file was allowed but is now 200000000003"),
+        "{}",
+        stderr(&changed)
+    );
+    let hook = hook_in(&sandbox, &project);
+    assert!(!stdout(&hook).contains("TOKEN-OF-"), "{}", stdout(&hook));
+}

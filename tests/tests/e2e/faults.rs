@@ -737,3 +737,68 @@ fn credential_process(sandbox: &Sandbox) -> std::process::Output {
         .output()
         .expect("run")
 }
+
+#[test]
+fn a_rejected_flag_value_is_shown_short_and_escaped_by_every_binary() {
+    let sandbox = Sandbox::listed(&["--accounts", "2"]);
+    let long = "a".repeat(5000);
+    let escape = "eu-west-1\n\u{1b}]0;pwned\u{7}";
+    let url = "https://d-1234567890.awsapps.com/start";
+    let configure = |region: &str| -> Vec<String> {
+        ["configure", "--sso-session", "x", "--start-url", url, "--region", region]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    let owned = |args: &[&str]| -> Vec<String> { args.iter().map(|a| (*a).to_owned()).collect() };
+    // (binary, arguments, what the message must also say: the flag, and how to fix it)
+    let cases: Vec<(&str, Vec<String>, Vec<&str>)> = vec![
+        (
+            "aws-sso-env",
+            owned(&["--region", &long, "100000000001"]),
+            vec![
+                "'--region <REGION>'",
+                "expected an AWS region such as us-east-1",
+                "(5000 characters)",
+            ],
+        ),
+        (
+            "aws-sso-env",
+            owned(&[&format!("--region={long}"), "100000000001"]),
+            vec!["--region", "expected an AWS region", "(5000 characters)"],
+        ),
+        (
+            "aws-sso-env",
+            owned(&["--region", escape, "100000000001"]),
+            vec!["'--region <REGION>'", "'eu-west-1\\n\\u{1b}]0;pwned\\u{7}'"],
+        ),
+        ("aws-sso-login", configure(&long), vec!["'--region <REGION>'", "(5000 characters)"]),
+        ("aws-sso-login", configure(escape), vec!["'--region <REGION>'", "\\u{1b}]0;pwned"]),
+        (
+            "aws-sso-ls",
+            owned(&[&format!("--{long}")]),
+            vec!["unexpected argument", "(5002 characters)"],
+        ),
+        // Not clap's: a name nothing knows, repeated by our own error.
+        ("aws-sso-env", owned(&["--profile", &long]), vec!["profile", "(5000 characters)"]),
+        ("aws-sso", owned(&[&long]), vec!["no such command", "(5000 characters)", "--list"]),
+        ("aws-sso", owned(&[escape]), vec!["no such command", "\\u{1b}]0;pwned"]),
+        (
+            "aws-sso",
+            owned(&[&format!("--{long}")]),
+            vec!["unexpected argument", "(5002 characters)"],
+        ),
+    ];
+    for (bin, args, says) in cases {
+        let out = sandbox.cmd(bin).args(&args).output().expect("run");
+        let text = stderr(&out);
+        let shown = format!("{bin} {}", text.escape_debug());
+        assert_eq!(out.status.code(), Some(2), "{shown}");
+        assert!(out.stdout.is_empty(), "{bin} printed: {}", stdout(&out));
+        assert!(text.len() < 1000, "the value is repeated whole: {} bytes: {shown}", text.len());
+        assert!(!text.chars().any(|c| c.is_control() && c != '\n'), "a control character: {shown}");
+        assert!(!text.contains(&long[..200]), "{shown}");
+        for needle in says {
+            assert!(text.contains(needle), "says {needle:?}: {shown}");
+        }
+    }
+}

@@ -816,3 +816,92 @@ fn stamps_the_marker_and_allows_are_private_under_umask_000() {
         assert_eq!(mode, 0o600, "{}", file.display());
     }
 }
+
+#[test]
+fn a_cd_in_a_subshell_runs_with_that_directorys_credentials_and_leaves_the_parent_alone() {
+    // fish has no subshell: `begin; cd B; end` moves the shell itself.
+    for shell in [Shell::Bash, Shell::Zsh] {
+        if !require(shell.name()) {
+            continue;
+        }
+        let sandbox = Sandbox::listed(&["--accounts", "2"]);
+        project(&sandbox, "a", "100000000001", "ReadOnlyAccess", true);
+        project(&sandbox, "b", "100000000002", "ReadOnlyAccess", true);
+        std::fs::create_dir_all(sandbox.path().join("a/sub")).expect("mkdir a/sub");
+        let bin = sandbox.bin_dir.join("aws-sso-env");
+        let t = Session::new(&sandbox, shell).rc(&shell.init_line(&bin)).run(&[
+            "cd ~/a".to_owned(),
+            "report parent-before".to_owned(),
+            "(cd ~/b && report subshell-b)".to_owned(),
+            "report parent-after".to_owned(),
+            "(cd ~/a/sub && report subshell-same-project)".to_owned(),
+            "(cd ~ && report subshell-no-project)".to_owned(),
+            "x=$(cd ~/b && report substitution-b)".to_owned(),
+            "(pushd ~/b > /dev/null && report subshell-pushd)".to_owned(),
+            "(cd ~/b && cd ~/a && report subshell-back)".to_owned(),
+            "true".to_owned(),
+            "report parent-last".to_owned(),
+        ]);
+        let name = shell.name();
+        let account = |label: &str| t.var(label, "AWS_SSO_ACCOUNT_ID");
+        for (label, expected) in [
+            ("parent-before", Some("100000000001")),
+            ("subshell-b", Some("100000000002")),
+            ("parent-after", Some("100000000001")),
+            ("subshell-same-project", Some("100000000001")),
+            ("subshell-no-project", None),
+            ("substitution-b", Some("100000000002")),
+            ("subshell-pushd", Some("100000000002")),
+            ("subshell-back", Some("100000000001")),
+            ("parent-last", Some("100000000001")),
+        ] {
+            assert_eq!(account(label), expected, "{name}: at {label}\n{}", t.output);
+            assert_eq!(key(&t, label).is_some(), expected.is_some(), "{name}: keys at {label}");
+        }
+        assert_ne!(key(&t, "subshell-b"), key(&t, "parent-before"), "{name}");
+        for label in ["parent-after", "subshell-same-project", "parent-last"] {
+            assert_eq!(key(&t, label), key(&t, "parent-before"), "{name}: at {label}");
+        }
+        for trouble in ["unbound variable", "not found", "command not found"] {
+            assert!(!t.output.contains(trouble), "{name}: `{trouble}`:\n{}", t.output);
+        }
+    }
+}
+
+#[test]
+fn a_subshell_cd_runs_the_hook_only_into_another_project_and_the_parent_stays_idle() {
+    for shell in [Shell::Bash, Shell::Zsh] {
+        if !require(shell.name()) {
+            continue;
+        }
+        let sandbox = Sandbox::new(ONE_SESSION, &[]);
+        let fake = FakeHook::new(&sandbox);
+        std::fs::write(fake.dir.join("delta"), "3600").expect("write delta");
+        std::fs::create_dir_all(fake.dir.join("project/sub")).expect("mkdir project/sub");
+        let (project, elsewhere) = (fake.path("project"), fake.path("elsewhere"));
+        let mut lines = vec![pid_line(shell, &fake), format!("cd '{project}'"), fake.mark("in")];
+        lines.push(format!("(cd '{elsewhere}' && true)"));
+        lines.push(fake.mark("other"));
+        // Within the same project, in a subshell as a prompt or completion function does it.
+        lines.push(format!("(cd '{project}/sub' && true)"));
+        lines.push("x=$(cd sub && cd .. && echo here)".to_owned());
+        lines.push(fake.mark("same"));
+        lines.extend(std::iter::repeat_n("true".to_owned(), 10));
+        lines.push(fake.mark("idle"));
+        let session = Session::new(&sandbox, shell).rc(&fake.init(&sandbox, shell)).bare_path(&[]);
+        let transcript = session.run(&lines);
+        let log = fake.log();
+        let name = shell.name();
+        let (before, after) = log.split_once("== in\n").unwrap_or_else(|| panic!("{name}: {log}"));
+        assert_eq!(before, "run pid=PID state=\n== shell PID\nrun pid=PID state=run\n", "{name}");
+        let (subshell, rest) = after.split_once('\n').unwrap_or_else(|| panic!("{name}: {log}"));
+        // Its own pid, so the parent's stamp never moves; the parent's state as it was.
+        assert!(
+            subshell.starts_with("run pid=") && subshell.ends_with(" state=run"),
+            "{name}: {log}"
+        );
+        assert!(!subshell.contains("pid=PID"), "{name}: the subshell used the parent's pid: {log}");
+        assert_eq!(rest, "== other\n== same\n== idle\n", "{name}: {log}\n{}", transcript.output);
+        assert_clean(shell, &transcript);
+    }
+}

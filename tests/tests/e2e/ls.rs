@@ -352,3 +352,40 @@ fn prune_under_one_prefix_keeps_the_profiles_another_prefix_wrote() {
     assert!(stderr(&out).contains("0 removed"), "{}", stderr(&out));
     assert!(stderr(&out).contains("2 kept that another --prefix"), "{}", stderr(&out));
 }
+
+#[test]
+fn prune_without_a_prefix_keeps_the_profiles_a_prefix_wrote_though_the_template_could_name_them() {
+    let sandbox = Sandbox::logged_in(&["--accounts", "2", "--roles-per-account", "1"]);
+    let written = || std::fs::read_to_string(sandbox.config_path()).expect("read");
+    let ok = |args: &[&str]| {
+        let out = ls(&sandbox, args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    };
+    ok(&["--write-profiles", "--prefix", "a-"]);
+    assert_eq!(written().matches("[profile a-account-").count(), 2);
+    assert_eq!(written().matches("# aws-sso-ls --prefix \"a-\"").count(), 2, "{}", written());
+
+    // `{account_name}` could be "a-account-001": only the record in the block tells them apart.
+    let out = ok(&["--write-profiles", "--template", "{account_name}.{role}", "--prune"]);
+    assert_eq!(written().matches("[profile a-account-").count(), 2, "{}", stderr(&out));
+    assert_eq!(written().matches("[profile account-").count(), 2);
+    assert!(stderr(&out).contains("0 removed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2 kept that another --prefix"), "{}", stderr(&out));
+
+    // The record is a comment line: botocore's own parser reads every profile without it.
+    let Some(python) = aws_sso_tests::python::python_with_botocore() else { return };
+    let script = "import sys, json; from botocore.configloader import raw_config_parse; \
+                  print(json.dumps(raw_config_parse(sys.argv[1])))";
+    let parsed = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(sandbox.config_path())
+        .output()
+        .expect("run python");
+    assert!(parsed.status.success(), "{}", stderr(&parsed));
+    let config: Value = serde_json::from_slice(&parsed.stdout).expect("json");
+    let profile = &config["profile a-account-001.AdministratorAccess"];
+    assert_eq!(profile["sso_account_id"], "100000000001", "{config}");
+    assert_eq!(profile["sso_session"], "corp");
+    assert_eq!(profile.as_object().map(serde_json::Map::len), Some(4), "{profile}");
+}

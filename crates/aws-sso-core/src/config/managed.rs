@@ -27,6 +27,12 @@ pub const BACKUP_SUFFIX: &str = ".aws-sso-backup";
 /// What the markers say after `BEGIN`/`END`, followed by the session name.
 const MARKER: &str = "aws-sso-ls profiles for sso-session";
 
+/// Begins the comment line, right after a generated profile's header, that records the
+/// `--prefix` the profile was written under, quoted and escaped (`# aws-sso-ls --prefix "a-"`),
+/// so that `--prune` removes only what a run with the same prefix wrote. A comment, because
+/// every SDK and the AWS CLI skip comment lines inside a section.
+const PREFIX_RECORD: &str = "# aws-sso-ls --prefix ";
+
 /// How error messages name the file when the text did not come from one.
 const UNNAMED_CONFIG: &str = "the AWS config file";
 
@@ -36,6 +42,8 @@ pub struct ProfileSpec {
     pub name: String,
     pub account_id: String,
     pub role_name: String,
+    /// The `--prefix` the name was made with, recorded in the block for `--prune`.
+    pub prefix: String,
 }
 
 /// What rendering a block changed, by profile name, each list sorted.
@@ -51,8 +59,8 @@ pub struct ProfileBlockEdit {
     pub removed: Vec<String>,
     /// In the block before, gone upstream, and kept because `--prune` was not given.
     pub kept_stale: Vec<String>,
-    /// In the block before, not listed now, and kept by `--prune` because this run's template and
-    /// prefix would not have named them: another run (another `--prefix`) wrote them.
+    /// In the block before, not listed now, and kept by `--prune` because another run wrote them:
+    /// they record another `--prefix`, or this run's template and prefix would not name them.
     pub other_names: Vec<String>,
     /// Not written: a section of that name exists outside the block, and the user's own wins.
     /// `default` is always one: a generated `[profile default]` would hide the user's `[default]`.
@@ -66,8 +74,10 @@ impl ProfileBlockEdit {
     }
 }
 
-/// What `--prune` may remove: the stale profiles that this run's template and prefix would have
-/// named, so a run with `--prefix a-` never removes what a run with `--prefix b-` wrote.
+/// What `--prune` may remove: the stale profiles written under this run's prefix (as the block
+/// records it) that this run's template would have named, so a run with `--prefix a-` never
+/// removes what a run with `--prefix b-` or no prefix wrote, even when the names look alike. A
+/// profile of an older block, which records no prefix, is judged by its name alone.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Prune<'a> {
     pub template: &'a str,
@@ -89,6 +99,25 @@ impl Prune<'_> {
             .map(|(head, _)| head);
         [Some(name), without_number].into_iter().flatten().any(|n| fills(n, &pieces))
     }
+
+    /// `true` when a stale profile of the block, with these lines, is this run's to remove.
+    fn owns(&self, name: &str, lines: &[String]) -> bool {
+        let same_prefix = recorded_prefix(lines).is_none_or(|r| r == quoted(self.prefix));
+        let account = value_of(lines, "sso_account_id").unwrap_or_default();
+        let role = value_of(lines, "sso_role_name").unwrap_or_default();
+        same_prefix && self.would_name(name, account, role)
+    }
+}
+
+/// A prefix as the block records it: quoted, with every control character escaped, so any
+/// prefix fits on the one comment line.
+fn quoted(prefix: &str) -> String {
+    format!("{prefix:?}")
+}
+
+/// The quoted prefix a profile's lines record, if they record one.
+fn recorded_prefix(lines: &[String]) -> Option<&str> {
+    lines.iter().find_map(|line| line.trim().strip_prefix(PREFIX_RECORD).map(str::trim))
 }
 
 /// `true` when `name` is `pieces` with a non-empty text between each two.
@@ -107,7 +136,8 @@ fn fills(name: &str, pieces: &[&str]) -> bool {
 fn value_of<'a>(lines: &'a [String], key: &str) -> Option<&'a str> {
     lines.iter().rev().find_map(|line| {
         let (k, v) = line.split_once('=')?;
-        k.trim().eq_ignore_ascii_case(key).then(|| v.trim())
+        let k = k.trim();
+        (!k.starts_with(['#', ';']) && k.eq_ignore_ascii_case(key)).then(|| v.trim())
     })
 }
 
@@ -222,6 +252,7 @@ where
             name: named(id, name, role),
             account_id: id.clone(),
             role_name: role.clone(),
+            prefix: prefix.to_owned(),
         })
         .collect();
 
@@ -484,6 +515,7 @@ fn check_value(profile: &str, key: &'static str, value: &str) -> Result<(), Mana
 fn profile_lines(spec: &ProfileSpec, session: &str, region: &str) -> Vec<String> {
     let mut lines = vec![
         format!("[profile {}]", spec.name),
+        format!("{PREFIX_RECORD}{}", quoted(&spec.prefix)),
         format!("sso_session = {session}"),
         format!("sso_account_id = {}", spec.account_id),
         format!("sso_role_name = {}", spec.role_name),
@@ -593,9 +625,7 @@ pub fn render_profile_block(
         entries.insert((key, name.to_owned()), new_lines);
     }
     for (name, texts) in old {
-        let account = value_of(&texts, "sso_account_id").unwrap_or_default();
-        let role = value_of(&texts, "sso_role_name").unwrap_or_default();
-        let ours = prune.map(|p| p.would_name(&name, account, role));
+        let ours = prune.map(|p| p.owns(&name, &texts));
         if ours == Some(true) {
             edit.removed.push(name);
             continue;
@@ -885,6 +915,7 @@ x = 1
             name: name.to_owned(),
             account_id: account_id.to_owned(),
             role_name: role_name.to_owned(),
+            prefix: String::new(),
         }
     }
 
@@ -953,18 +984,21 @@ x = 1
             "# BEGIN aws-sso-ls profiles for sso-session corp (generated: edits inside this \
              block are replaced)\r\n\
              [profile Billing.ReadOnlyAccess]\r\n\
+             # aws-sso-ls --prefix \"\"\r\n\
              sso_session = corp\r\n\
              sso_account_id = 222222222222\r\n\
              sso_role_name = ReadOnlyAccess\r\n\
              region = eu-west-1\r\n\
              \r\n\
              [profile Prod.AdministratorAccess]\r\n\
+             # aws-sso-ls --prefix \"\"\r\n\
              sso_session = corp\r\n\
              sso_account_id = 333333333333\r\n\
              sso_role_name = AdministratorAccess\r\n\
              region = eu-west-1\r\n\
              \r\n\
              [profile Prod.ReadOnlyAccess]\r\n\
+             # aws-sso-ls --prefix \"\"\r\n\
              sso_session = corp\r\n\
              sso_account_id = 333333333333\r\n\
              sso_role_name = ReadOnlyAccess\r\n\
@@ -1286,16 +1320,16 @@ x = 1
         };
 
         let no_begin = out.lines().skip(1).map(|l| format!("{l}\n")).collect::<String>();
-        assert!(refused(&no_begin).contains("line 7: the end of the block"), "{no_begin}");
+        assert!(refused(&no_begin).contains("line 8: the end of the block"), "{no_begin}");
 
         let twice = format!("{out}\n{out}");
         let err = refused(&twice);
-        assert!(err.contains("lines 1 and 10: two blocks"), "{err}");
+        assert!(err.contains("lines 1 and 11: two blocks"), "{err}");
 
         let (lab, _) = render("", "lab", &[spec("Lab.Admin", "7", "Admin")], false);
         let nested = out.replace(end, &format!("{lab}{end}"));
         let err = refused(&nested);
-        assert!(err.contains("line 8: a marker of the block for sso-session lab"), "{err}");
+        assert!(err.contains("line 9: a marker of the block for sso-session lab"), "{err}");
 
         // The other session's markers alone are not this session's business.
         let (ok, _) = render(&lab, "corp", &corp_profiles()[..1], false);
@@ -1459,12 +1493,13 @@ x = 1
         let shown = diff(&first, &second);
         assert_eq!(
             shown,
-            "@@ -37,10 +37,10 @@
+            "@@ -38,11 +38,11 @@
  sso_role_name = ReadOnlyAccess
  region = eu-west-1
  
 -[profile Prod.AdministratorAccess]
 +[profile Prod.PowerUserAccess]
+ # aws-sso-ls --prefix \"\"
  sso_session = corp
  sso_account_id = 333333333333
 -sso_role_name = AdministratorAccess
@@ -1482,7 +1517,7 @@ x = 1
         let mut expected = vec!["+".to_owned()];
         expected.extend(block.lines().map(|l| format!("+{l}")));
         assert_eq!(changed, expected);
-        assert!(shown.starts_with("@@ -29,3 +29,24 @@\n [unrelated thing]\n x = 1\n"), "{shown}");
+        assert!(shown.starts_with("@@ -29,3 +29,27 @@\n [unrelated thing]\n x = 1\n"), "{shown}");
         assert_eq!(diff(&first, &first), "");
     }
 
@@ -1543,6 +1578,67 @@ x = 1
         for spec in &a {
             assert!(config.profile(&spec.name).is_some(), "{} was removed", spec.name);
         }
+    }
+
+    #[test]
+    fn prune_without_a_prefix_keeps_what_a_prefix_wrote_though_its_template_could_name_it() {
+        let rows = || {
+            [
+                ("222222222222", "Billing", vec!["ReadOnlyAccess"]),
+                ("333333333333", "Prod", vec!["ReadOnlyAccess"]),
+            ]
+        };
+        let a = plan_profiles(rows(), DEFAULT_TEMPLATE, "a-");
+        let (first, _) = render_profile_block("", "corp", "eu-west-1", &a, None).expect("a");
+        assert!(
+            first.contains("[profile a-Billing.ReadOnlyAccess]\n# aws-sso-ls --prefix \"a-\"\n")
+        );
+
+        // No prefix, and Billing is gone: `a-Billing` could be the account name, but the block
+        // says a- wrote those profiles, so this run keeps them.
+        let plain = plan_profiles(rows(), DEFAULT_TEMPLATE, "");
+        let prune = Some(Prune { template: DEFAULT_TEMPLATE, prefix: "" });
+        let (out, edit) =
+            render_profile_block(&first, "corp", "eu-west-1", &plain[1..], prune).expect("pruned");
+        assert_eq!(edit.removed, Vec::<String>::new(), "{edit:?}");
+        assert_eq!(edit.other_names, names(&["a-Billing.ReadOnlyAccess", "a-Prod.ReadOnlyAccess"]));
+        let config = parse(&out);
+        for spec in &a {
+            assert!(config.profile(&spec.name).is_some(), "{} was removed", spec.name);
+        }
+
+        // The same run with a-: its own stale profile goes, and nothing else.
+        let prune_a = Some(Prune { template: DEFAULT_TEMPLATE, prefix: "a-" });
+        let (_, edit) =
+            render_profile_block(&out, "corp", "eu-west-1", &a[1..], prune_a).expect("pruned");
+        assert_eq!(edit.removed, names(&["a-Billing.ReadOnlyAccess"]));
+        assert_eq!(edit.other_names, names(&["Prod.ReadOnlyAccess"]));
+
+        // A prefix with a line break is recorded escaped, on its one line.
+        let odd = plan_profiles(rows(), DEFAULT_TEMPLATE, "x\n");
+        let (text, _) = render_profile_block("", "corp", "eu-west-1", &odd, None).expect("odd");
+        assert!(text.contains("# aws-sso-ls --prefix \"x\\n\"\n"), "{text}");
+    }
+
+    #[test]
+    fn a_block_written_before_prefixes_were_recorded_is_pruned_by_name() {
+        let old = "# BEGIN aws-sso-ls profiles for sso-session corp (generated: edits inside this \
+                   block are replaced)\n\
+                   [profile Gone.Admin]\n\
+                   sso_session = corp\n\
+                   sso_account_id = 111111111111\n\
+                   sso_role_name = Admin\n\
+                   \n\
+                   [profile dev-Gone.Admin]\n\
+                   sso_session = corp\n\
+                   sso_account_id = 111111111111\n\
+                   sso_role_name = Admin\n\
+                   \n\
+                   # END aws-sso-ls profiles for sso-session corp\n";
+        let prune = Some(Prune { template: DEFAULT_TEMPLATE, prefix: "dev-" });
+        let (_, edit) = render_profile_block(old, "corp", "eu-west-1", &[], prune).expect("pruned");
+        assert_eq!(edit.removed, names(&["dev-Gone.Admin"]));
+        assert_eq!(edit.other_names, names(&["Gone.Admin"]));
     }
 
     #[test]

@@ -1052,6 +1052,35 @@ fn a_project_file_names_its_role_exactly_too() {
     assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAFIRST"));
 }
 
+#[test]
+fn a_file_allowed_before_the_account_list_was_cached_keeps_its_first_meaning() {
+    let mut home = Home::new(Shell::Bash);
+    // Allowed with no account list: the allow could not record which account `dev` meant.
+    let project = home.project("a", "account: dev\nrole: ReadOnly\n", true);
+    let file = load_project_file(&project.join(PROJECT_FILE_NAME)).expect("valid");
+    assert_eq!(trust::allowed_account_id(&home.env, &file), None);
+
+    // The first prompt that resolves it records the account it meant then.
+    save_accounts(&home, &[("222222222222", "dev")]);
+    home.cache_credentials("222222222222", ROLE, "ASIADEV", SignedDuration::from_hours(1));
+    home.cache_credentials("333333333333", ROLE, "ASIAPROD", SignedDuration::from_hours(1));
+    home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIADEV"));
+    assert_eq!(trust::allowed_account_id(&home.env, &file).as_deref(), Some("222222222222"));
+    home.leave();
+
+    // Then `dev` comes to mean another account: refused, as for a file allowed with the id.
+    save_accounts(&home, &[("333333333333", "dev")]);
+    let output = home.cd(&project);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None, "{:?}", output.messages);
+    let message = output.messages.join("\n");
+    assert!(
+        message
+            .contains("which was 222222222222 when the file was allowed but is now 333333333333"),
+        "{message}"
+    );
+}
+
 fn no_accounts(need: &crate::resolve::AccountsNeed) -> Result<(), FetchError> {
     panic!("unexpected fetch of accounts: {need:?}")
 }

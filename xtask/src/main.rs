@@ -83,6 +83,8 @@ enum BenchGroup {
     Ls,
     /// aws-sso-env: the cached fast paths and credential-process.
     Env,
+    /// First use in a big organization: credentials by name on an empty cache.
+    FirstUse,
     /// The shell hook: on cd, and the cost of an idle prompt.
     Hook,
     /// Tab completion of accounts and roles.

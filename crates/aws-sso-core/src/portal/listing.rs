@@ -21,8 +21,8 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 
 /// Told how a listing advances, e.g. to draw a progress bar. Both methods do nothing by default.
 pub trait ListingProgress: Send {
-    /// `total` accounts are listed; unless only accounts were asked for, `account_done` follows
-    /// once for each.
+    /// The roles of `total` accounts are about to be fetched; `account_done` follows once for
+    /// each. (Not called when no role is fetched.)
     fn accounts_listed(&mut self, total: usize) {
         let _ = total;
     }
@@ -158,7 +158,6 @@ pub async fn list_everything(
 ) -> Result<Listing, IndexError> {
     let portal = options.limited(portal);
     let accounts = list_index(&portal, token).await?;
-    progress.accounts_listed(accounts.len());
     if options.accounts_only {
         return Ok(Listing {
             accounts: accounts
@@ -170,6 +169,7 @@ pub async fn list_everything(
             throttled: portal.http().throttled(),
         });
     }
+    progress.accounts_listed(accounts.len());
     Ok(list_roles(&portal, token, accounts, options, progress).await)
 }
 
@@ -732,7 +732,7 @@ mod tests {
         assert!(listing.accounts.iter().all(|a| a.roles.is_none()));
         assert!(listing.is_complete());
         assert_eq!(listing.requests, 2);
-        assert_eq!(progress.listed, [120]);
+        assert!(progress.listed.is_empty(), "no role is fetched");
         assert!(progress.done.is_empty());
     }
 
@@ -954,5 +954,45 @@ mod tests {
         assert_eq!(merged.start_url, "https://d-other.awsapps.com/start");
         assert!(merged.accounts[0].roles.is_empty());
         assert_eq!(merged.accounts[0].roles_fetched_at, None);
+    }
+
+    #[test]
+    fn merging_some_accounts_roles_keeps_every_other_account_and_the_index_time() {
+        let mut cache = previous();
+        let now = ts("2024-06-01T12:00:00Z");
+        let listing = Listing {
+            accounts: vec![
+                ListedAccount { account: info("2", "dev"), roles: Some(vec!["Dev".to_owned()]) },
+                // Failed: keeps what it had.
+                ListedAccount { account: info("3", "retired"), roles: None },
+                // Gone from the index meanwhile: not added back.
+                ListedAccount { account: info("9", "gone"), roles: Some(vec!["X".to_owned()]) },
+            ],
+            failed: Vec::new(),
+            requests: 3,
+            throttled: 0,
+        };
+        merge_roles(&mut cache, &listing, now);
+        let old = Some(ts("2024-05-01T00:00:00Z"));
+        let roles: Vec<(&str, Vec<&str>, Option<Timestamp>)> = cache
+            .accounts
+            .iter()
+            .map(|a| {
+                (
+                    a.account_id.as_str(),
+                    a.roles.iter().map(String::as_str).collect(),
+                    a.roles_fetched_at,
+                )
+            })
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                ("1", vec!["Admin", "ReadOnly"], old),
+                ("2", vec!["Dev"], Some(now)),
+                ("3", vec!["Admin"], old),
+            ]
+        );
+        assert_eq!(cache.fetched_at, ts("2024-05-01T00:00:00Z"), "the index's own time");
     }
 }

@@ -188,10 +188,10 @@ pub async fn accounts(
             })?
         }
     };
-    progress.accounts_listed(cache.accounts.len());
     let wanted: HashSet<String> = missing(&cache).into_iter().collect();
     let mut failed = Vec::new();
     if !wanted.is_empty() {
+        progress.accounts_listed(wanted.len());
         let infos = cache
             .accounts
             .iter()

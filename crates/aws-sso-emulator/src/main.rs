@@ -24,7 +24,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 
-use crate::faults::{FailBurst, FaultSettings, Faults};
+use crate::faults::{FailBurst, FaultSettings, Faults, RefreshFault};
 use crate::server::{Emulator, ServerOptions};
 use crate::state::{
     AuthorizeDecision, DeviceApproval, Directory, Generated, NameStyle, Settings, State,
@@ -39,7 +39,8 @@ use crate::state::{
 /// AWS_ENDPOINT_URL_SSO. Test hooks: GET /_emulator/requests (the request log as JSON),
 /// GET /_emulator/clients (what each client registered with), GET /_emulator/stats
 /// ({"requests","throttled","failed","hung"}: portal requests, and those answered 429, answered
-/// 5xx or held back), POST /_emulator/reset-log (forgets the log and the stats) and
+/// 5xx or held back), POST /_emulator/reset-log (forgets the log and the stats),
+/// POST /_emulator/clear-faults (turns every injected fault off) and
 /// GET or POST /_emulator/clock (?advance_ms=N moves the emulator's clock by N ms).
 /// Stops on SIGTERM or SIGINT.
 ///
@@ -216,6 +217,13 @@ struct Args {
     /// a hostile endpoint might, so a client's bound on what it reads is put to the test.
     #[arg(long, value_name = "N", default_value_t = 0)]
     endless_body_first: u32,
+
+    /// Answer every refresh (OIDC CreateToken with the refresh_token grant) with KIND instead
+    /// of a new token, leaving the refresh token good: 500 (InternalServerException), 429
+    /// (ThrottlingException), hang (held for --hang-ms, then 500) or garbage (200 with a body
+    /// that is not JSON). POST /_emulator/clear-faults turns it off.
+    #[arg(long, value_name = "KIND", value_enum)]
+    refresh_fault: Option<RefreshFault>,
 }
 
 impl DeviceApproval {
@@ -325,6 +333,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             hang: Duration::from_millis(args.hang_ms),
             token_expires_after_requests: args.token_expires_after_requests,
             endless_first: args.endless_body_first,
+            refresh_fault: args.refresh_fault,
         });
         let mut emulator = Emulator::new(State::new(settings, directory), faults);
         emulator.clock_offset_ms = args.clock_offset_ms;

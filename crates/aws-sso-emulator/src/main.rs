@@ -8,6 +8,7 @@
 //! stand-in browser of the tests and the demo (`browse`).
 
 mod browse;
+mod env;
 mod faults;
 mod federation;
 mod oidc;
@@ -51,8 +52,11 @@ use crate::state::{
 /// token (401), throttling (429), a failure (500); a hung request is answered after its wait,
 /// and an endless body replaces any of them.
 ///
-/// `aws-sso-emulator browse URL` instead fetches URL and follows its loopback redirects, like a
-/// user approving in a browser: set BROWSER to it to drive a login without a person.
+/// `aws-sso-emulator browse URL` instead opens URL and follows its loopback redirects, like a
+/// user approving in a browser, and exits 0 once the device page approved the code or the
+/// client's callback got the request: put it in a script named by BROWSER to drive a login
+/// without a person. `aws-sso-emulator env --url URL` prints the shell lines that point any AWS
+/// tool at the emulator at URL, with such a BROWSER (see `aws-sso-emulator env --help`).
 /// `aws-sso-emulator clock URL [MS]` moves the clock of the emulator at URL by MS ms and prints
 /// {"offsetMs","nowMs"}.
 #[derive(Debug, Parser)]
@@ -61,6 +65,11 @@ struct Args {
     /// Port to listen on, on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
+
+    /// Also write the base URL (and a newline) to FILE once listening, replacing the file, for
+    /// `aws-sso-emulator env --url-file FILE`; removed again on SIGTERM or SIGINT.
+    #[arg(long, value_name = "FILE")]
+    url_file: Option<PathBuf>,
 
     /// Do not log requests to stderr.
     #[arg(long, short)]
@@ -240,15 +249,30 @@ fn parse_probability(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
-    // `browse URL` is the stand-in browser of the tests and the demo (see `browse`); it is
-    // checked before the server's flags so it needs none of them.
-    let mut argv = std::env::args().skip(1);
-    let result = match (argv.next().as_deref(), argv.next(), argv.next()) {
-        (Some("browse"), Some(url), None) => browse::run(&url),
-        (Some("clock"), Some(url), advance) => {
-            browse::clock(&url, advance.as_deref()).and_then(|answer| {
-                writeln!(std::io::stdout(), "{answer}").context("cannot write to stdout")
-            })
+    // The subcommands (the stand-in browser, the clock, the shell lines of `env`) are checked
+    // before the server's flags, so they need none of them.
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let print = |text: String| {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .context("cannot write to stdout")
+    };
+    let result = match argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["browse", url] if !url.starts_with('-') => browse::run(url),
+        ["browse", ..] => Err(anyhow::anyhow!(
+            "usage: aws-sso-emulator browse URL (one http:// URL on 127.0.0.1, as a login opens it)"
+        )),
+        ["__read-answer"] => browse::read_answer_on_stdin(),
+        ["clock", url] => browse::clock(url, None).and_then(|answer| print(answer + "\n")),
+        ["clock", url, advance] => {
+            browse::clock(url, Some(advance)).and_then(|answer| print(answer + "\n"))
+        }
+        ["clock", ..] => Err(anyhow::anyhow!("usage: aws-sso-emulator clock URL [MS]")),
+        ["env", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| (*s).to_owned()).collect();
+            env::run(&rest).and_then(print)
         }
         _ => run(Args::parse()),
     };
@@ -346,12 +370,34 @@ fn run(args: Args) -> anyhow::Result<()> {
             .and_then(|()| stdout.flush())
             .context("cannot write to stdout")?;
         drop(stdout);
+        if let Some(file) = &args.url_file {
+            write_url_file(file, &base_url)?;
+        }
 
         let options =
             ServerOptions { quiet: args.quiet, latency: Duration::from_millis(args.latency_ms) };
         server::serve(listener, terminate, emulator, options).await;
+        if let Some(file) = &args.url_file
+            && std::fs::read_to_string(file).is_ok_and(|text| text.trim() == base_url)
+        {
+            let _ = std::fs::remove_file(file);
+        }
         Ok(())
     })
+}
+
+/// Writes `url` to `file` whole (through a temporary file renamed over it), so a reader never
+/// sees half of it.
+fn write_url_file(file: &std::path::Path, url: &str) -> anyhow::Result<()> {
+    let mut temporary = file.as_os_str().to_owned();
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, format!("{url}\n"))
+        .and_then(|()| std::fs::rename(&temporary, file))
+        .map_err(|error| {
+            let _ = std::fs::remove_file(&temporary);
+            anyhow::anyhow!("cannot write the URL to --url-file {}: {error}", file.display())
+        })
 }
 
 #[cfg(test)]

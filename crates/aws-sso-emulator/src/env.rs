@@ -22,6 +22,9 @@ use anyhow::{Context as _, bail};
 
 /// The session and profile the config file defines.
 pub const NAME: &str = "aws-sso-emulator";
+/// The session's start URL: an identifier in the form of an AWS access portal's, which the
+/// tools send to the emulator and never open themselves.
+const START_URL: &str = "https://d-0000000000.awsapps.com/start";
 /// How long `--url-file` is waited for.
 const URL_FILE_WAIT: Duration = Duration::from_secs(10);
 
@@ -154,8 +157,9 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
 fn config_text(url: &str, args: &EnvArgs) -> String {
     format!(
         "# Written by aws-sso-emulator env for the emulator at {url}; throw-away.\n\
+         # The emulator takes any start URL; this one only names the session, nobody contacts it.\n\
          [sso-session {NAME}]\n\
-         sso_start_url = {url}/start\n\
+         sso_start_url = {START_URL}\n\
          sso_region = {region}\n\
          sso_registration_scopes = sso:account:access\n\
          \n\

@@ -5,7 +5,8 @@
 //! on the first line of stdout and serves until SIGTERM or SIGINT. The services live in `oidc`,
 //! `portal` and `federation`, their memory in `state`, injected trouble in `faults`, the HTTP
 //! shapes in `wire` and the routing and server in `server`. `aws-sso-emulator browse URL` is the
-//! stand-in browser of the tests and the demo (`browse`).
+//! stand-in browser of the tests and the demo (`browse`); `aws-sso-emulator env` prints the shell
+//! lines that point any AWS tool at a running emulator (`env`).
 
 mod browse;
 mod env;

@@ -229,7 +229,11 @@ fn help_documents_every_flag() {
         "--token-expires-after-requests",
         "--accounts-without-roles",
         "--name-style",
+        "--refresh-fault",
+        "--url-file",
         "/_emulator/stats",
+        "/_emulator/clear-faults",
+        "aws-sso-emulator env",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}:\n{help}");
     }

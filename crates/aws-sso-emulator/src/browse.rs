@@ -54,7 +54,7 @@ pub fn run(url: &str) -> anyhow::Result<()> {
     let note = match outcome {
         Outcome::Approved | Outcome::ReachedCallback => return Ok(()),
         Outcome::CallbackClosedEarly => {
-            "the client's callback closed the connection without an answer, after it got the request"
+            "the client's callback closed the connection without an answer, once the request was sent"
         }
         Outcome::CallbackAnswersLater => {
             "the client's callback got the request and has not answered yet; its answer is read in the background"

@@ -741,7 +741,7 @@ fn credential_process(sandbox: &Sandbox) -> std::process::Output {
 /// An expired login whose refresh token is good meets `fault` at OIDC CreateToken: the command
 /// exits 1 with `cause` and "run the command again", never asks for a new login, and leaves the
 /// cached token as it was; with the service healthy again, the same command refreshes it.
-fn a_refresh_fault_passes_and_the_login_survives(fault: &str, cause: &str) {
+fn a_refresh_fault_passes_and_the_login_survives(fault: &str, status: u64, cause: &str) {
     let sandbox = Sandbox::logged_in(&["--refresh-fault", fault, "--hang-ms", "5000"]);
     expire_token(&sandbox);
     let token = sandbox.token_path("corp");
@@ -765,9 +765,12 @@ fn a_refresh_fault_passes_and_the_login_survives(fault: &str, cause: &str) {
     assert!(stdout(&out).is_empty(), "no credentials: {}", stdout(&out));
     assert!(start.elapsed() < Duration::from_secs(4), "bounded: {:?}", start.elapsed());
     assert_eq!(std::fs::read(&token).expect("read the token"), before, "token cache unchanged");
-    let operations = sandbox.emulator.operations();
-    assert!(operations.iter().any(|o| o == "CreateToken"), "it tried: {operations:?}");
-    assert!(!operations.iter().any(|o| o == "GetRoleCredentials"), "{operations:?}");
+    let requests = sandbox.emulator.requests();
+    let refreshes: Vec<_> =
+        requests.iter().filter(|r| r["operation"] == "CreateToken").map(|r| &r["status"]).collect();
+    assert!(!refreshes.is_empty(), "it tried to refresh: {requests:?}");
+    assert!(refreshes.iter().all(|s| s.as_u64() == Some(status)), "{fault}: {requests:?}");
+    assert!(!requests.iter().any(|r| r["operation"] == "GetRoleCredentials"), "{requests:?}");
 
     sandbox.emulator.clear_faults();
     let out = credential_process(&sandbox);
@@ -779,20 +782,20 @@ fn a_refresh_fault_passes_and_the_login_survives(fault: &str, cause: &str) {
 
 #[test]
 fn an_oidc_500_during_a_refresh_is_a_passing_failure_and_the_login_survives() {
-    a_refresh_fault_passes_and_the_login_survives("500", "InternalServerException (HTTP 500)");
+    a_refresh_fault_passes_and_the_login_survives("500", 500, "InternalServerException (HTTP 500)");
 }
 
 #[test]
 fn an_oidc_hang_during_a_refresh_times_out_as_a_passing_failure_and_the_login_survives() {
-    a_refresh_fault_passes_and_the_login_survives("hang", "did not answer");
+    a_refresh_fault_passes_and_the_login_survives("hang", 500, "did not answer");
 }
 
 #[test]
 fn an_oidc_garbage_body_during_a_refresh_is_a_passing_failure_and_the_login_survives() {
-    a_refresh_fault_passes_and_the_login_survives("garbage", "could not be read");
+    a_refresh_fault_passes_and_the_login_survives("garbage", 200, "could not be read");
 }
 
 #[test]
 fn an_oidc_429_during_a_refresh_is_a_passing_failure_and_the_login_survives() {
-    a_refresh_fault_passes_and_the_login_survives("429", "throttling");
+    a_refresh_fault_passes_and_the_login_survives("429", 429, "throttling");
 }

@@ -44,7 +44,7 @@ const URL_FILE_WAIT: Duration = Duration::from_secs(10);
 #[command(name = "aws-sso-emulator env", long_about, verbatim_doc_comment)]
 pub struct EnvArgs {
     /// The emulator's base URL, the first line it printed (http://127.0.0.1:PORT).
-    #[arg(long, value_name = "URL", required_unless_present = "url_file")]
+    #[arg(long, value_name = "URL")]
     url: Option<String>,
 
     /// Read the URL from FILE, which the emulator writes when started with --url-file FILE;
@@ -91,8 +91,10 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
     let url = match (&args.url, &args.url_file) {
         (Some(url), _) => url.clone(),
         (None, Some(file)) => read_url_file(file)?,
-        // clap requires one of the two.
-        (None, None) => bail!("give the emulator's URL with --url URL or --url-file FILE"),
+        (None, None) => bail!(
+            "which emulator? Give its URL (the first line it printed) with --url \
+             http://127.0.0.1:PORT, or start it with --url-file FILE and give --url-file FILE"
+        ),
     };
     let url = check_url(&url)?;
     let program = std::env::current_exe().context("cannot find this program's path")?;

@@ -361,6 +361,7 @@ fn env_refuses_bad_input_and_writes_fresh_private_files() {
         assert!(stderr(&out).contains(expected), "{args:?}: {}", stderr(&out));
         assert!(stdout(&out).is_empty(), "nothing to eval: {}", stdout(&out));
     };
+    refused(&[], "which emulator?");
     refused(&["--url", "https://example.com"], "give http://127.0.0.1:PORT");
     let closed = TcpListener::bind("127.0.0.1:0").expect("bind");
     let closed_url = format!("http://{}", closed.local_addr().expect("addr"));

@@ -136,6 +136,11 @@ impl Emulator {
         self.call("POST", "/_emulator/reset-log");
     }
 
+    /// Turns every injected fault off (`POST /_emulator/clear-faults`): the service is healthy again.
+    pub fn clear_faults(&self) {
+        self.call("POST", "/_emulator/clear-faults");
+    }
+
     /// Moves the emulator's clock `ms` later (earlier when negative), so what it issued expires by
     /// its clock without the test waiting; returns the clock's offset from the real one, in ms.
     pub fn advance_clock(&self, ms: i64) -> i64 {

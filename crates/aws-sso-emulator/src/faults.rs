@@ -1,15 +1,63 @@
 //! Injected trouble for portal requests: a per-token rate limit, one request in N throttled,
 //! the first N and bursts of requests failing with 500, a seeded random failure rate, requests
 //! that hang past a client's timeout, access tokens that stop working after N requests, and
-//! answers whose body never ends.
+//! answers whose body never ends; and trouble for OIDC CreateToken with the refresh_token grant
+//! (a 500, a 429, a hang, a body that is not JSON), none of which uses up the refresh token.
 //!
 //! Every schedule except `--fail-rate` and the rate limit counts portal requests, numbered from
 //! 1 in the order the emulator receives them, so the same requests fail on every run.
+//! `POST /_emulator/clear-faults` turns every fault off, so a test can show that the next run,
+//! with the service healthy again, succeeds.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use crate::wire::{PortalError, PortalErrorKind};
+use crate::wire::{ApiResponse, OidcError, OidcErrorKind, PortalError, PortalErrorKind};
+
+/// What every OIDC CreateToken with the refresh_token grant gets (`--refresh-fault`), instead of
+/// a new token: trouble a client must report as passing, never as a lost login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RefreshFault {
+    /// 500 InternalServerException.
+    #[value(name = "500")]
+    ServerError,
+    /// 429 ThrottlingException, without Retry-After.
+    #[value(name = "429")]
+    Throttled,
+    /// Held back for --hang-ms, then answered 500, so a client's timeout fires first.
+    Hang,
+    /// 200 with a body that is not JSON, as a captive portal or a broken proxy answers.
+    Garbage,
+}
+
+impl RefreshFault {
+    /// The answer that replaces the service's, and how long to hold it back.
+    pub fn answer(self, hang: Duration) -> (ApiResponse, Option<Duration>) {
+        let server_error = || {
+            OidcError::new(OidcErrorKind::InternalServer, "An internal error occurred; try again")
+                .into_response()
+        };
+        match self {
+            RefreshFault::ServerError => (server_error(), None),
+            RefreshFault::Hang => (server_error(), Some(hang)),
+            RefreshFault::Throttled => {
+                let mut response =
+                    ApiResponse::json(429, &serde_json::json!({"message": "Rate exceeded"}));
+                response.headers.push(("x-amzn-ErrorType", "ThrottlingException".to_owned()));
+                response.error_type = Some("ThrottlingException");
+                (response, None)
+            }
+            RefreshFault::Garbage => {
+                let mut response = ApiResponse::html(
+                    200,
+                    "<html><body>Please sign in to the network</body></html>\n".to_owned(),
+                );
+                response.headers = vec![("content-type", "application/json".to_owned())];
+                (response, None)
+            }
+        }
+    }
+}
 
 /// Bursts of `size` consecutive failures, one at the end of every `every` requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +95,8 @@ pub struct FaultSettings {
     pub token_expires_after_requests: Option<u32>,
     /// The first N portal requests are answered 200 with a body that never ends.
     pub endless_first: u32,
+    /// What every refresh (OIDC CreateToken with the refresh_token grant) gets instead of a token.
+    pub refresh_fault: Option<RefreshFault>,
 }
 
 /// What happens to one portal request: an error instead of the service's answer, and a wait
@@ -90,6 +140,21 @@ impl Faults {
             failed_first: 0,
             random,
         }
+    }
+
+    /// The fault, if any, that the next refresh (CreateToken with the refresh_token grant) gets.
+    pub fn refresh_fault(&self) -> Option<RefreshFault> {
+        self.settings.refresh_fault
+    }
+
+    /// How long a hung request waits.
+    pub fn hang(&self) -> Duration {
+        self.settings.hang
+    }
+
+    /// Turns every fault off (`POST /_emulator/clear-faults`): from now on the service is healthy.
+    pub fn clear(&mut self) {
+        self.settings = FaultSettings { hang: self.settings.hang, ..FaultSettings::default() };
     }
 
     /// Judges the next portal request, made with `access_token` at `now` (epoch ms).
@@ -320,5 +385,36 @@ mod tests {
             Faults::new(FaultSettings { endless_first: 2, ..FaultSettings::default() });
         let endless: Vec<_> = (0..4).map(|_| faults.check("a", 0).endless).collect();
         assert_eq!(endless, [true, true, false, false]);
+    }
+
+    #[test]
+    fn each_refresh_fault_answers_as_named_and_clearing_turns_every_fault_off() {
+        let hang = Duration::from_millis(70);
+        let answer = |fault: RefreshFault| {
+            let (response, wait) = fault.answer(hang);
+            (response.status, response.header("x-amzn-ErrorType").map(str::to_owned), wait)
+        };
+        let (status, error_type, wait) = answer(RefreshFault::ServerError);
+        assert_eq!((status, wait), (500, None));
+        assert!(error_type.unwrap().starts_with("InternalServerException:"));
+        assert_eq!(answer(RefreshFault::Hang).0, 500);
+        assert_eq!(answer(RefreshFault::Hang).2, Some(hang));
+        assert_eq!(answer(RefreshFault::Throttled).0, 429);
+        assert_eq!(answer(RefreshFault::Throttled).1.as_deref(), Some("ThrottlingException"));
+        let (garbage, _) = RefreshFault::Garbage.answer(hang);
+        assert_eq!(garbage.status, 200);
+        assert!(serde_json::from_slice::<serde_json::Value>(&garbage.body).is_err());
+
+        let mut faults = Faults::new(FaultSettings {
+            refresh_fault: Some(RefreshFault::Garbage),
+            fail_first: 5,
+            hang,
+            ..FaultSettings::default()
+        });
+        assert_eq!(faults.refresh_fault(), Some(RefreshFault::Garbage));
+        faults.clear();
+        assert_eq!(faults.refresh_fault(), None);
+        assert_eq!(faults.check("a", 0), Verdict { error: None, hang: None, endless: false });
+        assert_eq!(faults.hang(), hang, "the wait stays as set, for faults set again later");
     }
 }

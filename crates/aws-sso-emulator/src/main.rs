@@ -5,9 +5,11 @@
 //! on the first line of stdout and serves until SIGTERM or SIGINT. The services live in `oidc`,
 //! `portal` and `federation`, their memory in `state`, injected trouble in `faults`, the HTTP
 //! shapes in `wire` and the routing and server in `server`. `aws-sso-emulator browse URL` is the
-//! stand-in browser of the tests and the demo (`browse`).
+//! stand-in browser of the tests and the demo (`browse`); `aws-sso-emulator env` prints the shell
+//! lines that point any AWS tool at a running emulator (`env`).
 
 mod browse;
+mod env;
 mod faults;
 mod federation;
 mod oidc;
@@ -24,7 +26,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 
-use crate::faults::{FailBurst, FaultSettings, Faults};
+use crate::faults::{FailBurst, FaultSettings, Faults, RefreshFault};
 use crate::server::{Emulator, ServerOptions};
 use crate::state::{
     AuthorizeDecision, DeviceApproval, Directory, Generated, NameStyle, Settings, State,
@@ -39,7 +41,8 @@ use crate::state::{
 /// AWS_ENDPOINT_URL_SSO. Test hooks: GET /_emulator/requests (the request log as JSON),
 /// GET /_emulator/clients (what each client registered with), GET /_emulator/stats
 /// ({"requests","throttled","failed","hung"}: portal requests, and those answered 429, answered
-/// 5xx or held back), POST /_emulator/reset-log (forgets the log and the stats) and
+/// 5xx or held back), POST /_emulator/reset-log (forgets the log and the stats),
+/// POST /_emulator/clear-faults (turns every injected fault off) and
 /// GET or POST /_emulator/clock (?advance_ms=N moves the emulator's clock by N ms).
 /// Stops on SIGTERM or SIGINT.
 ///
@@ -50,8 +53,11 @@ use crate::state::{
 /// token (401), throttling (429), a failure (500); a hung request is answered after its wait,
 /// and an endless body replaces any of them.
 ///
-/// `aws-sso-emulator browse URL` instead fetches URL and follows its loopback redirects, like a
-/// user approving in a browser: set BROWSER to it to drive a login without a person.
+/// `aws-sso-emulator browse URL` instead opens URL and follows its loopback redirects, like a
+/// user approving in a browser, and exits 0 once the device page approved the code or the
+/// client's callback got the request: put it in a script named by BROWSER to drive a login
+/// without a person. `aws-sso-emulator env --url URL` prints the shell lines that point any AWS
+/// tool at the emulator at URL, with such a BROWSER (see `aws-sso-emulator env --help`).
 /// `aws-sso-emulator clock URL [MS]` moves the clock of the emulator at URL by MS ms and prints
 /// {"offsetMs","nowMs"}.
 #[derive(Debug, Parser)]
@@ -60,6 +66,11 @@ struct Args {
     /// Port to listen on, on 127.0.0.1; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
+
+    /// Also write the base URL (and a newline) to FILE once listening, replacing the file, for
+    /// `aws-sso-emulator env --url-file FILE`; removed again on SIGTERM or SIGINT.
+    #[arg(long, value_name = "FILE")]
+    url_file: Option<PathBuf>,
 
     /// Do not log requests to stderr.
     #[arg(long, short)]
@@ -216,6 +227,13 @@ struct Args {
     /// a hostile endpoint might, so a client's bound on what it reads is put to the test.
     #[arg(long, value_name = "N", default_value_t = 0)]
     endless_body_first: u32,
+
+    /// Answer every refresh (OIDC CreateToken with the refresh_token grant) with KIND instead
+    /// of a new token, leaving the refresh token good: 500 (InternalServerException), 429
+    /// (ThrottlingException), hang (held for --hang-ms, then 500) or garbage (200 with a body
+    /// that is not JSON). POST /_emulator/clear-faults turns it off.
+    #[arg(long, value_name = "KIND", value_enum)]
+    refresh_fault: Option<RefreshFault>,
 }
 
 impl DeviceApproval {
@@ -232,15 +250,30 @@ fn parse_probability(text: &str) -> Result<f64, String> {
 }
 
 fn main() -> ExitCode {
-    // `browse URL` is the stand-in browser of the tests and the demo (see `browse`); it is
-    // checked before the server's flags so it needs none of them.
-    let mut argv = std::env::args().skip(1);
-    let result = match (argv.next().as_deref(), argv.next(), argv.next()) {
-        (Some("browse"), Some(url), None) => browse::run(&url),
-        (Some("clock"), Some(url), advance) => {
-            browse::clock(&url, advance.as_deref()).and_then(|answer| {
-                writeln!(std::io::stdout(), "{answer}").context("cannot write to stdout")
-            })
+    // The subcommands (the stand-in browser, the clock, the shell lines of `env`) are checked
+    // before the server's flags, so they need none of them.
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let print = |text: String| {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+            .context("cannot write to stdout")
+    };
+    let result = match argv.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+        ["browse", url] if !url.starts_with('-') => browse::run(url),
+        ["browse", ..] => Err(anyhow::anyhow!(
+            "usage: aws-sso-emulator browse URL (one http:// URL on 127.0.0.1, as a login opens it)"
+        )),
+        ["__read-answer"] => browse::read_answer_on_stdin(),
+        ["clock", url] => browse::clock(url, None).and_then(|answer| print(answer + "\n")),
+        ["clock", url, advance] => {
+            browse::clock(url, Some(advance)).and_then(|answer| print(answer + "\n"))
+        }
+        ["clock", ..] => Err(anyhow::anyhow!("usage: aws-sso-emulator clock URL [MS]")),
+        ["env", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| (*s).to_owned()).collect();
+            env::run(&rest).and_then(print)
         }
         _ => run(Args::parse()),
     };
@@ -325,6 +358,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             hang: Duration::from_millis(args.hang_ms),
             token_expires_after_requests: args.token_expires_after_requests,
             endless_first: args.endless_body_first,
+            refresh_fault: args.refresh_fault,
         });
         let mut emulator = Emulator::new(State::new(settings, directory), faults);
         emulator.clock_offset_ms = args.clock_offset_ms;
@@ -337,12 +371,34 @@ fn run(args: Args) -> anyhow::Result<()> {
             .and_then(|()| stdout.flush())
             .context("cannot write to stdout")?;
         drop(stdout);
+        if let Some(file) = &args.url_file {
+            write_url_file(file, &base_url)?;
+        }
 
         let options =
             ServerOptions { quiet: args.quiet, latency: Duration::from_millis(args.latency_ms) };
         server::serve(listener, terminate, emulator, options).await;
+        if let Some(file) = &args.url_file
+            && std::fs::read_to_string(file).is_ok_and(|text| text.trim() == base_url)
+        {
+            let _ = std::fs::remove_file(file);
+        }
         Ok(())
     })
+}
+
+/// Writes `url` to `file` whole (through a temporary file renamed over it), so a reader never
+/// sees half of it.
+fn write_url_file(file: &std::path::Path, url: &str) -> anyhow::Result<()> {
+    let mut temporary = file.as_os_str().to_owned();
+    temporary.push(format!(".{}.tmp", std::process::id()));
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, format!("{url}\n"))
+        .and_then(|()| std::fs::rename(&temporary, file))
+        .map_err(|error| {
+            let _ = std::fs::remove_file(&temporary);
+            anyhow::anyhow!("cannot write the URL to --url-file {}: {error}", file.display())
+        })
 }
 
 #[cfg(test)]

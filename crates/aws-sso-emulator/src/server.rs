@@ -17,8 +17,8 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::signal::unix::Signal;
 
-use crate::faults::Faults;
-use crate::state::{State, fill_random};
+use crate::faults::{Faults, RefreshFault};
+use crate::state::{REFRESH_TOKEN_GRANT, State, fill_random};
 use crate::wire::{ApiRequest, ApiResponse, PortalError, PortalErrorKind, parse_query};
 use crate::{federation, oidc, portal};
 
@@ -165,6 +165,11 @@ impl Emulator {
             self.stats.failed += u64::from(response.status >= 500);
             self.stats.hung += u64::from(hang.is_some());
             response
+        } else if let Some(fault) = self.refresh_fault(operation, request) {
+            // Answered before the service sees it, so the refresh token stays good.
+            let (response, wait) = fault.answer(self.faults.hang());
+            hang = wait;
+            response
         } else {
             self.dispatch(operation, request, now)
         };
@@ -175,6 +180,17 @@ impl Emulator {
             status: response.status,
         });
         Answer { operation, response, hang, endless }
+    }
+
+    /// The fault injected into `request` when it is a refresh (CreateToken with the
+    /// refresh_token grant) and `--refresh-fault` is set.
+    fn refresh_fault(&self, operation: Operation, request: &ApiRequest) -> Option<RefreshFault> {
+        let fault = self.faults.refresh_fault()?;
+        if operation != Operation::CreateToken {
+            return None;
+        }
+        let body: serde_json::Value = serde_json::from_slice(&request.body).ok()?;
+        (body["grantType"] == REFRESH_TOKEN_GRANT).then_some(fault)
     }
 
     fn dispatch(&mut self, operation: Operation, request: &ApiRequest, now: u64) -> ApiResponse {
@@ -210,7 +226,8 @@ impl Emulator {
 
     /// The test hooks: `GET /_emulator/requests`, `GET /_emulator/clients` (what each client
     /// registered with, never its secret), `GET /_emulator/stats`, `POST /_emulator/reset-log`
-    /// (which forgets the log and the stats, not where the fault schedules stand), and
+    /// (which forgets the log and the stats, not where the fault schedules stand),
+    /// `POST /_emulator/clear-faults` (turns every injected fault off), and
     /// `GET`/`POST /_emulator/clock` (`?advance_ms=N` moves the clock by N ms, N may be negative).
     fn hook(&mut self, request: &ApiRequest, real: u64) -> ApiResponse {
         match (request.method.as_str(), request.path.as_str()) {
@@ -266,9 +283,13 @@ impl Emulator {
                 self.stats = Stats::default();
                 ApiResponse::empty(200)
             }
+            ("POST", "/_emulator/clear-faults") => {
+                self.faults.clear();
+                ApiResponse::empty(200)
+            }
             _ => ApiResponse::json(
                 404,
-                &serde_json::json!({"message": "test hooks: GET /_emulator/requests, GET /_emulator/clients, GET /_emulator/stats, POST /_emulator/reset-log, GET or POST /_emulator/clock"}),
+                &serde_json::json!({"message": "test hooks: GET /_emulator/requests, GET /_emulator/clients, GET /_emulator/stats, POST /_emulator/reset-log, POST /_emulator/clear-faults, GET or POST /_emulator/clock"}),
             ),
         }
     }
@@ -514,6 +535,39 @@ mod tests {
         assert_eq!(emulator.handle(&accounts, 9_000).response.status, 200, "moved back");
         assert_eq!(emulator.hook(&clock("advance_ms=soon"), 9_000).status, 400);
         assert_eq!(emulator.clock_offset_ms, 0, "a refused step moves nothing");
+    }
+
+    #[test]
+    fn a_refresh_fault_answers_before_the_service_and_clearing_it_reaches_the_service() {
+        let state = State::new(Settings::default(), Directory::generate(1, 1).unwrap());
+        let faults = Faults::new(FaultSettings {
+            refresh_fault: Some(RefreshFault::ServerError),
+            ..FaultSettings::default()
+        });
+        let mut emulator = Emulator::new(state, faults);
+        let create_token = |grant: &str| ApiRequest {
+            method: "POST".into(),
+            path: "/token".into(),
+            body: serde_json::json!({"clientId": "c", "clientSecret": "s", "grantType": grant,
+                "refreshToken": "r", "deviceCode": "d"})
+            .to_string()
+            .into_bytes(),
+            ..Default::default()
+        };
+        let refresh = create_token("refresh_token");
+        assert_eq!(emulator.handle(&refresh, 0).response.status, 500);
+        // Another grant goes to the service, which does not know the client.
+        let device = create_token("urn:ietf:params:oauth:grant-type:device_code");
+        assert_eq!(emulator.handle(&device, 0).response.status, 401);
+        let clear = ApiRequest {
+            method: "POST".into(),
+            path: "/_emulator/clear-faults".into(),
+            ..Default::default()
+        };
+        assert_eq!(emulator.hook(&clear, 0).status, 200);
+        assert_eq!(emulator.handle(&refresh, 0).response.status, 401, "the service answered");
+        let log: Vec<_> = emulator.log.iter().map(|l| (l.operation, l.status)).collect();
+        assert_eq!(log, [("CreateToken", 500), ("CreateToken", 401), ("CreateToken", 401)]);
     }
 
     #[test]

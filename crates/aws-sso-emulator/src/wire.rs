@@ -95,8 +95,7 @@ pub enum OidcErrorKind {
     UnsupportedGrantType,
     InvalidClientMetadata,
     InvalidRedirectUri,
-    // In the model for every operation; nothing the emulator does fails that way on its own.
-    #[allow(dead_code)]
+    // In the model for every operation; only `--refresh-fault` answers with it.
     InternalServer,
 }
 

@@ -229,7 +229,11 @@ fn help_documents_every_flag() {
         "--token-expires-after-requests",
         "--accounts-without-roles",
         "--name-style",
+        "--refresh-fault",
+        "--url-file",
         "/_emulator/stats",
+        "/_emulator/clear-faults",
+        "aws-sso-emulator env",
     ] {
         assert!(help.contains(flag), "--help does not mention {flag}:\n{help}");
     }
@@ -259,8 +263,13 @@ fn latency_is_added_to_every_answer() {
 #[test]
 fn sigterm_stops_the_emulator_with_success() {
     use std::io::BufRead as _;
+    let dir = tempfile::tempdir().expect("a directory");
+    let url_file = dir.path().join("url");
+    std::fs::write(&url_file, "http://127.0.0.1:1\n").expect("a stale file to replace");
     let mut child = Command::new(aws_sso_tests::emulator::workspace_bin("aws-sso-emulator"))
         .arg("--quiet")
+        .arg("--url-file")
+        .arg(&url_file)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start the emulator");
@@ -269,10 +278,17 @@ fn sigterm_stops_the_emulator_with_success() {
         .read_line(&mut first_line)
         .expect("read the URL");
     assert!(first_line.starts_with("http://127.0.0.1:"), "{first_line}");
+    // --url-file holds the same line, written once the emulator listens.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_to_string(&url_file).unwrap_or_default() != first_line {
+        assert!(std::time::Instant::now() < deadline, "--url-file never held {first_line}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     assert!(killed.expect("run kill").success());
     let status = child.wait().expect("wait for the emulator");
     assert!(status.success(), "{status}");
+    assert!(!url_file.exists(), "--url-file is taken back when the emulator stops");
 }
 
 // ---- faults, odd directories and scale ----

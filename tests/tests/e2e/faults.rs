@@ -802,3 +802,65 @@ fn a_rejected_flag_value_is_shown_short_and_escaped_by_every_binary() {
         }
     }
 }
+
+/// An expired login whose refresh token is good meets `fault` at OIDC CreateToken: the command
+/// exits 1 with `cause` and "run the command again", never asks for a new login, and leaves the
+/// cached token as it was; with the service healthy again, the same command refreshes it.
+fn a_refresh_fault_passes_and_the_login_survives(fault: &str, status: u64, cause: &str) {
+    let sandbox = Sandbox::logged_in(&["--refresh-fault", fault, "--hang-ms", "5000"]);
+    expire_token(&sandbox);
+    let token = sandbox.token_path("corp");
+    let before = std::fs::read(&token).expect("read the token");
+    sandbox.emulator.reset_log();
+
+    let start = Instant::now();
+    let out = sandbox
+        .cmd("aws-sso-env")
+        // Hangs past this are timeouts, so the test does not wait out --hang-ms.
+        .env("AWS_SSO_HTTP_TIMEOUT", "0.4")
+        .args(["credential-process", "100000000001", "ReadOnlyAccess"])
+        .output()
+        .expect("run");
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "a passing failure, not exit 3: {text}");
+    assert!(text.contains(cause), "gives the cause ({cause}): {text}");
+    assert!(text.contains("run the command again"), "says to try again: {text}");
+    assert!(!text.contains("cannot be refreshed"), "the login is not lost: {text}");
+    assert!(!text.contains("Run: aws-sso-login"), "no new login is asked for: {text}");
+    assert!(stdout(&out).is_empty(), "no credentials: {}", stdout(&out));
+    assert!(start.elapsed() < Duration::from_secs(4), "bounded: {:?}", start.elapsed());
+    assert_eq!(std::fs::read(&token).expect("read the token"), before, "token cache unchanged");
+    let requests = sandbox.emulator.requests();
+    let refreshes: Vec<_> =
+        requests.iter().filter(|r| r["operation"] == "CreateToken").map(|r| &r["status"]).collect();
+    assert!(!refreshes.is_empty(), "it tried to refresh: {requests:?}");
+    assert!(refreshes.iter().all(|s| s.as_u64() == Some(status)), "{fault}: {requests:?}");
+    assert!(!requests.iter().any(|r| r["operation"] == "GetRoleCredentials"), "{requests:?}");
+
+    sandbox.emulator.clear_faults();
+    let out = credential_process(&sandbox);
+    assert!(out.status.success(), "with the service healthy the login works: {}", stderr(&out));
+    let json: Value = serde_json::from_slice(&out.stdout).expect("Version 1 JSON");
+    assert!(json["AccessKeyId"].is_string(), "{json}");
+    assert_ne!(std::fs::read(&token).expect("read the token"), before, "refreshed and saved");
+}
+
+#[test]
+fn an_oidc_500_during_a_refresh_is_a_passing_failure_and_the_login_survives() {
+    a_refresh_fault_passes_and_the_login_survives("500", 500, "InternalServerException (HTTP 500)");
+}
+
+#[test]
+fn an_oidc_hang_during_a_refresh_times_out_as_a_passing_failure_and_the_login_survives() {
+    a_refresh_fault_passes_and_the_login_survives("hang", 500, "did not answer");
+}
+
+#[test]
+fn an_oidc_garbage_body_during_a_refresh_is_a_passing_failure_and_the_login_survives() {
+    a_refresh_fault_passes_and_the_login_survives("garbage", 200, "could not be read");
+}
+
+#[test]
+fn an_oidc_429_during_a_refresh_is_a_passing_failure_and_the_login_survives() {
+    a_refresh_fault_passes_and_the_login_survives("429", 429, "throttling");
+}

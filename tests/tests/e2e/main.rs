@@ -11,4 +11,5 @@ mod hook;
 mod interop;
 mod login;
 mod ls;
+mod offline;
 mod server;

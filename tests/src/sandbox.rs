@@ -48,6 +48,16 @@ impl Sandbox {
         sandbox
     }
 
+    /// One run of the shell hook for bash in `dir`, as the shell would start it.
+    pub fn hook_in(&self, dir: &Path) -> std::process::Output {
+        self.cmd("aws-sso-env")
+            .args(["hook", "bash"])
+            .current_dir(dir)
+            .env("PWD", dir)
+            .output()
+            .expect("run the hook")
+    }
+
     /// A sandbox with [`ONE_SESSION`], logged in to `corp` on an emulator started with `args`.
     pub fn logged_in(emulator_args: &[&str]) -> Self {
         let sandbox = Self::new(ONE_SESSION, emulator_args);

@@ -37,20 +37,25 @@ fn push_escaped(out: &mut String, c: char) {
     }
 }
 
-/// `message`, an error clap rendered, with each argument of `args` it quotes (`'VALUE'`, and
-/// the `-- VALUE` of its tips) shown as [`shown`] shows it, and no control character left but
-/// its own line breaks.
-pub fn with_args_shown(message: &str, args: &[String]) -> String {
+/// Each argument, and the value of each `--flag=VALUE` alone too (clap quotes the value alone).
+fn arg_values(args: &[String]) -> Vec<&str> {
     let mut values: Vec<&str> = Vec::new();
     for arg in args {
         values.push(arg);
-        // `--region=VALUE`: clap quotes the value alone.
         if arg.starts_with('-')
             && let Some((_, value)) = arg.split_once('=')
         {
             values.push(value);
         }
     }
+    values
+}
+
+/// `message`, an error clap rendered, with each argument of `args` it quotes (`'VALUE'`, and
+/// the `-- VALUE` of its tips) shown as [`shown`] shows it, and no control character left but
+/// its own line breaks.
+pub fn with_args_shown(message: &str, args: &[String]) -> String {
+    let mut values = arg_values(args);
     values.retain(|value| !value.is_empty() && shown(value) != *value);
     // The longest first, so a value inside another is not replaced within it.
     values.sort_by_key(|value| std::cmp::Reverse(value.len()));
@@ -77,15 +82,7 @@ pub fn with_args_shown(message: &str, args: &[String]) -> String {
 /// An argument that names an existing file is left whole: a path is what the user needs to see.
 /// Control characters are left to the caller, which escapes the whole message.
 pub fn with_long_args_shown(message: &str, args: &[String]) -> String {
-    let mut values: Vec<&str> = Vec::new();
-    for arg in args {
-        values.push(arg);
-        if arg.starts_with('-')
-            && let Some((_, value)) = arg.split_once('=')
-        {
-            values.push(value);
-        }
-    }
+    let mut values = arg_values(args);
     values.retain(|value| {
         value.chars().count() > SHOWN_CHARS && !std::path::Path::new(value).exists()
     });

@@ -245,18 +245,21 @@ fn a_failing_index_page_names_the_page_and_keeps_the_old_index() {
     assert_eq!(std::fs::read_to_string(&path).expect("read"), old, "the old index is kept");
 }
 
+/// `dir` holding a project file of `text`, allowed.
+fn allowed_project(sandbox: &Sandbox, dir: &Path, text: &str) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    std::fs::write(dir.join(".aws-sso.yaml"), text).expect("write");
+    let allow = sandbox.cmd("aws-sso-env").arg("allow").current_dir(dir).output().expect("allow");
+    assert!(allow.status.success(), "{}", stderr(&allow));
+}
+
 #[test]
 fn the_hook_resolves_a_name_on_a_cold_cache_on_the_first_prompt() {
     let sandbox = Sandbox::logged_in(&["--accounts", "250", "--roles-per-account", "3"]);
     let project = sandbox.path().join("project");
-    std::fs::create_dir_all(&project).expect("mkdir");
-    std::fs::write(project.join(".aws-sso.yaml"), "account: account-123\nrole: ReadOnlyAccess\n")
-        .expect("write");
-    let allow =
-        sandbox.cmd("aws-sso-env").arg("allow").current_dir(&project).output().expect("allow");
-    assert!(allow.status.success(), "{}", stderr(&allow));
+    allowed_project(&sandbox, &project, "account: account-123\nrole: ReadOnlyAccess\n");
     sandbox.emulator.reset_log();
-    let out = hook_in(&sandbox, &project);
+    let out = sandbox.hook_in(&project);
     assert!(out.status.success());
     let code = String::from_utf8_lossy(&out.stdout);
     assert!(code.contains("export AWS_ACCESS_KEY_ID="), "{code}\n{}", stderr(&out));
@@ -265,25 +268,10 @@ fn the_hook_resolves_a_name_on_a_cold_cache_on_the_first_prompt() {
     assert_eq!(count(&sandbox, "ListAccounts"), 3);
     assert_eq!(count(&sandbox, "ListAccountRoles"), 1);
     // A project file names accounts exactly: a part of a name is refused, with the reason.
-    std::fs::write(project.join(".aws-sso.yaml"), "account: t-123\nrole: ReadOnlyAccess\n")
-        .expect("write");
-    let allow =
-        sandbox.cmd("aws-sso-env").arg("allow").current_dir(&project).output().expect("allow");
-    assert!(allow.status.success(), "{}", stderr(&allow));
-    let out = hook_in(&sandbox, &project);
+    allowed_project(&sandbox, &project, "account: t-123\nrole: ReadOnlyAccess\n");
+    let out = sandbox.hook_in(&project);
     assert!(!String::from_utf8_lossy(&out.stdout).contains("export AWS_ACCESS_KEY_ID="));
     assert!(stderr(&out).contains("No account matches \"t-123\""), "{}", stderr(&out));
-}
-
-/// One run of the shell hook for bash in `dir`, as the shell would start it.
-fn hook_in(sandbox: &Sandbox, dir: &Path) -> std::process::Output {
-    sandbox
-        .cmd("aws-sso-env")
-        .args(["hook", "bash"])
-        .current_dir(dir)
-        .env("PWD", dir)
-        .output()
-        .expect("run the hook")
 }
 
 #[test]
@@ -298,12 +286,7 @@ fn an_index_slower_than_the_prompt_bound_finishes_in_the_background() {
         "150",
     ]);
     let project = sandbox.path().join("project");
-    std::fs::create_dir_all(&project).expect("mkdir");
-    std::fs::write(project.join(".aws-sso.yaml"), "account: account-123\nrole: ReadOnlyAccess\n")
-        .expect("write");
-    let allow =
-        sandbox.cmd("aws-sso-env").arg("allow").current_dir(&project).output().expect("allow");
-    assert!(allow.status.success(), "{}", stderr(&allow));
+    allowed_project(&sandbox, &project, "account: account-123\nrole: ReadOnlyAccess\n");
     let prompt = |timeout: &str| {
         sandbox
             .cmd("aws-sso-env")

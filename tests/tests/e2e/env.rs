@@ -472,17 +472,6 @@ fn an_allowed_project_file_chooses_the_session_of_every_command_run_in_it() {
     assert_eq!(outside.status.code(), Some(2), "{}", stderr(&outside));
 }
 
-/// One run of the shell hook for bash in `dir`, as the shell would start it.
-fn hook_in(sandbox: &Sandbox, dir: &Path) -> std::process::Output {
-    sandbox
-        .cmd("aws-sso-env")
-        .args(["hook", "bash"])
-        .current_dir(dir)
-        .env("PWD", dir)
-        .output()
-        .expect("run the hook")
-}
-
 #[test]
 fn a_symlinked_project_file_borrows_no_trust() {
     let sandbox = Sandbox::listed(&["--accounts", "2"]);
@@ -519,13 +508,13 @@ fn a_symlinked_project_file_borrows_no_trust() {
     let allow = run(&["allow"], &cloned);
     assert_eq!(allow.status.code(), Some(1), "a link cannot be allowed: {}", stderr(&allow));
 
-    let hook = hook_in(&sandbox, &cloned);
+    let hook = sandbox.hook_in(&cloned);
     assert!(hook.status.success(), "{}", stderr(&hook));
     assert!(!stdout(&hook).contains("AWS_ACCESS_KEY_ID="), "{}", stdout(&hook));
     assert!(!stdout(&hook).contains("FIXEDTOKEN"), "{}", stdout(&hook));
     assert!(stderr(&hook).contains("is a symbolic link to "), "{}", stderr(&hook));
     // The same hook in the allowed directory does export.
-    assert!(stdout(&hook_in(&sandbox, &mine)).contains("FIXEDTOKEN"));
+    assert!(stdout(&sandbox.hook_in(&mine)).contains("FIXEDTOKEN"));
 }
 
 const DEV_FIXTURE: &str = r#"{"accounts":[
@@ -534,8 +523,9 @@ const DEV_FIXTURE: &str = r#"{"accounts":[
   {"accountId":"200000000003","accountName":"devops-prod","emailAddress":"c@example.com","roles":["ReadOnlyAccess"]}
 ]}"#;
 
-#[test]
-fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
+/// The accounts of [`DEV_FIXTURE`], listed, each with fixed credentials cached
+/// (`TOKEN-OF-<id>`), and an empty project directory.
+fn dev_accounts_and_a_project() -> (tempfile::TempDir, Sandbox, PathBuf) {
     let fixture_dir = tempfile::tempdir().expect("tempdir");
     let fixture = fixture_dir.path().join("accounts.json");
     std::fs::write(&fixture, DEV_FIXTURE).expect("write fixture");
@@ -546,6 +536,12 @@ fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
     }
     let project = sandbox.path().join("p");
     std::fs::create_dir_all(&project).expect("mkdir");
+    (fixture_dir, sandbox, project)
+}
+
+#[test]
+fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
+    let (_fixture_dir, sandbox, project) = dev_accounts_and_a_project();
     let run = |args: &[&str]| {
         sandbox.cmd("aws-sso-env").args(args).current_dir(&project).output().expect("run")
     };
@@ -556,14 +552,14 @@ fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
     assert!(run(&["allow"]).status.success());
     let prefix = run(&["-f", "json"]);
     assert_eq!(prefix.status.code(), Some(2), "{}", stderr(&prefix));
-    assert!(!stdout(&hook_in(&sandbox, &project)).contains("TOKEN-OF-"), "no prefix in the hook");
+    assert!(!stdout(&sandbox.hook_in(&project)).contains("TOKEN-OF-"), "no prefix in the hook");
 
     // Allowed while `dev` was 200000000002: the allow says so and records it.
     std::fs::write(project.join(".aws-sso.yaml"), "account: dev\nrole: ReadOnlyAccess\n")
         .expect("write");
     let allowed = run(&["allow"]);
     assert!(stderr(&allowed).contains("account dev = 200000000002"), "{}", stderr(&allowed));
-    assert!(stdout(&hook_in(&sandbox, &project)).contains("TOKEN-OF-200000000002"));
+    assert!(stdout(&sandbox.hook_in(&project)).contains("TOKEN-OF-200000000002"));
 
     // The account list changes: `dev` is now the name of 200000000003.
     let cache = sandbox.path().join(".cache/aws-sso/accounts-corp.json");
@@ -583,12 +579,12 @@ fn a_project_file_whose_prefix_match_changes_meaning_is_refused() {
     let json: Value = serde_json::from_slice(&status.stdout).expect("json");
     assert_eq!(json["projectTrust"], "account changed since allowed", "{json}");
     assert_eq!(json["accountId"], Value::Null, "{json}");
-    let hook = hook_in(&sandbox, &project);
+    let hook = sandbox.hook_in(&project);
     assert!(!stdout(&hook).contains("TOKEN-OF-"), "{}", stdout(&hook));
     assert!(stderr(&hook).contains("is now 200000000003"), "{}", stderr(&hook));
     // Allowing again takes the new meaning.
     assert!(run(&["allow"]).status.success());
-    assert!(stdout(&hook_in(&sandbox, &project)).contains("TOKEN-OF-200000000003"));
+    assert!(stdout(&sandbox.hook_in(&project)).contains("TOKEN-OF-200000000003"));
 }
 
 /// The command a message suggests after "then run: ", to the end of its line.
@@ -669,16 +665,7 @@ fn escape_sequences_in_a_directory_name_never_reach_the_terminal() {
 
 #[test]
 fn a_file_allowed_before_the_account_list_was_cached_is_refused_when_its_name_changes_meaning() {
-    let fixture_dir = tempfile::tempdir().expect("tempdir");
-    let fixture = fixture_dir.path().join("accounts.json");
-    std::fs::write(&fixture, DEV_FIXTURE).expect("write fixture");
-    let sandbox = Sandbox::listed(&["--fixture", &fixture.to_string_lossy()]);
-    for n in 1..=3 {
-        let id = format!("20000000000{n}");
-        cache_fixed_credentials(&sandbox, &id, "ReadOnlyAccess", &format!("TOKEN-OF-{id}"));
-    }
-    let project = sandbox.path().join("p");
-    std::fs::create_dir_all(&project).expect("mkdir");
+    let (_fixture_dir, sandbox, project) = dev_accounts_and_a_project();
     let run = |args: &[&str]| {
         sandbox.cmd("aws-sso-env").args(args).current_dir(&project).output().expect("run")
     };
@@ -707,6 +694,6 @@ fn a_file_allowed_before_the_account_list_was_cached_is_refused_when_its_name_ch
         "{}",
         stderr(&changed)
     );
-    let hook = hook_in(&sandbox, &project);
+    let hook = sandbox.hook_in(&project);
     assert!(!stdout(&hook).contains("TOKEN-OF-"), "{}", stdout(&hook));
 }

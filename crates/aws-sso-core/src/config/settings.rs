@@ -14,6 +14,9 @@
 //! profile_template: "{account_name}.{role}"   # names of `aws-sso-ls --write-profiles`
 //! trusted_paths:              # project files below these need no `aws-sso-env allow`
 //!   - ~/src/work
+//! default_session: corp       # when several [sso-session]s are configured
+//! auto_login: prompt          # never | prompt | always: log in when a command needs it
+//! profile_region: eu-west-1   # the region of the profiles --write-profiles writes
 //! ```
 //!
 //! Unknown keys are errors, so a typo does not silently do nothing. A new setting is a new
@@ -62,6 +65,28 @@ pub struct Settings {
     /// Directories whose project files (`.aws-sso.yaml`), at any depth, are trusted without
     /// `aws-sso-env allow`. Absolute, or under `~/`, which [`Settings::load`] expands.
     pub trusted_paths: Vec<PathBuf>,
+    /// The `[sso-session]` to use when several are configured and nothing else chooses one
+    /// (after the flags, the project file and `AWS_PROFILE`).
+    pub default_session: Option<String>,
+    /// Whether a command that needs a login offers one at a terminal (default `prompt`).
+    pub auto_login: Option<AutoLogin>,
+    /// The `region` of the profiles `aws-sso-ls --write-profiles` writes; the SSO region when
+    /// unset.
+    pub profile_region: Option<String>,
+}
+
+/// What a command that needs a login does about it, at a terminal (never from
+/// `credential-process`, the hook, JSON output, or without a terminal).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AutoLogin {
+    /// Exit 3 with the command to run.
+    Never,
+    /// Ask `Log in to corp now? [Y/n]`.
+    #[default]
+    Prompt,
+    /// Log in without asking.
+    Always,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,9 +6,10 @@
 //! file, an ambiguous session) gives no candidates rather than an error: a shell has nowhere to
 //! show one, and the command itself explains the problem once it runs.
 
+use crate::cache::accounts::{AccountCache, CachedAccount};
 use crate::env::Environment;
 use crate::resolve;
-use crate::session::{self, Context, SessionRequest};
+use crate::session::{self, Context, SessionError, SessionRequest, TokenState};
 
 /// One word the shell may offer, with a short description some shells show beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,24 +49,36 @@ pub fn profiles(env: Environment, current: &str) -> Vec<Candidate> {
 
 /// The cached accounts of the session `request` means, by name and by id, whose name (ignoring
 /// case) or id starts with `current`. Names come first, sorted as `aws-sso-ls` sorts them; each
-/// name's description is its id and each id's is its name.
+/// name's description is its id and each id's is its name. When several sessions are configured
+/// and nothing chooses one, the accounts of every logged-in session are offered, each
+/// description naming its session: the account chosen then chooses the session.
 pub fn accounts(env: Environment, request: &SessionRequest, current: &str) -> Vec<Candidate> {
-    let Some(cache) = cache_of(env, request) else { return Vec::new() };
     let lower = current.to_lowercase();
-    let mut accounts: Vec<_> = cache.accounts.iter().collect();
-    accounts.sort_by(|a, b| {
+    let caches = caches_of(env, request);
+    let mut accounts: Vec<(&CachedAccount, Option<&str>)> = caches
+        .iter()
+        .flat_map(|(label, cache)| cache.accounts.iter().map(move |a| (a, label.as_deref())))
+        .collect();
+    accounts.sort_by(|(a, _), (b, _)| {
         a.account_name
             .to_lowercase()
             .cmp(&b.account_name.to_lowercase())
             .then_with(|| a.account_id.cmp(&b.account_id))
     });
+    let help = |text: &str, session: Option<&str>| match session {
+        Some(session) => format!("{text} ({session})"),
+        None => text.to_owned(),
+    };
     let names = accounts
         .iter()
-        .filter(|a| a.account_name.to_lowercase().starts_with(&lower))
-        .map(|a| Candidate::new(&a.account_name, Some(&a.account_id)));
-    let mut ids: Vec<_> = accounts.iter().filter(|a| a.account_id.starts_with(current)).collect();
-    ids.sort_by(|a, b| a.account_id.cmp(&b.account_id));
-    let ids = ids.into_iter().map(|a| Candidate::new(&a.account_id, Some(&a.account_name)));
+        .filter(|(a, _)| a.account_name.to_lowercase().starts_with(&lower))
+        .map(|(a, s)| Candidate::new(&a.account_name, Some(&help(&a.account_id, *s))));
+    let mut ids: Vec<_> =
+        accounts.iter().filter(|(a, _)| a.account_id.starts_with(current)).collect();
+    ids.sort_by(|(a, _), (b, _)| a.account_id.cmp(&b.account_id));
+    let ids = ids
+        .into_iter()
+        .map(|(a, s)| Candidate::new(&a.account_id, Some(&help(&a.account_name, *s))));
     let mut out: Vec<Candidate> = names.chain(ids).collect();
     // Two accounts may share a name: the shell needs the word once.
     let mut seen = std::collections::HashSet::new();
@@ -73,16 +86,19 @@ pub fn accounts(env: Environment, request: &SessionRequest, current: &str) -> Ve
     out
 }
 
-/// The cached roles of `account` (an id, a name or a unique prefix, as `aws-sso-env` takes it)
-/// that start with `current`, ignoring case. None when the account is unknown or ambiguous.
+/// The cached roles of `account` (an id, a name or a part of one, as `aws-sso-env` takes it)
+/// that start with `current`, ignoring case. None when the account is unknown or ambiguous, or is
+/// in the caches of several sessions.
 pub fn roles(
     env: Environment,
     request: &SessionRequest,
     account: &str,
     current: &str,
 ) -> Vec<Candidate> {
-    let Some(cache) = cache_of(env, request) else { return Vec::new() };
-    let Ok(found) = cache.find_account(account, jiff::Timestamp::now()) else { return Vec::new() };
+    let now = jiff::Timestamp::now();
+    let caches = caches_of(env, request);
+    let mut found = caches.iter().filter_map(|(_, cache)| cache.find_account(account, now).ok());
+    let (Some(found), None) = (found.next(), found.next()) else { return Vec::new() };
     let lower = current.to_lowercase();
     found
         .roles
@@ -92,15 +108,15 @@ pub fn roles(
         .collect()
 }
 
-/// Every row of the cache, as `aws-sso-ls FILTER` terms: account names, ids and role names
+/// Every row of the cache, as `aws-sso-ls` FILTER terms: account names, ids and role names
 /// starting with `current` (ignoring case), each word once.
 pub fn filter_terms(env: Environment, request: &SessionRequest, current: &str) -> Vec<Candidate> {
-    let Some(cache) = cache_of(env.clone(), request) else { return Vec::new() };
+    let caches = caches_of(env.clone(), request);
     let mut out = accounts(env, request, current);
     let lower = current.to_lowercase();
-    let mut roles: Vec<&str> = cache
-        .accounts
+    let mut roles: Vec<&str> = caches
         .iter()
+        .flat_map(|(_, cache)| &cache.accounts)
         .flat_map(|a| a.roles.iter().map(String::as_str))
         .filter(|r| r.to_lowercase().starts_with(&lower))
         .collect();
@@ -113,14 +129,32 @@ pub fn filter_terms(env: Environment, request: &SessionRequest, current: &str) -
     out
 }
 
-fn cache_of(
-    env: Environment,
-    request: &SessionRequest,
-) -> Option<crate::cache::accounts::AccountCache> {
-    let ctx = Context::load(env, request.profile.as_deref()).ok()?;
+/// The account cache of the session `request` means (no label); when several sessions are
+/// configured and nothing chooses one, the cache of every session that is logged in (its login
+/// usable or refreshable), each labelled with the session's name.
+fn caches_of(env: Environment, request: &SessionRequest) -> Vec<(Option<String>, AccountCache)> {
+    let Ok(ctx) = Context::load(env, request.profile.as_deref()) else { return Vec::new() };
     let request = resolve::in_current_project(&ctx, request.clone());
-    let target = session::resolve(&ctx, &request).ok()?;
-    resolve::usable_cache(&ctx, &target)
+    match session::resolve(&ctx, &request) {
+        Ok(target) => resolve::usable_cache(&ctx, &target).map(|c| (None, c)).into_iter().collect(),
+        Err(crate::Error::Session(SessionError::Ambiguous { .. })) => {
+            let now = jiff::Timestamp::now();
+            session::every_session(&ctx)
+                .into_iter()
+                .filter(|target| match session::read_token(&ctx, target) {
+                    TokenState::Present(t) => {
+                        t.remaining(now) > jiff::SignedDuration::ZERO || t.is_refreshable(now)
+                    }
+                    _ => false,
+                })
+                .filter_map(|target| {
+                    let cache = resolve::usable_cache(&ctx, &target)?;
+                    Some((target.session_name.clone(), cache))
+                })
+                .collect()
+        }
+        Err(_) => Vec::new(),
+    }
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ pub use crate::error::ResolveError;
 use crate::error::{Error, Result};
 use crate::session::{self, AccountsRequest, AccountsSource, Context, RolesWanted};
 use crate::shell::CredentialView;
-use crate::target::{SessionRequest, SessionTarget};
+use crate::target::{SessionError, SessionRequest, SessionTarget};
 use crate::trust::{self, Trust};
 
 /// What the command line named: `ACCOUNT [ROLE]`.
@@ -209,7 +209,17 @@ pub fn resolve_role_with(
         named(ctx, session, account, role, source, region, fetch)
     };
     if let Some(account) = &choice.account {
-        let session = session::resolve(ctx, request)?;
+        let session = match session::resolve(ctx, request) {
+            Ok(session) => session,
+            // Several sessions and none chosen: the account named may be in one of them only.
+            Err(e @ Error::Session(SessionError::Ambiguous { .. })) => {
+                match session_holding(ctx, account) {
+                    Some(session) => session,
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
         return named(session, account, choice.role.as_deref(), RoleSource::Arguments, None);
     }
     match project {
@@ -251,7 +261,13 @@ pub fn resolve_role_with(
         }
         None => {}
     }
-    let profile_name = request.profile.clone().or_else(|| selected_profile(&ctx.env));
+    // AWS_PROFILE left in the shell from other work names nothing here unless it reaches IAM
+    // Identity Center (as for the session, docs/ARCHITECTURE.md §7); `--profile` always counts.
+    let profile_name = request.profile.clone().or_else(|| {
+        selected_profile(&ctx.env).filter(|p| {
+            ctx.config.profile(p).is_none() || session::identity_center_root(ctx, p).is_some()
+        })
+    });
     let Some(profile_name) = profile_name else {
         return Err(ResolveError::NothingNamed.into());
     };
@@ -514,6 +530,21 @@ pub fn account_id_to_pin(ctx: &Context, file: &ProjectFile) -> Option<String> {
         .find_account_exact(&file.account, jiff::Timestamp::now())
         .ok()
         .map(|a| a.account_id.clone())
+}
+
+/// The one session whose cached accounts hold `account` (as the command line matches it), when
+/// exactly one does.
+pub fn session_holding(ctx: &Context, account: &str) -> Option<SessionTarget> {
+    let now = jiff::Timestamp::now();
+    let mut holding = session::every_session(ctx).into_iter().filter(|target| {
+        usable_cache(ctx, target).is_some_and(|c| c.find_account(account, now).is_ok())
+    });
+    let one = holding.next()?;
+    if holding.next().is_some() {
+        return None;
+    }
+    tracing::debug!("account {account} is in the cache of {} only", one.display_name());
+    Some(one)
 }
 
 /// The account cache of `session`, when it belongs to it.

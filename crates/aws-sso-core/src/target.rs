@@ -94,9 +94,14 @@ pub enum SessionError {
     #[error("The profile \"{profile}\" does not exist in {config}. Profiles configured: {names}.")]
     NoSuchProfile { profile: String, config: PathBuf, names: String },
     #[error(
-        "The profile \"{profile}\" in {config} does not use IAM Identity Center: it has neither sso_session nor sso_start_url and sso_region."
+        "The profile \"{profile}\" in {config} does not use IAM Identity Center: it has neither sso_session nor sso_start_url and sso_region, and no source_profile that leads to one. Name the session instead (--sso-session NAME), or, if AWS_PROFILE set it, unset AWS_PROFILE."
     )]
     NotSsoProfile { profile: String, config: PathBuf },
+    #[error(
+        "default_session in {} names a session that is not configured: {cause} Fix default_session, or remove it.",
+        settings.display()
+    )]
+    DefaultSessionNotFound { name: String, settings: PathBuf, cause: String },
     #[error(
         "The profile \"{profile}\" in {config} is missing {missing}. Set sso_session = NAME, or both sso_start_url and sso_region."
     )]

@@ -185,8 +185,9 @@ fn sessions_and_profiles_complete_from_the_config() {
 fn the_session_on_the_line_chooses_the_accounts() {
     let f = logged_in();
     std::fs::write(f.sandbox.config_path(), format!("{ONE_SESSION}{MORE_CONFIG}")).expect("config");
-    // Two sessions and none chosen: no guess, and nothing on stderr.
-    assert_eq!(ask(&f.sandbox, "bash", &["aws-sso-env", "exec", "st"]), Vec::<String>::new());
+    // Two sessions and none chosen: the accounts of those logged in (`lab` is not), and
+    // nothing on stderr.
+    assert_eq!(ask(&f.sandbox, "bash", &["aws-sso-env", "exec", "st"]), ["staging"]);
     assert_eq!(
         ask(&f.sandbox, "bash", &["aws-sso-env", "--sso-session", "corp", "exec", "st"]),
         ["staging"]

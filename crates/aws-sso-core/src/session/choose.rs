@@ -7,8 +7,10 @@ use crate::start_url;
 use crate::target::{SessionError, SessionRequest, SessionTarget};
 
 /// Finds the session a command means (docs/ARCHITECTURE.md §7): `--sso-session`, else `--profile`'s
-/// `sso_session`, else the project file's `sso_session`, else `AWS_PROFILE`'s, else the only
-/// `[sso-session]` of the config.
+/// `sso_session`, else the project file's `sso_session`, else `AWS_PROFILE`'s (when that profile
+/// reaches IAM Identity Center, itself or through its `source_profile` chain; another one, left
+/// in the shell from other work, is passed over), else `default_session` of config.yaml, else the
+/// only `[sso-session]` of the config.
 pub fn resolve(ctx: &Context, request: &SessionRequest) -> Result<SessionTarget> {
     let env_profile = selected_profile(&ctx.env);
     if let Some(name) = &request.sso_session {
@@ -24,7 +26,25 @@ pub fn resolve(ctx: &Context, request: &SessionRequest) -> Result<SessionTarget>
     if let Some(profile) = &env_profile
         && ctx.config.profile(profile).is_some()
     {
-        return profile_target(ctx, profile);
+        match identity_center_root(ctx, profile) {
+            Some(root) => return profile_target(ctx, &root),
+            None => tracing::debug!(
+                "AWS_PROFILE names profile {profile}, which does not reach IAM Identity Center; passed over"
+            ),
+        }
+    }
+    if let Some(name) = &ctx.settings.default_session {
+        return session_target(ctx, name, env_profile).map_err(|e| match e {
+            crate::Error::Config(crate::config::ConfigError::SsoSessionNotFound { .. }) => {
+                SessionError::DefaultSessionNotFound {
+                    name: name.clone(),
+                    settings: crate::config::settings::Settings::path(&ctx.env).unwrap_or_default(),
+                    cause: e.to_string(),
+                }
+                .into()
+            }
+            e => e,
+        });
     }
     let names = ctx.config.sso_session_names();
     match names.as_slice() {
@@ -35,6 +55,36 @@ pub fn resolve(ctx: &Context, request: &SessionRequest) -> Result<SessionTarget>
             names: names.join(", "),
         }
         .into()),
+    }
+}
+
+/// Every `[sso-session]` of the config, in its order; one that cannot be read is left out.
+pub fn every_session(ctx: &Context) -> Vec<SessionTarget> {
+    ctx.config
+        .sso_session_names()
+        .into_iter()
+        .filter_map(|name| session_target(ctx, name, None).ok())
+        .collect()
+}
+
+/// The profile of `name`'s chain that holds the IAM Identity Center settings: `name` itself when
+/// it has `sso_session` or `sso_start_url`, else the first such profile its `source_profile`
+/// chain reaches (a chained role's root, as the AWS CLI follows it); `None` when the chain ends
+/// without one, loops, or names a profile that does not exist.
+pub fn identity_center_root(ctx: &Context, name: &str) -> Option<String> {
+    let mut seen = Vec::new();
+    let mut current = name.to_owned();
+    loop {
+        let profile = ctx.config.profile(&current)?;
+        if profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some() {
+            return Some(current);
+        }
+        seen.push(current);
+        let next = profile.get("source_profile")?.trim().to_owned();
+        if next.is_empty() || seen.contains(&next) {
+            return None;
+        }
+        current = next;
     }
 }
 
@@ -210,5 +260,62 @@ region = eu-west-1
                 && missing.contains("dev, half, keys, legacy"),
             "{missing}"
         );
+    }
+
+    /// A profile with only static keys, one chained to `dev`, and a chain that loops.
+    const STRAY_PROFILES: &str = "\
+[profile chained]
+role_arn = arn:aws:iam::222222222222:role/Deploy
+source_profile = hop
+
+[profile hop]
+role_arn = arn:aws:iam::333333333333:role/Hop
+source_profile = dev
+
+[profile loop-a]
+source_profile = loop-b
+
+[profile loop-b]
+source_profile = loop-a
+";
+
+    #[test]
+    fn a_stray_aws_profile_without_identity_center_is_passed_over() {
+        let config = with_corp(&format!("{TWO_SESSIONS_REST}{STRAY_PROFILES}"));
+        for stray in ["keys", "loop-a"] {
+            // One session left once the stray profile is passed over… (lab removed)
+            let one = Home::new(&config.replace("[sso-session lab]", "[profile lab-was]"))
+                .with_var(env::AWS_PROFILE, stray);
+            let target = chosen(&one, SessionRequest::default()).expect(stray);
+            assert_eq!(names(&target), (Some("corp"), Some(stray)));
+            // …and with two, the error is the usual one about several sessions.
+            let two = Home::new(&config).with_var(env::AWS_PROFILE, stray);
+            let err = chosen(&two, SessionRequest::default()).expect_err(stray).to_string();
+            assert!(err.contains("Several sso-sessions"), "{stray}: {err}");
+        }
+        // A chain that reaches an Identity Center profile chooses that profile's session.
+        let home = Home::new(&config).with_var(env::AWS_PROFILE, "chained");
+        let target = chosen(&home, SessionRequest::default()).expect("chained");
+        assert_eq!(names(&target), (Some("corp"), Some("dev")));
+        // Named on the command line, a profile must be usable, and the error says what to do.
+        let request = SessionRequest { profile: Some("keys".into()), ..Default::default() };
+        let err = chosen(&home, request).expect_err("keys").to_string();
+        assert!(err.contains("--sso-session NAME") && err.contains("unset AWS_PROFILE"), "{err}");
+    }
+
+    #[test]
+    fn default_session_chooses_among_several_after_aws_profile() {
+        let home = Home::new(&with_corp(TWO_SESSIONS_REST)).settings("default_session: lab\n");
+        assert_eq!(
+            names(&chosen(&home, SessionRequest::default()).expect("lab")),
+            (Some("lab"), None)
+        );
+        // AWS_PROFILE and the project file still come first.
+        let home = home.with_var(env::AWS_PROFILE, "dev");
+        assert_eq!(names(&chosen(&home, SessionRequest::default()).expect("dev")).0, Some("corp"));
+        let home = Home::new(&with_corp(TWO_SESSIONS_REST)).settings("default_session: lba\n");
+        let err = chosen(&home, SessionRequest::default()).expect_err("typo").to_string();
+        assert!(err.starts_with("default_session in ") && err.contains("lba"), "{err}");
+        assert!(err.ends_with("Fix default_session, or remove it."), "{err}");
     }
 }

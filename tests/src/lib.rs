@@ -1,6 +1,7 @@
 //! Shared setup for the end-to-end tests: the emulator, an isolated HOME, the binaries.
 
 pub mod emulator;
+pub mod pty;
 pub mod python;
 pub mod sandbox;
 pub mod shells;

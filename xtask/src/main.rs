@@ -85,6 +85,8 @@ enum BenchGroup {
     Env,
     /// First use in a big organization: credentials by name on an empty cache.
     FirstUse,
+    /// The account and role picker on a pseudo-terminal.
+    Picker,
     /// The shell hook: on cd, and the cost of an idle prompt.
     Hook,
     /// Tab completion of accounts and roles.

@@ -19,7 +19,7 @@ use aws_sso_core::error::ErrorKind;
 pub use args::{
     ColorChoice, GlobalArgs, SessionArgs, parse_config_value, parse_name, parse_region,
 };
-pub use output::{Printer, Style, UsageError, init_logging};
+pub use output::{Cancelled, Printer, Style, UsageError, init_logging};
 pub use shown::{parse, shown};
 
 /// The exit code of a command cut short by Ctrl-C, as shells report SIGINT.
@@ -54,6 +54,9 @@ pub fn finish_as(name: &str, result: anyhow::Result<ExitCode>, layout: Layout) -
     };
     if err.chain().any(is_broken_pipe) {
         return ExitCode::SUCCESS;
+    }
+    if err.chain().any(|e| e.is::<Cancelled>()) {
+        return ExitCode::from(INTERRUPTED);
     }
     let kind = if err.chain().any(|e| e.is::<UsageError>()) {
         ErrorKind::Usage

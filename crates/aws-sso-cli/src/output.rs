@@ -24,6 +24,19 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// The user cancelled (Esc or Ctrl-C in a picker): nothing was done, and the command exits
+/// [`crate::INTERRUPTED`] as an interrupted one does.
+#[derive(Debug)]
+pub struct Cancelled;
+
+impl fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("cancelled; nothing was done")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
 /// Decides what reaches the user.
 #[derive(Clone, Copy, Debug)]
 pub struct Printer {

@@ -9,7 +9,7 @@
 use crate::cache::accounts::{AccountCache, CachedAccount};
 use crate::env::Environment;
 use crate::resolve;
-use crate::session::{self, Context, SessionError, SessionRequest, TokenState};
+use crate::session::{self, Context, SessionError, SessionRequest};
 
 /// One word the shell may offer, with a short description some shells show beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,15 +138,8 @@ fn caches_of(env: Environment, request: &SessionRequest) -> Vec<(Option<String>,
     match session::resolve(&ctx, &request) {
         Ok(target) => resolve::usable_cache(&ctx, &target).map(|c| (None, c)).into_iter().collect(),
         Err(crate::Error::Session(SessionError::Ambiguous { .. })) => {
-            let now = jiff::Timestamp::now();
-            session::every_session(&ctx)
+            session::logged_in_sessions(&ctx)
                 .into_iter()
-                .filter(|target| match session::read_token(&ctx, target) {
-                    TokenState::Present(t) => {
-                        t.remaining(now) > jiff::SignedDuration::ZERO || t.is_refreshable(now)
-                    }
-                    _ => false,
-                })
                 .filter_map(|target| {
                     let cache = resolve::usable_cache(&ctx, &target)?;
                     Some((target.session_name.clone(), cache))

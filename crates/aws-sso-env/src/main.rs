@@ -7,6 +7,8 @@ mod console;
 mod exec;
 mod hook;
 mod init;
+mod pick;
+mod picker;
 mod project;
 #[cfg(unix)]
 mod server;
@@ -83,8 +85,11 @@ fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode 
         };
         let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
         let request = cli.global.session.request();
+        // An SDK runs it: never a picker, whatever the terminal.
+        let choice =
+            RoleChoice { account: args.role.account.clone(), role: args.role.role.clone() };
         let (resolved, creds) =
-            credentials_for(&ctx, &request, &args.role, CREDENTIAL_PROCESS_WINDOW)?;
+            resolve::role_credentials(&ctx, &request, &choice, CREDENTIAL_PROCESS_WINDOW)?;
         let view = view(&ctx, &resolved, &creds, None, false);
         printer.data(&aws_sso_core::shell::render(Format::Process, &view)?)?;
         Ok(())
@@ -101,7 +106,19 @@ pub fn credentials_for(
     window: SignedDuration,
 ) -> anyhow::Result<(ResolvedRole, RoleCredentials)> {
     let choice = RoleChoice { account: role.account.clone(), role: role.role.clone() };
-    Ok(resolve::role_credentials(ctx, request, &choice, window)?)
+    match resolve::role_credentials(ctx, request, &choice, window) {
+        // Nothing named, or a name that matches several: at a terminal, the picker.
+        Err(e) => match pick::offer(&e) {
+            Some(query) => match pick::pick(ctx, request, &query)? {
+                Some((request, choice)) => {
+                    Ok(resolve::role_credentials(ctx, &request, &choice, window)?)
+                }
+                None => Err(e.into()),
+            },
+            None => Err(e.into()),
+        },
+        Ok(found) => Ok(found),
+    }
 }
 
 /// What the formats print. The account name costs a read of the account list, so it is looked

@@ -12,5 +12,6 @@ mod interop;
 mod login;
 mod ls;
 mod offline;
+mod picker;
 mod server;
 mod sessions;

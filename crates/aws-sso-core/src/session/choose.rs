@@ -67,6 +67,21 @@ pub fn every_session(ctx: &Context) -> Vec<SessionTarget> {
         .collect()
 }
 
+/// Every `[sso-session]` whose login is usable now or can be refreshed: what a choice among
+/// several sessions offers.
+pub fn logged_in_sessions(ctx: &Context) -> Vec<SessionTarget> {
+    let now = jiff::Timestamp::now();
+    every_session(ctx)
+        .into_iter()
+        .filter(|target| match super::read_token(ctx, target) {
+            super::TokenState::Present(t) => {
+                t.remaining(now) > jiff::SignedDuration::ZERO || t.is_refreshable(now)
+            }
+            _ => false,
+        })
+        .collect()
+}
+
 /// The profile of `name`'s chain that holds the IAM Identity Center settings: `name` itself when
 /// it has `sso_session` or `sso_start_url`, else the first such profile its `source_profile`
 /// chain reaches (a chained role's root, as the AWS CLI follows it); `None` when the chain ends

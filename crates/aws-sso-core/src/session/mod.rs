@@ -21,7 +21,7 @@ pub mod status;
 pub mod token;
 
 pub use accounts::{Accounts, AccountsRequest, AccountsSource, RolesWanted, accounts};
-pub use choose::{every_session, identity_center_root, resolve};
+pub use choose::{every_session, identity_center_root, logged_in_sessions, resolve};
 pub use context::Context;
 pub use login::{LoginOptions, LoginOutcome, default_login_flow, login};
 pub use logout::{LogoutOutcome, logout, logout_all};

@@ -355,9 +355,8 @@ fn logging_browser(sandbox: &Sandbox) -> std::path::PathBuf {
     let script =
         format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", sandbox.browser_log().display());
     std::fs::write(&path, script).expect("write the browser");
-    let mut perms = std::fs::metadata(&path).expect("stat").permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-    std::fs::set_permissions(&path, perms).expect("chmod");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
     path
 }
 
@@ -452,4 +451,11 @@ fn portal_resolves_names_from_the_account_cache_only() {
     insta::assert_snapshot!("console_portal_name_uncached", stderr(&out));
     assert_eq!(sandbox.emulator.requests(), Vec::<serde_json::Value>::new());
     assert_eq!(empty.emulator.requests(), Vec::<serde_json::Value>::new());
+
+    // The log does see the console's requests: the same command without --portal federates.
+    let out = console(&sandbox, &["account-001", "ReadOnly", "--print"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let paths: Vec<_> =
+        sandbox.emulator.requests().iter().map(|r| r["path"].as_str().map(str::to_owned)).collect();
+    assert!(paths.contains(&Some("/federation".to_owned())), "{paths:?}");
 }

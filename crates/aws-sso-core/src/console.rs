@@ -4,6 +4,14 @@
 //!
 //! Both URLs are credentials (the first holds the role's secret key, the second signs anyone in),
 //! so they are [`Secret`]s and no error or log line ever holds one.
+//!
+//! Where the console lands is a [`Destination`]: a console URL, or a service name from
+//! [`CONSOLE_SERVICES`] (or any other service slug) that becomes that service's home page. A
+//! region known to the command reaches the destination as the console's own `?region=` does.
+//!
+//! [`portal_link`] is the other way in: the access portal's shortcut link for an account and
+//! role, which the browser follows with its own portal sign-in. It holds no credential and needs
+//! no request from here.
 
 use jiff::SignedDuration;
 use serde::Deserialize;
@@ -28,6 +36,9 @@ struct ConsolePartition {
     name: &'static str,
     federation: &'static str,
     console: &'static str,
+    /// The host of the console's regional endpoints, `<region>.<host>`, where they are
+    /// documented (the AWS Management Console endpoints page lists them for `aws` only).
+    regional_host: Option<&'static str>,
 }
 
 const CONSOLE_PARTITIONS: &[ConsolePartition] = &[
@@ -35,18 +46,189 @@ const CONSOLE_PARTITIONS: &[ConsolePartition] = &[
         name: "aws",
         federation: "https://signin.aws.amazon.com",
         console: "https://console.aws.amazon.com/",
+        regional_host: Some("console.aws.amazon.com"),
     },
     ConsolePartition {
         name: "aws-cn",
         federation: "https://signin.amazonaws.cn",
         console: "https://console.amazonaws.cn/",
+        regional_host: None,
     },
     ConsolePartition {
         name: "aws-us-gov",
         federation: "https://signin.amazonaws-us-gov.com",
         console: "https://console.amazonaws-us-gov.com/",
+        regional_host: None,
     },
 ];
+
+impl ConsolePartition {
+    /// The console's root in `region`: its regional endpoint where there is one.
+    fn console_in(&self, region: &str) -> String {
+        match self.regional_host {
+            Some(host) if is_region_like(region) => format!("https://{region}.{host}/"),
+            _ => self.console.to_owned(),
+        }
+    }
+}
+
+/// A service `--destination` knows by name, and the path of its console home page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConsoleService {
+    pub name: &'static str,
+    pub path: &'static str,
+}
+
+const fn service(name: &'static str, path: &'static str) -> ConsoleService {
+    ConsoleService { name, path }
+}
+
+/// The services a `--destination` name is checked against, sorted by name. Kept short: the
+/// common ones, the ones whose console path is not `<name>/home`, and the short names that are
+/// one letter from another service (so `ecs` is not taken for a typo of `ec2`). Any other slug
+/// that is not close to one of these opens `<slug>/home`, which is where most services live.
+pub const CONSOLE_SERVICES: &[ConsoleService] = &[
+    service("acm", "acm/home"),
+    service("apigateway", "apigateway/home"),
+    service("athena", "athena/home"),
+    service("billing", "billing/home"),
+    service("cloudformation", "cloudformation/home"),
+    service("cloudfront", "cloudfront/home"),
+    service("cloudtrail", "cloudtrail/home"),
+    service("cloudwatch", "cloudwatch/home"),
+    service("dynamodb", "dynamodbv2/home"),
+    service("ec2", "ec2/home"),
+    service("ecr", "ecr/home"),
+    service("ecs", "ecs/home"),
+    service("efs", "efs/home"),
+    service("eks", "eks/home"),
+    service("emr", "emr/home"),
+    service("eventbridge", "events/home"),
+    service("iam", "iam/home"),
+    service("kms", "kms/home"),
+    service("lambda", "lambda/home"),
+    service("ram", "ram/home"),
+    service("rds", "rds/home"),
+    service("route53", "route53/home"),
+    service("s3", "s3/home"),
+    service("secretsmanager", "secretsmanager/home"),
+    service("ses", "ses/home"),
+    service("sns", "sns/home"),
+    service("sqs", "sqs/home"),
+    service("ssm", "systems-manager/home"),
+    service("stepfunctions", "states/home"),
+    service("vpc", "vpc/home"),
+];
+
+/// How many close names an unknown one is answered with.
+const MAX_SUGGESTIONS: usize = 4;
+
+/// The longest service slug taken; the longest console path segment is far shorter.
+const MAX_SLUG: usize = 40;
+
+/// Where the console lands: `--destination` as given on the command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// An `http://` or `https://` URL, opened as given (with the region added when it has none).
+    Url(String),
+    /// A service's console home page, by its path under the console's root.
+    Service { name: String, path: String },
+}
+
+impl std::str::FromStr for Destination {
+    type Err = ConsoleError;
+
+    /// A URL, a service of [`CONSOLE_SERVICES`] (in any case), or another service slug that is
+    /// not one or two letters away from one of them (a typo is refused with the close names).
+    fn from_str(text: &str) -> Result<Self, ConsoleError> {
+        let text = text.trim();
+        if is_web_url(text) {
+            if text.chars().any(|c| c.is_control() || c.is_whitespace()) {
+                return Err(ConsoleError::InvalidDestination { destination: text.to_owned() });
+            }
+            return Ok(Destination::Url(text.to_owned()));
+        }
+        let name = text.to_ascii_lowercase();
+        if let Some(known) = CONSOLE_SERVICES.iter().find(|s| s.name == name) {
+            return Ok(Destination::Service {
+                name: known.name.to_owned(),
+                path: known.path.to_owned(),
+            });
+        }
+        let suggestions = close_services(&name);
+        if is_slug(&name) && suggestions.is_empty() {
+            return Ok(Destination::Service { path: format!("{name}/home"), name });
+        }
+        Err(ConsoleError::UnknownService { name: text.to_owned(), suggestions })
+    }
+}
+
+/// Known services close to `name`, closest first, at most [`MAX_SUGGESTIONS`]: the ones that
+/// start with it, then those one edit away for names of up to three letters (where two edits
+/// reach almost any other three-letter name), two for longer ones.
+fn close_services(name: &str) -> Vec<&'static str> {
+    let limit = if name.chars().count() <= 3 { 1 } else { 2 };
+    let mut close: Vec<(usize, &'static str)> = CONSOLE_SERVICES
+        .iter()
+        .filter_map(|s| {
+            if name.len() >= 3 && s.name.starts_with(name) {
+                return Some((0, s.name));
+            }
+            let distance = strsim::osa_distance(name, s.name);
+            (distance <= limit).then_some((distance, s.name))
+        })
+        .collect();
+    close.sort();
+    close.into_iter().take(MAX_SUGGESTIONS).map(|(_, name)| name).collect()
+}
+
+/// A console path segment: lowercase letters, digits and dashes, starting with a letter.
+fn is_slug(name: &str) -> bool {
+    name.len() <= MAX_SLUG
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `eu-west-1`, `us-gov-west-1`: words of lowercase letters, then a number; nothing else goes
+/// into a host name or is taken for a region of a destination's own.
+fn is_region_like(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// How the unknown-service error lists names.
+fn or_list(names: &[&str]) -> String {
+    match names {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+fn unknown_service_message(name: &str, suggestions: &[&str]) -> String {
+    let shown: String = name.chars().filter(|c| !c.is_control()).collect();
+    let lower = shown.to_ascii_lowercase();
+    let mut text = "no console service of this name is known, and it is not an http:// or \
+                    https:// URL."
+        .to_owned();
+    if !suggestions.is_empty() {
+        text.push_str(&format!(" Did you mean {}?", or_list(suggestions)));
+    } else if shown.contains('.') && !shown.contains(char::is_whitespace) {
+        text.push_str(&format!(" Did you mean https://{shown}?"));
+    }
+    let known: Vec<&str> = CONSOLE_SERVICES.iter().map(|s| s.name).collect();
+    text.push_str(&format!("\n  known services: {}", known.join(", ")));
+    let example = if is_slug(&lower) { lower } else { "s3".to_owned() };
+    text.push_str(&format!(
+        "\n  any other console page: give its full https:// URL, such as \
+         https://console.aws.amazon.com/{example}/home"
+    ));
+    text
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
@@ -64,10 +246,20 @@ pub enum ConsoleError {
     InvalidEndpoint { url: String },
 
     #[error(
-        "The destination {destination:?} is not an http:// or https:// URL; give a console URL \
-         such as https://console.aws.amazon.com/s3/."
+        "The destination {destination:?} is not a URL a browser can open (it holds a space or a \
+         control character); give a console URL such as https://console.aws.amazon.com/s3/home, \
+         or a service name such as s3."
     )]
     InvalidDestination { destination: String },
+
+    #[error("{}", unknown_service_message(name, suggestions))]
+    UnknownService { name: String, suggestions: Vec<&'static str> },
+
+    #[error(
+        "The start URL {start_url:?} of {session} is not an https:// URL, so it has no portal \
+         link; fix sso_start_url in the AWS config."
+    )]
+    InvalidStartUrl { start_url: String, session: String },
 
     #[error(
         "Could not reach the console federation endpoint {endpoint}: {detail}. Check the network, \
@@ -95,16 +287,15 @@ pub enum ConsoleError {
     Http(#[from] HttpError),
 }
 
-/// What to sign in with, and where to land.
+/// Where to land, and for how long.
 #[derive(Debug, Clone, Copy)]
 pub struct ConsoleRequest<'a> {
-    pub credentials: &'a RoleCredentials,
     /// The region the console opens in (`?region=`), when known.
     pub region: Option<&'a str>,
     /// The region whose partition applies when `region` is not known: the SSO session's.
     pub fallback_region: &'a str,
-    /// A console URL to land on instead of the start page.
-    pub destination: Option<&'a str>,
+    /// A console page to land on instead of the start page.
+    pub destination: Option<&'a Destination>,
     /// How long the console session lasts (`SessionDuration`, 15 min to 12 h). The federation
     /// endpoint refuses it for credentials of a role, which is what the portal gives, so it is
     /// only sent when asked for.
@@ -140,20 +331,88 @@ pub fn federation_endpoint(env: &Environment, region: &str) -> Result<String, Co
     Ok(console_partition(region)?.federation.to_owned())
 }
 
-/// Where the console opens: `destination` when given, else the start page of the partition,
-/// with `?region=` when the region is known.
+/// Where the console opens: the destination's URL, else the start page of the partition. A
+/// known region reaches it as `?region=`, unless a URL says a region of its own.
 pub fn destination(request: &ConsoleRequest<'_>) -> Result<String, ConsoleError> {
-    if let Some(destination) = request.destination {
-        if !is_web_url(destination) {
-            return Err(ConsoleError::InvalidDestination { destination: destination.to_owned() });
+    let region_query = |region: &str| format!("?region={}", percent_encode(region));
+    match request.destination {
+        Some(Destination::Url(url)) => Ok(match request.region {
+            Some(region) => with_region(url, region),
+            None => url.clone(),
+        }),
+        Some(Destination::Service { path, .. }) => {
+            let partition = console_partition(request.partition_region())?;
+            Ok(match request.region {
+                Some(region) => {
+                    format!("{}{path}{}", partition.console_in(region), region_query(region))
+                }
+                None => format!("{}{path}", partition.console),
+            })
         }
-        return Ok(destination.to_owned());
+        None => {
+            let console = console_partition(request.partition_region())?.console;
+            Ok(match request.region {
+                Some(region) => format!("{console}{}", region_query(region)),
+                None => console.to_owned(),
+            })
+        }
     }
-    let console = console_partition(request.partition_region())?.console;
-    Ok(match request.region {
-        Some(region) => format!("{console}?region={}", percent_encode(region)),
-        None => console.to_owned(),
-    })
+}
+
+/// `url` with `region=` added to its query (before any `#fragment`, where the console keeps
+/// its own routes), unless it already names a region: a `region` parameter, or a regional
+/// console host such as `eu-west-1.console.aws.amazon.com`. Its own region wins: it is the page
+/// the user copied.
+fn with_region(url: &str, region: &str) -> String {
+    let (before_fragment, fragment) = match url.split_once('#') {
+        Some((before, fragment)) => (before, Some(fragment)),
+        None => (url, None),
+    };
+    let (base, query) = match before_fragment.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (before_fragment, None),
+    };
+    let host = base.split_once("://").map_or("", |(_, rest)| rest.split('/').next().unwrap_or(""));
+    let regional_host = host.split('.').next().is_some_and(is_region_like);
+    let has_region_param =
+        query.is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some("region")));
+    if regional_host || has_region_param {
+        return url.to_owned();
+    }
+    let region = format!("region={}", percent_encode(region));
+    let query = match query {
+        Some(query) if !query.is_empty() => format!("{query}&{region}"),
+        _ => region,
+    };
+    let fragment = fragment.map(|f| format!("#{f}")).unwrap_or_default();
+    format!("{base}?{query}{fragment}")
+}
+
+/// The access portal's shortcut link to the console as `role_name` in `account_id`:
+/// `<start URL>/#/console?account_id=…&role_name=…&destination=…`. The browser's portal
+/// session signs in, and the multi-session console keeps the other sessions it has. The link
+/// holds no credential: it only says where to go.
+pub fn portal_link(
+    start_url: &str,
+    session: &str,
+    account_id: &str,
+    role_name: &str,
+    destination: Option<&str>,
+) -> Result<String, ConsoleError> {
+    let base = start_url.split('#').next().unwrap_or_default().trim_end_matches('/');
+    if !base.starts_with("https://") || base.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(ConsoleError::InvalidStartUrl {
+            start_url: start_url.to_owned(),
+            session: session.to_owned(),
+        });
+    }
+    let destination =
+        destination.map(|d| format!("&destination={}", percent_encode(d))).unwrap_or_default();
+    Ok(format!(
+        "{base}/#/console?account_id={}&role_name={}{destination}",
+        percent_encode(account_id),
+        percent_encode(role_name)
+    ))
 }
 
 /// The `getSigninToken` URL. It holds the role's secret key and session token.
@@ -195,11 +454,12 @@ struct SigninTokenAnswer {
 pub async fn signin_url(
     http: &HttpClient,
     env: &Environment,
+    credentials: &RoleCredentials,
     request: &ConsoleRequest<'_>,
 ) -> Result<Secret, ConsoleError> {
     let endpoint = federation_endpoint(env, request.partition_region())?;
     let destination = destination(request)?;
-    let token = signin_token(http, &endpoint, request).await?;
+    let token = signin_token(http, &endpoint, credentials, request.session_duration).await?;
     Ok(login_url(&endpoint, &destination, &token))
 }
 
@@ -208,9 +468,10 @@ pub async fn signin_url(
 async fn signin_token(
     http: &HttpClient,
     endpoint: &str,
-    request: &ConsoleRequest<'_>,
+    credentials: &RoleCredentials,
+    session_duration: Option<SignedDuration>,
 ) -> Result<Secret, ConsoleError> {
-    let url = signin_token_url(endpoint, request.credentials, request.session_duration);
+    let url = signin_token_url(endpoint, credentials, session_duration);
     let unreachable = |e: reqwest::Error| {
         let detail = if e.is_timeout() {
             format!("no answer in time (allow more with {}, in seconds)", env::AWS_SSO_HTTP_TIMEOUT)
@@ -236,7 +497,7 @@ async fn signin_token(
         return Err(ConsoleError::Refused {
             endpoint: endpoint.to_owned(),
             status,
-            message: refusal_message(&body, request.credentials),
+            message: refusal_message(&body, credentials),
         });
     }
     let answer: SigninTokenAnswer =
@@ -300,9 +561,8 @@ mod tests {
         }
     }
 
-    fn request<'a>(creds: &'a RoleCredentials, region: Option<&'a str>) -> ConsoleRequest<'a> {
+    fn request(region: Option<&str>) -> ConsoleRequest<'_> {
         ConsoleRequest {
-            credentials: creds,
             region,
             fallback_region: "us-east-1",
             destination: None,
@@ -313,7 +573,6 @@ mod tests {
     #[test]
     fn each_partition_has_its_own_sign_in_and_console() {
         let env = Environment::default();
-        let creds = credentials();
         let cases = [
             ("eu-west-1", "https://signin.aws.amazon.com", "https://console.aws.amazon.com/"),
             ("cn-north-1", "https://signin.amazonaws.cn", "https://console.amazonaws.cn/"),
@@ -325,15 +584,14 @@ mod tests {
         ];
         for (region, signin, console) in cases {
             assert_eq!(federation_endpoint(&env, region).unwrap(), signin, "{region}");
-            let req = request(&creds, Some(region));
+            let req = request(Some(region));
             assert_eq!(destination(&req).unwrap(), format!("{console}?region={region}"));
         }
     }
 
     #[test]
     fn without_a_region_the_sso_region_picks_the_partition_and_no_region_is_added() {
-        let creds = credentials();
-        let mut req = request(&creds, None);
+        let mut req = request(None);
         req.fallback_region = "us-gov-east-1";
         assert_eq!(destination(&req).unwrap(), "https://console.amazonaws-us-gov.com/");
     }
@@ -358,17 +616,160 @@ mod tests {
         ));
     }
 
+    fn landing(destination: &str, region: Option<&str>) -> Result<String, ConsoleError> {
+        let destination: Destination = destination.parse()?;
+        let mut req = request(region);
+        req.destination = Some(&destination);
+        super::destination(&req)
+    }
+
     #[test]
-    fn a_destination_is_used_as_given_when_it_is_a_url() {
-        let creds = credentials();
-        let mut req = request(&creds, Some("eu-west-1"));
-        req.destination = Some("https://console.aws.amazon.com/s3/home?region=eu-west-1");
+    fn a_destination_url_gets_the_region_unless_it_names_its_own() {
+        let cases = [
+            (
+                "https://console.aws.amazon.com/ec2/home",
+                "https://console.aws.amazon.com/ec2/home?region=ap-southeast-2",
+            ),
+            (
+                "https://console.aws.amazon.com/ec2/home?tab=x",
+                "https://console.aws.amazon.com/ec2/home?tab=x&region=ap-southeast-2",
+            ),
+            (
+                "https://console.aws.amazon.com/iam/home#/roles?x=1",
+                "https://console.aws.amazon.com/iam/home?region=ap-southeast-2#/roles?x=1",
+            ),
+            (
+                "https://console.aws.amazon.com/s3/home?region=eu-west-1",
+                "https://console.aws.amazon.com/s3/home?region=eu-west-1",
+            ),
+            (
+                "https://console.aws.amazon.com/s3/home?a=1&region=eu-west-1#b",
+                "https://console.aws.amazon.com/s3/home?a=1&region=eu-west-1#b",
+            ),
+            (
+                "https://eu-west-1.console.aws.amazon.com/ec2/home",
+                "https://eu-west-1.console.aws.amazon.com/ec2/home",
+            ),
+            // `regionx` is another parameter: the region is still added.
+            (
+                "https://console.aws.amazon.com/?regionx=1",
+                "https://console.aws.amazon.com/?regionx=1&region=ap-southeast-2",
+            ),
+        ];
+        for (given, expected) in cases {
+            assert_eq!(landing(given, Some("ap-southeast-2")).unwrap(), expected, "{given}");
+        }
+        let url = "https://console.aws.amazon.com/s3/home";
+        assert_eq!(landing(url, None).unwrap(), url);
+    }
+
+    #[test]
+    fn a_service_name_opens_its_home_in_the_region_and_partition() {
+        let cases = [
+            (
+                "s3",
+                Some("ap-southeast-2"),
+                "https://ap-southeast-2.console.aws.amazon.com/s3/home?region=ap-southeast-2",
+            ),
+            (
+                "EC2",
+                Some("eu-west-1"),
+                "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1",
+            ),
+            (
+                "dynamodb",
+                Some("us-east-1"),
+                "https://us-east-1.console.aws.amazon.com/dynamodbv2/home?region=us-east-1",
+            ),
+            (
+                "lambda",
+                Some("cn-north-1"),
+                "https://console.amazonaws.cn/lambda/home?region=cn-north-1",
+            ),
+            (
+                "iam",
+                Some("us-gov-west-1"),
+                "https://console.amazonaws-us-gov.com/iam/home?region=us-gov-west-1",
+            ),
+            ("cloudformation", None, "https://console.aws.amazon.com/cloudformation/home"),
+            // Not listed, and not close to a listed name: its `/home`.
+            (
+                "sagemaker",
+                Some("eu-west-1"),
+                "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1",
+            ),
+        ];
+        for (name, region, expected) in cases {
+            assert_eq!(landing(name, region).unwrap(), expected, "{name}");
+        }
+        assert!(matches!(
+            landing("s3", Some("us-iso-east-1")),
+            Err(ConsoleError::UnsupportedPartition { .. })
+        ));
+    }
+
+    #[test]
+    fn typos_and_other_text_are_refused_with_close_names_and_the_url_way_out() {
+        let suggested = |text: &str| match text.parse::<Destination>() {
+            Err(ConsoleError::UnknownService { suggestions, .. }) => suggestions,
+            other => panic!("{text}: {other:?}"),
+        };
+        assert_eq!(suggested("lamda"), ["lambda"]);
+        assert_eq!(suggested("ec3"), ["ec2", "ecr", "ecs"]);
+        assert_eq!(suggested("lambdas"), ["lambda"]);
         assert_eq!(
-            destination(&req).unwrap(),
-            "https://console.aws.amazon.com/s3/home?region=eu-west-1"
+            suggested("cloud"),
+            ["cloudformation", "cloudfront", "cloudtrail", "cloudwatch"]
         );
-        req.destination = Some("s3");
-        assert!(matches!(destination(&req), Err(ConsoleError::InvalidDestination { .. })));
+        assert_eq!(suggested("s3 bucket"), Vec::<&str>::new());
+        assert_eq!(suggested("console.aws.amazon.com/s3"), Vec::<&str>::new());
+        let text = "lamda".parse::<Destination>().unwrap_err().to_string();
+        assert!(text.contains("Did you mean lambda?"), "{text}");
+        assert!(text.contains("https://console.aws.amazon.com/lamda/home"), "{text}");
+        let text = "console.aws.amazon.com/s3".parse::<Destination>().unwrap_err().to_string();
+        assert!(text.contains("Did you mean https://console.aws.amazon.com/s3?"), "{text}");
+        assert!(matches!(
+            "https://console.aws.amazon.com/ s3".parse::<Destination>(),
+            Err(ConsoleError::InvalidDestination { .. })
+        ));
+        assert_eq!(
+            "  https://x.example/p ".parse::<Destination>().unwrap(),
+            Destination::Url("https://x.example/p".to_owned())
+        );
+    }
+
+    #[test]
+    fn the_known_services_are_sorted_unique_slugs() {
+        for pair in CONSOLE_SERVICES.windows(2) {
+            assert!(pair[0].name < pair[1].name, "{} before {}", pair[0].name, pair[1].name);
+        }
+        for service in CONSOLE_SERVICES {
+            assert!(is_slug(service.name), "{}", service.name);
+        }
+    }
+
+    #[test]
+    fn the_portal_link_encodes_account_role_and_destination() {
+        let link = portal_link(
+            "https://d-1234567890.awsapps.com/start/#/",
+            "corp",
+            "111122223333",
+            "Admin+Ops",
+            Some("https://console.aws.amazon.com/s3/home?region=eu-west-1"),
+        )
+        .unwrap();
+        assert_eq!(
+            link,
+            "https://d-1234567890.awsapps.com/start/#/console?account_id=111122223333\
+             &role_name=Admin%2BOps&destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fs3%2Fhome\
+             %3Fregion%3Deu-west-1"
+        );
+        let bare = portal_link("https://d-1.awsapps.com/start", "corp", "1", "R", None).unwrap();
+        assert_eq!(bare, "https://d-1.awsapps.com/start/#/console?account_id=1&role_name=R");
+        assert!(matches!(
+            portal_link("d-1.awsapps.com/start", "corp", "1", "R", None),
+            Err(ConsoleError::InvalidStartUrl { .. })
+        ));
     }
 
     #[test]
@@ -413,7 +814,7 @@ mod tests {
             Environment::from_pairs([(env::AWS_SSO_FEDERATION_ENDPOINT, server.base_url.as_str())]);
         let creds = credentials();
         let url = runtime()
-            .block_on(signin_url(&HttpClient::default(), &env, &request(&creds, Some("eu-west-1"))))
+            .block_on(signin_url(&HttpClient::default(), &env, &creds, &request(Some("eu-west-1"))))
             .unwrap();
         assert_eq!(
             url.expose(),
@@ -438,7 +839,7 @@ mod tests {
             Environment::from_pairs([(env::AWS_SSO_FEDERATION_ENDPOINT, server.base_url.as_str())]);
         let creds = credentials();
         let err = runtime()
-            .block_on(signin_url(&HttpClient::default(), &env, &request(&creds, None)))
+            .block_on(signin_url(&HttpClient::default(), &env, &creds, &request(None)))
             .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("HTTP 400"), "{text}");
@@ -454,7 +855,7 @@ mod tests {
             Environment::from_pairs([(env::AWS_SSO_FEDERATION_ENDPOINT, "http://127.0.0.1:1")]);
         let creds = credentials();
         let err = runtime()
-            .block_on(signin_url(&HttpClient::default(), &env, &request(&creds, None)))
+            .block_on(signin_url(&HttpClient::default(), &env, &creds, &request(None)))
             .unwrap_err();
         let text = err.to_string();
         assert!(

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use aws_sso_cli::GlobalArgs;
 use aws_sso_cli::complete;
+use aws_sso_core::console::Destination;
 use aws_sso_core::shell::Shell;
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -63,7 +64,8 @@ pub enum Command {
     ///
     /// The role credentials are traded for a sign-in link at the federation endpoint of their
     /// partition (AWS_SSO_FEDERATION_ENDPOINT overrides it). The link is itself a credential:
-    /// anyone who opens it within 15 minutes is signed in as the role.
+    /// anyone who opens it within 15 minutes is signed in as the role. With --portal, the access
+    /// portal's shortcut link is opened instead: no credentials, no request from here.
     Console(ConsoleArgs),
     /// Show the project file in effect, its account and role, and how long credentials last.
     Status(StatusArgs),
@@ -106,19 +108,34 @@ pub struct ConsoleArgs {
     #[command(flatten)]
     pub role: RoleArgs,
 
-    /// The region the console opens in; default: the project file's or the profile's.
+    /// The region the console opens in, the destination's too unless its URL names one;
+    /// default: the project file's or the profile's.
     #[arg(long, value_name = "REGION", value_parser = aws_sso_cli::parse_region)]
     pub region: Option<String>,
 
-    /// A console page to land on instead of the start page, e.g.
-    /// https://console.aws.amazon.com/s3/home.
-    #[arg(long, value_name = "URL")]
-    pub destination: Option<String>,
+    /// Where to land instead of the start page: a console URL, e.g.
+    /// https://console.aws.amazon.com/ec2/home, or a service name (s3, ec2, lambda, iam, …) for
+    /// that service's home in the region.
+    #[arg(long, value_name = "URL|SERVICE", value_parser = parse_destination)]
+    pub destination: Option<Destination>,
 
-    /// Print the sign-in link on stdout instead of opening a browser. The link signs anyone in
-    /// as the role for 15 minutes: do not paste it anywhere others can read it.
+    /// Open the access portal's shortcut link for the account and role instead of signing in
+    /// here: the browser's portal session signs in, and a multi-session console keeps its
+    /// other sessions. Needs no role credentials and makes no request (names are looked up in
+    /// the account list cache only).
+    #[arg(long)]
+    pub portal: bool,
+
+    /// Print the link on stdout instead of opening a browser. A sign-in link signs anyone in as
+    /// the role for 15 minutes: do not paste it anywhere others can read it (a --portal link
+    /// holds no credential).
     #[arg(long)]
     pub print: bool,
+}
+
+/// `--destination`: checked as it is parsed, so a typo is a usage error before any request.
+fn parse_destination(text: &str) -> Result<Destination, String> {
+    text.parse::<Destination>().map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]

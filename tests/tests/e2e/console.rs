@@ -234,3 +234,228 @@ fn a_session_with_more_than_warn_before_left_or_no_setting_is_not_warned_about()
     sandbox.write_settings("warn_before: 24h\nsessions:\n  other:\n    warn_before: 100d\n");
     assert!(!login(&sandbox).contains("ends in"));
 }
+
+// Where the console lands: the region reaches destination pages, service names open their
+// console home, and `--portal` hands the account and role to the access portal instead.
+
+/// Where the emulator sends the browser that opens the sign-in link `out` printed.
+fn landing(sandbox: &Sandbox, out: &std::process::Output) -> Option<String> {
+    assert!(out.status.success(), "{}", stderr(out));
+    let link = stdout(out);
+    let target = link.trim().strip_prefix(&sandbox.emulator.url).expect("an emulator link");
+    let reply = sandbox.emulator.send("GET", target, &[], "");
+    assert_eq!(reply.status, 302, "{}\n{}", reply.head, reply.body);
+    location(&reply.head)
+}
+
+#[test]
+fn the_region_reaches_a_destination_page_unless_its_url_names_one() {
+    let sandbox = Sandbox::logged_in(&[]);
+    let ec2 = "https://console.aws.amazon.com/ec2/home";
+    for (args, expected) in [
+        (
+            &["100000000001", "ReadOnlyAccess", "--region", "ap-southeast-2", "--destination", ec2]
+                [..],
+            "https://console.aws.amazon.com/ec2/home?region=ap-southeast-2",
+        ),
+        // The profile's region, before the console's own `#/` route.
+        (
+            &[
+                "--profile",
+                "dev",
+                "--destination",
+                "https://console.aws.amazon.com/iam/home#/roles",
+            ],
+            "https://console.aws.amazon.com/iam/home?region=eu-west-1#/roles",
+        ),
+        // A page copied from the console keeps the region it was in.
+        (
+            &[
+                "--profile",
+                "dev",
+                "--region",
+                "ap-southeast-2",
+                "--destination",
+                "https://console.aws.amazon.com/ec2/home?region=us-west-2#Instances:",
+            ],
+            "https://console.aws.amazon.com/ec2/home?region=us-west-2#Instances:",
+        ),
+        (
+            &["--profile", "dev", "--destination", "https://us-west-2.console.aws.amazon.com/s3/"],
+            "https://us-west-2.console.aws.amazon.com/s3/",
+        ),
+    ] {
+        let mut all = vec!["--print"];
+        all.extend_from_slice(args);
+        let out = console(&sandbox, &all);
+        assert_eq!(landing(&sandbox, &out).as_deref(), Some(expected), "{args:?}");
+    }
+}
+
+#[test]
+fn a_service_name_opens_its_console_home_in_the_region_and_partition() {
+    let sandbox = Sandbox::logged_in(&[]);
+    for (args, expected) in [
+        (
+            &["--destination", "s3", "--region", "ap-southeast-2"][..],
+            "https://ap-southeast-2.console.aws.amazon.com/s3/home?region=ap-southeast-2",
+        ),
+        (
+            &["--destination", "EC2"],
+            "https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1",
+        ),
+        (
+            &["--destination", "dynamodb", "--region", "us-east-2"],
+            "https://us-east-2.console.aws.amazon.com/dynamodbv2/home?region=us-east-2",
+        ),
+        (
+            &["--destination", "lambda", "--region", "cn-north-1"],
+            "https://console.amazonaws.cn/lambda/home?region=cn-north-1",
+        ),
+        (
+            &["--destination", "cloudformation", "--region", "us-gov-west-1"],
+            "https://console.amazonaws-us-gov.com/cloudformation/home?region=us-gov-west-1",
+        ),
+        // A service the list does not name, and no typo of one: its home by the usual path.
+        (
+            &["--destination", "sagemaker"],
+            "https://eu-west-1.console.aws.amazon.com/sagemaker/home?region=eu-west-1",
+        ),
+    ] {
+        let mut all = vec!["--profile", "dev", "--print"];
+        all.extend_from_slice(args);
+        let out = console(&sandbox, &all);
+        assert_eq!(landing(&sandbox, &out).as_deref(), Some(expected), "{args:?}");
+    }
+}
+
+#[test]
+fn an_unknown_service_name_is_refused_with_close_names_before_any_request() {
+    let sandbox = Sandbox::logged_in(&[]);
+    sandbox.emulator.reset_log();
+    let opened_by_login = sandbox.browser_opens();
+    let out = console(&sandbox, &["--profile", "dev", "--print", "--destination", "lamda"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    insta::assert_snapshot!("console_unknown_service", stderr(&out));
+
+    let out =
+        console(&sandbox, &["--profile", "dev", "--destination", "console.aws.amazon.com/s3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    insta::assert_snapshot!("console_destination_without_scheme", stderr(&out));
+
+    assert_eq!(sandbox.emulator.requests(), Vec::<serde_json::Value>::new());
+    assert_eq!(sandbox.browser_opens(), opened_by_login);
+}
+
+/// A stand-in browser that only logs what it is given: the portal link points at the real
+/// access portal, which a test must not reach.
+fn logging_browser(sandbox: &Sandbox) -> std::path::PathBuf {
+    let path = sandbox.path().join("log-only-browser.sh");
+    let script =
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", sandbox.browser_log().display());
+    std::fs::write(&path, script).expect("write the browser");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    path
+}
+
+#[test]
+fn portal_gives_the_shortcut_link_with_account_role_and_destination_and_makes_no_request() {
+    // Not logged in: the portal link needs no token, no credentials and no federation call.
+    let sandbox = Sandbox::new(ONE_SESSION, &[]);
+    let out = console(
+        &sandbox,
+        &[
+            "100000000001",
+            "ReadOnlyAccess",
+            "--portal",
+            "--print",
+            "--destination",
+            "s3",
+            "--region",
+            "ap-southeast-2",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "https://d-1234567890.awsapps.com/start/#/console?account_id=100000000001\
+         &role_name=ReadOnlyAccess&destination=https%3A%2F%2Fap-southeast-2.console.aws.amazon.com\
+         %2Fs3%2Fhome%3Fregion%3Dap-southeast-2\n"
+    );
+    assert_eq!(stderr(&out), "");
+
+    // Without a page or a region asked for, no destination: the permission set's relay state
+    // or the console home applies, as from the portal itself.
+    let out = console(&sandbox, &["--profile", "dev", "--portal", "--print"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "https://d-1234567890.awsapps.com/start/#/console?account_id=100000000001\
+         &role_name=ReadOnlyAccess\n"
+    );
+
+    // Opened: the browser gets the same kind of link, stdout stays empty.
+    let browser = logging_browser(&sandbox);
+    let out = sandbox
+        .cmd("aws-sso-env")
+        .args([
+            "console",
+            "--profile",
+            "dev",
+            "--portal",
+            "--destination",
+            "https://console.aws.amazon.com/ec2/home",
+        ])
+        .env("AWS_SSO_FEDERATION_ENDPOINT", &sandbox.emulator.url)
+        .env("BROWSER", &browser)
+        .output()
+        .expect("run aws-sso-env console --portal");
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    insta::assert_snapshot!("console_portal_opened", stderr(&out));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sandbox.browser_opens().is_empty() {
+        assert!(Instant::now() < deadline, "the browser never got the link");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        sandbox.browser_opens(),
+        ["https://d-1234567890.awsapps.com/start/#/console?account_id=100000000001\
+          &role_name=ReadOnlyAccess&destination=https%3A%2F%2Fconsole.aws.amazon.com%2Fec2%2Fhome\
+          %3Fregion%3Deu-west-1"]
+    );
+
+    assert_eq!(sandbox.emulator.requests(), Vec::<serde_json::Value>::new());
+}
+
+#[test]
+fn portal_resolves_names_from_the_account_cache_only() {
+    let sandbox = Sandbox::listed(&[]);
+    sandbox.emulator.reset_log();
+    let out = console(&sandbox, &["account-001", "ReadOnly", "--portal", "--print"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "https://d-1234567890.awsapps.com/start/#/console?account_id=100000000001\
+         &role_name=ReadOnlyAccess\n"
+    );
+
+    // With no account list cached, a name cannot be resolved without a request: say how to.
+    let empty = Sandbox::logged_in(&[]);
+    empty.emulator.reset_log();
+    let out = console(&empty, &["account-001", "--portal", "--print"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    insta::assert_snapshot!("console_portal_name_uncached", stderr(&out));
+    assert_eq!(sandbox.emulator.requests(), Vec::<serde_json::Value>::new());
+    assert_eq!(empty.emulator.requests(), Vec::<serde_json::Value>::new());
+
+    // The log does see the console's requests: the same command without --portal federates.
+    let out = console(&sandbox, &["account-001", "ReadOnly", "--print"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let paths: Vec<_> =
+        sandbox.emulator.requests().iter().map(|r| r["path"].as_str().map(str::to_owned)).collect();
+    assert!(paths.contains(&Some("/federation".to_owned())), "{paths:?}");
+}

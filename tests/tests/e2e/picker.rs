@@ -101,23 +101,46 @@ fn an_ambiguous_name_opens_the_picker_filtered_by_it() {
 
 #[test]
 fn on_a_cold_cache_the_index_comes_first_and_a_chosen_account_gets_its_roles() {
-    let sandbox = Sandbox::logged_in(&["--accounts", "30", "--roles-per-account", "2"]);
+    // Slow enough that the account is chosen before the background brings its roles.
+    let sandbox = Sandbox::logged_in(&[
+        "--accounts",
+        "30",
+        "--roles-per-account",
+        "2",
+        "--latency-ms",
+        "200",
+    ]);
     sandbox.emulator.reset_log();
     let mut pty = on_terminal(&sandbox, &["-f", "json"]);
     pty.expect("30/30", WAIT);
     assert!(pty.seen.contains("(roles fetched when chosen)"), "{}", pty.seen);
-    assert_eq!(sandbox.emulator.operations(), ["ListAccounts"], "the index only");
-    pty.send(b"account-017\r");
+    pty.send(b"account-029\r");
     // Two roles: a second step.
-    pty.expect("account-017 (100000000017) >", WAIT);
+    pty.expect("account-029 (100000000029) >", WAIT);
     pty.send(b"admin\r");
     let (code, seen) = pty.wait(WAIT);
     assert_eq!(code, Some(0), "{seen}");
     assert!(seen.contains("\"roleName\": \"AdministratorAccess\""), "{seen}");
-    assert_eq!(
-        sandbox.emulator.operations(),
-        ["ListAccounts", "ListAccountRoles", "GetRoleCredentials"]
-    );
+    let operations = sandbox.emulator.operations();
+    assert_eq!(operations.first().map(String::as_str), Some("ListAccounts"), "{operations:?}");
+    assert_eq!(operations.last().map(String::as_str), Some("GetRoleCredentials"), "{operations:?}");
+}
+
+#[test]
+fn roles_fill_in_while_the_picker_is_open_and_are_kept() {
+    let sandbox = Sandbox::logged_in(&["--accounts", "30", "--roles-per-account", "2"]);
+    let mut pty = on_terminal(&sandbox, &["-f", "json"]);
+    pty.expect("30/30", WAIT);
+    // Each account's row becomes a row per role as its roles arrive.
+    pty.expect("60/60", WAIT);
+    pty.send(b"\x1b");
+    assert_eq!(pty.wait(WAIT).0, Some(130));
+    // What arrived was saved when the picker closed: a listing needs no request now.
+    sandbox.emulator.reset_log();
+    let ls = sandbox.cmd("aws-sso-ls").args(["-o", "ids"]).output().expect("ls");
+    assert!(ls.status.success(), "{}", stderr(&ls));
+    assert_eq!(stdout(&ls).lines().count(), 60);
+    assert!(sandbox.emulator.operations().is_empty(), "{:?}", sandbox.emulator.operations());
 }
 
 #[test]

@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::lock::FileLock;
 use crate::portal::AccountInfo;
 use crate::portal::listing::{
-    FailedAccount, ListingOptions, ListingProgress, list_index, list_roles, merge_index,
+    FailedAccount, Listing, ListingOptions, ListingProgress, list_index, list_roles, merge_index,
     merge_roles,
 };
 use crate::target::{SessionError, SessionTarget};
@@ -223,6 +223,39 @@ pub async fn accounts(
         requests: portal.http().attempts(),
         throttled: portal.http().throttled(),
         login_problem: None,
+    })
+}
+
+/// The roles of `account_ids`, fetched now (concurrently, under the configured rate) and not
+/// saved: for a caller that shows them as they come and saves them once with
+/// [`save_fetched_roles`].
+pub async fn fetch_roles(
+    ctx: &Context,
+    target: &SessionTarget,
+    accounts: Vec<AccountInfo>,
+) -> Result<Listing> {
+    let token = valid_token(ctx, target).await?;
+    let options = ListingOptions::from_settings(&ctx.settings);
+    let portal = options.limited(&ctx.portal_client(target)?);
+    Ok(list_roles(&portal, &token.access_token, accounts, &options, &mut ()).await)
+}
+
+/// Merges roles fetched by [`fetch_roles`] (at `fetched_at`) into the account cache, under its
+/// lock.
+pub fn save_fetched_roles(
+    ctx: &Context,
+    target: &SessionTarget,
+    listings: &[&Listing],
+    fetched_at: Timestamp,
+) -> Result<AccountCache> {
+    let path = account_cache_path(&ctx.env, target);
+    save_merged(ctx, target, path.as_deref(), |previous| {
+        // Roles need their accounts: without an index there is nothing to add them to.
+        let mut merged = previous.cloned().unwrap_or_else(|| AccountCache::new(target, fetched_at));
+        for listing in listings {
+            merge_roles(&mut merged, listing, fetched_at);
+        }
+        merged
     })
 }
 

@@ -20,7 +20,10 @@ pub mod logout;
 pub mod status;
 pub mod token;
 
-pub use accounts::{Accounts, AccountsRequest, AccountsSource, RolesWanted, accounts};
+pub use accounts::{
+    Accounts, AccountsRequest, AccountsSource, RolesWanted, accounts, fetch_roles,
+    save_fetched_roles,
+};
 pub use choose::{every_session, identity_center_root, logged_in_sessions, resolve};
 pub use context::Context;
 pub use login::{LoginOptions, LoginOutcome, default_login_flow, login};

@@ -75,6 +75,7 @@ pub struct Picker {
     offset: usize,
     /// The rank of each row in the history (0 = most recent), `usize::MAX` when absent.
     recency: Vec<usize>,
+    recent: Vec<history::Entry>,
     matcher: Matcher,
 }
 
@@ -95,6 +96,7 @@ impl Picker {
             selected: 0,
             offset: 0,
             recency,
+            recent: recent.to_vec(),
             matcher: Matcher::new(Config::DEFAULT),
         };
         picker.refilter();
@@ -109,6 +111,38 @@ impl Picker {
     /// The highlighted row, if any matches.
     pub fn selected(&self) -> Option<&Row> {
         self.matches.get(self.selected).map(|&i| &self.rows[i])
+    }
+
+    /// The roles of an account whose rows were waiting for them (`role: None`) of `session`:
+    /// its row becomes one row per role (none when it has no role to use), and the highlight
+    /// stays on the row it was on.
+    pub fn set_roles(&mut self, session: Option<&str>, account_id: &str, roles: &[String]) {
+        let Some(at) = self.rows.iter().position(|r| {
+            r.account_id == account_id && r.session.as_deref() == session && r.role.is_none()
+        }) else {
+            return;
+        };
+        let highlighted = self.selected().cloned();
+        let template = self.rows[at].clone();
+        let new: Vec<Row> =
+            roles.iter().map(|role| Row { role: Some(role.clone()), ..template.clone() }).collect();
+        let ranks: Vec<usize> = new
+            .iter()
+            .map(|row| self.recent.iter().position(|e| e.is(row)).unwrap_or(usize::MAX))
+            .collect();
+        self.rows.splice(at..=at, new);
+        self.recency.splice(at..=at, ranks);
+        self.refilter();
+        if let Some(row) = highlighted {
+            let same = |r: &Row| {
+                r.account_id == row.account_id
+                    && r.session == row.session
+                    && (row.role.is_none() || r.role == row.role)
+            };
+            if let Some(n) = self.matches.iter().position(|&i| same(&self.rows[i])) {
+                self.selected = n;
+            }
+        }
     }
 
     /// Acts on `key`; `page` is how many rows a frame shows.

@@ -20,8 +20,16 @@ const MAX_HEIGHT: usize = 15;
 /// How long a lone Esc waits for the rest of an escape sequence.
 const ESCAPE_WAIT: Duration = Duration::from_millis(40);
 
+/// How often the picker looks for news (`feed`) while no key is typed.
+const FEED_EVERY: Duration = Duration::from_millis(100);
+
 /// Runs `picker` on the terminal until a row is chosen (`Some`) or it is cancelled (`None`).
-pub fn run(picker: &mut Picker) -> io::Result<Option<super::Row>> {
+/// `feed` is called between keys (at least every [`FEED_EVERY`]) to bring in what arrived
+/// meanwhile (roles fetched in the background); it says whether the picker changed.
+pub fn run(
+    picker: &mut Picker,
+    feed: &mut dyn FnMut(&mut Picker) -> bool,
+) -> io::Result<Option<super::Row>> {
     let stdin = io::stdin();
     let fd = stdin.as_fd();
     let _raw = RawMode::enter(fd)?;
@@ -33,7 +41,12 @@ pub fn run(picker: &mut Picker) -> io::Result<Option<super::Row>> {
         let height = (total + 2).min(rows.saturating_sub(1)).clamp(3, MAX_HEIGHT);
         let frame = picker.frame(cols.saturating_sub(1).max(10), height);
         screen.draw(&frame.lines, frame.selected_line, height)?;
-        let keys = read_keys(fd, &mut pending)?;
+        let keys = loop {
+            let keys = read_keys(fd, &mut pending)?;
+            if !keys.is_empty() || feed(picker) {
+                break keys;
+            }
+        };
         let mut chosen = None;
         for key in keys {
             match picker.key(key, height.saturating_sub(2)) {
@@ -137,9 +150,12 @@ impl Screen {
     }
 }
 
-/// Blocks until at least one key is read, and returns every whole key read so far; a partial
-/// escape sequence waits in `pending` for its end (a lone Esc is Esc after [`ESCAPE_WAIT`]).
+/// Every whole key read within [`FEED_EVERY`] (none when nothing was typed); a partial escape
+/// sequence waits in `pending` for its end (a lone Esc is Esc after [`ESCAPE_WAIT`]).
 fn read_keys(fd: BorrowedFd<'_>, pending: &mut Vec<u8>) -> io::Result<Vec<Key>> {
+    if pending.is_empty() && !wait_readable(fd, FEED_EVERY)? {
+        return Ok(Vec::new());
+    }
     loop {
         if !pending.is_empty() {
             let (keys, used) = decode(pending, false);

@@ -187,3 +187,22 @@ fn keys_are_decoded_from_what_terminals_send() {
     // Unknown sequences and control bytes are skipped, not typed.
     assert_eq!(decode(b"\x1b[1;5C\x01x", false).0, [Key::Char('x')]);
 }
+
+#[test]
+fn roles_that_arrive_replace_the_waiting_row_and_the_highlight_stays() {
+    let mut picker = Picker::new("corp", org(), &[], "");
+    picker.key(Key::Down, 10);
+    picker.key(Key::Down, 10);
+    assert_eq!(picker.selected(), Some(&org()[2]));
+    let roles = ["Analyst".to_owned(), "DataEngineer".to_owned()];
+    picker.set_roles(None, "100000000004", &roles);
+    assert_eq!(picker.counts(), (6, 6));
+    assert_eq!(picker.selected(), Some(&org()[2]), "the highlight did not move");
+    typed(&mut picker, "engineer");
+    assert_eq!(picker.selected().and_then(|r| r.role.as_deref()), Some("DataEngineer"));
+    // An account with no role to use leaves no row; news of an unknown account changes nothing.
+    let mut picker = Picker::new("corp", org(), &[], "");
+    picker.set_roles(None, "100000000004", &[]);
+    picker.set_roles(None, "999999999999", &roles);
+    assert_eq!(picker.counts(), (4, 4));
+}

@@ -7,6 +7,7 @@
 
 mod args;
 pub mod complete;
+pub mod login;
 mod output;
 pub mod shown;
 pub mod table;

@@ -8,6 +8,7 @@
 
 use crate::cache::AccountLookupError;
 use crate::shell::CommandLine;
+use crate::target::SessionTarget;
 use crate::{
     cache, config, console, endpoint, http, lock, oidc, portal, shell, start_url, target, trust,
 };
@@ -45,6 +46,8 @@ pub enum Error {
     #[error("{}", index_failure(session, looking_for.as_deref(), error))]
     AccountIndex {
         session: String,
+        /// The session whose list it is, for a login when the portal refused the token.
+        target: Box<SessionTarget>,
         /// The account name the index was fetched to find.
         looking_for: Option<String>,
         error: Box<portal::listing::IndexError>,
@@ -77,6 +80,21 @@ impl Error {
             Error::Trust(_) | Error::Shell(_) | Error::Console(_) => ErrorKind::Failure,
             Error::StartUrl(e) => e.kind(),
             Error::Runtime(_) => ErrorKind::Failure,
+        }
+    }
+
+    /// The session a login would fix this error for: set exactly when the error is that the
+    /// session is not logged in, its login expired beyond refresh, or the portal refused it (and
+    /// a session is known), so a command at a terminal can offer that login and run again.
+    pub fn needs_login(&self) -> Option<&SessionTarget> {
+        if self.kind() != ErrorKind::NotLoggedIn {
+            return None;
+        }
+        match self {
+            Error::Session(e) => e.needs_login(),
+            Error::Credentials(CredentialsError::LoginRejected { target, .. }) => Some(target),
+            Error::AccountIndex { target, .. } => Some(target),
+            _ => None,
         }
     }
 }
@@ -170,7 +188,13 @@ pub enum CredentialsError {
         "The SSO portal refused the login of {session} for role {role_name} in account \
          {account_id}: it expired or was logged out. Run: aws-sso-login {selector}"
     )]
-    LoginRejected { session: String, selector: String, account_id: String, role_name: String },
+    LoginRejected {
+        session: String,
+        selector: String,
+        account_id: String,
+        role_name: String,
+        target: Box<SessionTarget>,
+    },
 }
 
 impl CredentialsError {

@@ -47,6 +47,7 @@ impl SessionTarget {
             return Err(SessionError::RegionUnknown {
                 session: self.display_name(),
                 selector: self.selector(),
+                target: Box::new(self.clone()),
             });
         }
         Ok(())
@@ -102,15 +103,15 @@ pub enum SessionError {
     )]
     IncompleteProfile { profile: String, config: PathBuf, missing: String },
     #[error("Not logged in to {session}. Run: aws-sso-login {selector}")]
-    NotLoggedIn { session: String, selector: String },
+    NotLoggedIn { session: String, selector: String, target: Box<SessionTarget> },
     #[error(
         "The region of {session} is not known yet: it has no sso_region, and its start URL names it only once followed. Run: aws-sso-login {selector}"
     )]
-    RegionUnknown { session: String, selector: String },
+    RegionUnknown { session: String, selector: String, target: Box<SessionTarget> },
     #[error(
         "The login of {session} expired at {expired_at} and cannot be refreshed. Run: aws-sso-login {selector}"
     )]
-    Expired { session: String, expired_at: String, selector: String },
+    Expired { session: String, expired_at: String, selector: String, target: Box<SessionTarget> },
     /// The refresh failed for a reason that may pass (network, timeout, 5xx, throttling, an
     /// unreadable answer): the login itself may be fine, so no new login is asked for.
     #[error(
@@ -129,6 +130,16 @@ impl SessionError {
             | SessionError::RegionUnknown { .. } => ErrorKind::NotLoggedIn,
             SessionError::RefreshFailed { .. } => ErrorKind::Failure,
             _ => ErrorKind::Usage,
+        }
+    }
+
+    /// The session a login would fix this error for, when a login is what it needs.
+    pub fn needs_login(&self) -> Option<&SessionTarget> {
+        match self {
+            SessionError::NotLoggedIn { target, .. }
+            | SessionError::Expired { target, .. }
+            | SessionError::RegionUnknown { target, .. } => Some(target),
+            _ => None,
         }
     }
 }

@@ -4,6 +4,8 @@ pub mod emulator;
 pub mod python;
 pub mod sandbox;
 pub mod shells;
+#[cfg(unix)]
+pub mod terminal;
 pub mod tools;
 
 pub use emulator::{Emulator, workspace_bin};

@@ -30,6 +30,9 @@ pub struct LoginChoice {
     pub force: bool,
     /// How long the browser flow waits for the redirect.
     pub browser_timeout: Duration,
+    /// The command that logs in with a device code instead, when it is not this one again with
+    /// `--use-device-code` (a login offered by another command).
+    pub device_code_command: Option<String>,
 }
 
 impl Default for LoginChoice {
@@ -39,6 +42,7 @@ impl Default for LoginChoice {
             no_browser: false,
             force: false,
             browser_timeout: Duration::from_secs(600),
+            device_code_command: None,
         }
     }
 }
@@ -60,7 +64,12 @@ pub async fn login(
         LoginOptions { flow, force: choice.force, browser_timeout: choice.browser_timeout };
     let browser =
         if choice.no_browser { None } else { Browser::configured(&ctx.settings, &ctx.env) };
-    let mut prompt = TerminalPrompt { printer, browser, spinner: None };
+    let mut prompt = TerminalPrompt {
+        printer,
+        browser,
+        spinner: None,
+        device_code_command: choice.device_code_command.clone(),
+    };
     let outcome = session::login(ctx, target, &options, &mut prompt).await;
     prompt.stop_spinner();
     if !matches!(outcome, Ok(LoginOutcome::AlreadyValid { .. })) {
@@ -156,7 +165,8 @@ pub fn login_when_needed(
     match ctx.settings.auto_login.unwrap_or_default() {
         AutoLogin::Never => return Err(err),
         AutoLogin::Prompt => {
-            if !ask(&format!("{why}\nLog in to {} now? [Y/n] ", target.display_name())) {
+            printer.always(&why);
+            if !ask(&format!("Log in to {} now? [Y/n] ", target.display_name())) {
                 return Err(err);
             }
         }
@@ -166,9 +176,13 @@ pub fn login_when_needed(
         )),
     }
     // The cached token looks valid when the portal refused it: only a new login replaces it.
+    let selector = target.selector();
     let choice = LoginChoice {
         force: matches!(session::read_token(&ctx, &target), TokenState::Present(token)
             if token.remaining(Timestamp::now()) > session::REFRESH_WINDOW),
+        device_code_command: Some(
+            format!("aws-sso-login --use-device-code {selector}").trim_end().to_owned(),
+        ),
         ..LoginChoice::default()
     };
     let outcome = crate::runtime()?.block_on(async {
@@ -269,6 +283,7 @@ struct TerminalPrompt {
     printer: Printer,
     browser: Option<Browser>,
     spinner: Option<Spinner>,
+    device_code_command: Option<String>,
 }
 
 impl TerminalPrompt {
@@ -316,10 +331,11 @@ impl LoginPrompt for TerminalPrompt {
     }
 
     fn show_authorize_url(&mut self, url: &str) {
-        let opening = if self.browser.is_some() {
-            "Attempting to open your default browser. If the browser does not open, open the following URL.\nIf you are unable to open the URL on this device, run this command again with the '--use-device-code' option."
-        } else {
-            "Open the following URL in a browser on this machine (the login redirects to a listener on 127.0.0.1).\nTo approve on another device instead, run this command again with the '--use-device-code' option."
+        let opening = match (&self.browser, &self.device_code_command) {
+            (Some(_), None) => "Attempting to open your default browser. If the browser does not open, open the following URL.\nIf you are unable to open the URL on this device, run this command again with the '--use-device-code' option.".to_owned(),
+            (None, None) => "Open the following URL in a browser on this machine (the login redirects to a listener on 127.0.0.1).\nTo approve on another device instead, run this command again with the '--use-device-code' option.".to_owned(),
+            (Some(_), Some(command)) => format!("Attempting to open your default browser. If the browser does not open, open the following URL.\nIf you are unable to open the URL on this device, log in with a code instead: {command}"),
+            (None, Some(command)) => format!("Open the following URL in a browser on this machine (the login redirects to a listener on 127.0.0.1).\nTo approve on another device instead, log in with a code: {command}"),
         };
         self.printer.always(&format!("{opening}\n\n{url}\n"));
         self.open(url);

@@ -17,6 +17,7 @@ pub fn choice(args: &LoginArgs) -> LoginChoice {
         no_browser: args.no_browser,
         force: args.force,
         browser_timeout: Duration::from_secs(args.browser_timeout),
+        device_code_command: None,
     }
 }
 

@@ -12,6 +12,7 @@ use aws_sso_cli::{Printer, SessionArgs, UsageError};
 use aws_sso_core::env::Environment;
 use aws_sso_core::resolve;
 use aws_sso_core::session::{self, Context, SessionRequest};
+use aws_sso_core::shell::CommandLine;
 
 use crate::cli::{Cli, Command};
 
@@ -68,8 +69,10 @@ fn login_all(
     let from_env = flags.sso_session.is_some()
         && flags.sso_session.as_deref() == ctx.env.non_empty(aws_sso_core::env::AWS_SSO_SESSION);
     let named = match (&flags.sso_session, &flags.profile) {
-        (_, Some(profile)) => Some(format!("--profile {profile}")),
-        (Some(name), None) if !from_env => Some(format!("--sso-session {name}")),
+        (_, Some(profile)) => Some(CommandLine::new("--profile").arg(profile).to_string()),
+        (Some(name), None) if !from_env => {
+            Some(CommandLine::new("--sso-session").arg(name).to_string())
+        }
         _ => None,
     };
     if let Some(named) = named {

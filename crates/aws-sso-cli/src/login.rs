@@ -1,6 +1,6 @@
 //! Logging in at a terminal: the flow `aws-sso-login` runs, with what the person sees meanwhile
 //! (the URL or code, a spinner, the outcome), and the offer every other command makes when it
-//! needs a login it does not have (docs/ARCHITECTURE.md §10 a, "Login when needed").
+//! needs a login it does not have (docs/ARCHITECTURE.md §7, "Login when needed", and §10 a).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;

@@ -214,3 +214,47 @@ fn with_selector(selector: &str, argument: &str) -> String {
 fn allow_command(path: &str) -> CommandLine {
     CommandLine::new("aws-sso-env allow").arg(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corp() -> SessionTarget {
+        SessionTarget {
+            session_name: Some("corp".into()),
+            profile: None,
+            start_url: "https://corp.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            scopes: None,
+        }
+    }
+
+    #[test]
+    fn the_errors_a_login_fixes_name_their_session_and_no_other_does() {
+        let corp = corp();
+        let missing: Error = target::SessionError::NotLoggedIn {
+            session: "corp".into(),
+            selector: corp.selector(),
+            target: Box::new(corp.clone()),
+        }
+        .into();
+        assert_eq!(missing.needs_login(), Some(&corp));
+        let refused: Error = CredentialsError::LoginRejected {
+            session: "corp".into(),
+            selector: corp.selector(),
+            account_id: "111111111111".into(),
+            role_name: "Admin".into(),
+            target: Box::new(corp.clone()),
+        }
+        .into();
+        assert_eq!(refused.needs_login(), Some(&corp));
+        let no_access: Error = CredentialsError::NoAccess {
+            account_id: "111111111111".into(),
+            role_name: "Admin".into(),
+            answer: "ForbiddenException".into(),
+            selector: corp.selector(),
+        }
+        .into();
+        assert_eq!(no_access.needs_login(), None);
+    }
+}

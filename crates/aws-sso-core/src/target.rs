@@ -165,4 +165,29 @@ mod tests {
         assert_eq!(target(None, Some("my dev;x")).selector(), "--profile 'my dev;x'");
         assert_eq!(target(None, None).selector(), "");
     }
+
+    #[test]
+    fn only_the_errors_a_login_fixes_name_the_session_to_log_in() {
+        let corp = target(Some("corp"), None);
+        let missing = SessionError::NotLoggedIn {
+            session: corp.display_name(),
+            selector: corp.selector(),
+            target: Box::new(corp.clone()),
+        };
+        assert_eq!(missing.needs_login(), Some(&corp));
+        let region = corp.require_region();
+        assert!(region.is_ok());
+        let unknown = SessionTarget { region: String::new(), ..corp.clone() };
+        let region = unknown.require_region().expect_err("no region");
+        assert_eq!(region.needs_login(), Some(&unknown));
+        let passing = SessionError::RefreshFailed {
+            session: "corp".into(),
+            expired_at: "then".into(),
+            cause: "timeout".into(),
+        };
+        assert_eq!(passing.needs_login(), None, "trying again fixes it, not a login");
+        let ambiguous =
+            SessionError::Ambiguous { config: PathBuf::from("/c"), names: "a, b".into() };
+        assert_eq!(ambiguous.needs_login(), None);
+    }
 }

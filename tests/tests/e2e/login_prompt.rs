@@ -169,3 +169,48 @@ fn auto_login_never_asks_nothing_and_always_logs_in_without_asking() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(sandbox.browser_opens().len(), 1, "{}", stdout(&out));
 }
+
+#[test]
+fn a_login_expired_beyond_refresh_is_offered_again_with_why() {
+    let sandbox = Sandbox::logged_in(&[]);
+    sandbox.expire_token("corp");
+    // Without its refresh token, the expired login cannot be renewed without the person.
+    let path = sandbox.token_path("corp");
+    let text = std::fs::read_to_string(&path).expect("read the token");
+    let mut token: serde_json::Value = serde_json::from_str(&text).expect("token JSON");
+    token.as_object_mut().expect("an object").remove("refreshToken");
+    std::fs::write(&path, token.to_string()).expect("write the token");
+
+    let mut terminal = Terminal::start(exec(&sandbox, &["printenv", "AWS_SSO_ROLE_NAME"]), true);
+    terminal.wait_for(QUESTION);
+    terminal.type_line("");
+    let done = terminal.finish();
+    assert!(done.status.success(), "{}", done.screen);
+    assert_eq!(done.stdout, "ReadOnlyAccess\n");
+    assert_eq!(sandbox.browser_opens().len(), 2, "the first login, and this one");
+    with_filters!(sandbox, { insta::assert_snapshot!("prompt_expired", shown(&done.screen)) });
+}
+
+#[test]
+fn a_login_the_portal_refused_is_replaced_though_it_looks_valid() {
+    // Each access token works for one portal request: the second role's is refused (401).
+    let sandbox = Sandbox::logged_in(&["--token-expires-after-requests", "1"]);
+    let first = sandbox
+        .cmd("aws-sso-env")
+        .args(["exec", "100000000001", "ReadOnlyAccess", "--", "true"])
+        .output()
+        .expect("run");
+    assert!(first.status.success(), "{}", stderr(&first));
+
+    let mut cmd = sandbox.std_cmd("aws-sso-env");
+    cmd.args(["exec", "100000000002", "ReadOnlyAccess", "--", "printenv", "AWS_SSO_ACCOUNT_ID"]);
+    let mut terminal = Terminal::start(cmd, true);
+    terminal.wait_for(QUESTION);
+    terminal.type_line("y");
+    let done = terminal.finish();
+    assert!(done.status.success(), "{}", done.screen);
+    assert_eq!(done.stdout, "100000000002\n");
+    assert_eq!(sandbox.browser_opens().len(), 2, "a new login, though the old one had not expired");
+    assert!(done.screen.contains("The SSO portal refused the login of corp"), "{}", done.screen);
+    with_filters!(sandbox, { insta::assert_snapshot!("prompt_refused", shown(&done.screen)) });
+}

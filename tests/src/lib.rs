@@ -1,10 +1,11 @@
 //! Shared setup for the end-to-end tests: the emulator, an isolated HOME, the binaries.
 
 pub mod emulator;
-pub mod pty;
 pub mod python;
 pub mod sandbox;
 pub mod shells;
+#[cfg(unix)]
+pub mod terminal;
 pub mod tools;
 
 pub use emulator::{Emulator, workspace_bin};

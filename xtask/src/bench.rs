@@ -513,9 +513,8 @@ fn first_use(bin: &Path) -> anyhow::Result<Vec<Row>> {
 /// (≤ 16 ms); then on a cold cache of 665 accounts at 20 requests/s, the first frame with every
 /// account (≤ 1.5 s, beside the full crawl's time measured by first-use).
 fn picker(bin: &Path) -> anyhow::Result<Vec<Row>> {
-    use aws_sso_tests::pty::Pty;
+    use aws_sso_tests::terminal::Terminal;
     step("Picker: 5,000 accounts × 3 roles cached; 665 accounts on a cold cache");
-    let wait = Duration::from_secs(60);
     let emulator = ["--accounts", "5000", "--roles-per-account", "3"];
     let warm = sandbox(bin, &emulator, "rate_limit: 0\n")?;
     let mut fill = warm.std_cmd("aws-sso-ls");
@@ -527,18 +526,18 @@ fn picker(bin: &Path) -> anyhow::Result<Vec<Row>> {
         let mut cmd = warm.std_cmd("aws-sso-env");
         cmd.args(["-f", "json"]);
         let started = Instant::now();
-        let mut pty = Pty::spawn(cmd);
-        pty.expect("15000/15000", wait);
+        let mut pty = Terminal::start(cmd, true);
+        pty.wait_for("15000/15000");
         frames.push(started.elapsed());
         for key in ["9", "9", "7"] {
-            let mark = pty.read_so_far();
+            let mark = pty.shown_so_far();
             let started = Instant::now();
             pty.send(key.as_bytes());
-            pty.expect_from(mark, "Esc cancel", wait);
+            pty.wait_for_after(mark, "Esc cancel");
             keys.push(started.elapsed());
         }
         pty.send(b"\x1b");
-        pty.wait(wait);
+        pty.finish();
     }
     let (frame, key) = (median(frames), median(keys));
     let mut list = warm.std_cmd("aws-sso-ls");
@@ -578,11 +577,11 @@ fn picker(bin: &Path) -> anyhow::Result<Vec<Row>> {
     let mut cmd = cold_sandbox.std_cmd("aws-sso-env");
     cmd.args(["-f", "json"]);
     let started = Instant::now();
-    let mut pty = Pty::spawn(cmd);
-    pty.expect("665/665", wait);
+    let mut pty = Terminal::start(cmd, true);
+    pty.wait_for("665/665");
     let first = started.elapsed();
     pty.send(b"\x1b");
-    pty.wait(wait);
+    pty.finish();
     rows.push(row(
         "picker first frame, cold cache, 665 accounts, 20 req/s",
         secs(first),

@@ -1,12 +1,14 @@
 //! What every binary of the suite shares, so they behave alike: the common flags (docs/ARCHITECTURE.md §7),
-//! the [`Printer`] that decides what reaches the terminal, the aligned [`table`]s, logging, and
-//! the one place where an error becomes a message and an exit code.
+//! the [`Printer`] that decides what reaches the terminal, the aligned [`table`]s, logging, the
+//! terminal [`login`] (and the login offered when a command needs one), and the one place where
+//! an error becomes a message and an exit code.
 //!
 //! docs/ARCHITECTURE.md §2 lists one crate per binary plus the core library; this small crate is added so
 //! the binaries stay thin without copying this glue into each (core must not print).
 
 mod args;
 pub mod complete;
+pub mod login;
 mod output;
 pub mod shown;
 pub mod table;

@@ -152,6 +152,7 @@ fn portal_error(req: &RoleRequest, error: HttpError) -> crate::Error {
             selector: req.target.selector(),
             account_id: req.account_id.to_owned(),
             role_name: req.role_name.to_owned(),
+            target: Box::new(req.target.clone()),
         }
         .into();
     }

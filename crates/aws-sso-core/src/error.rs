@@ -8,6 +8,7 @@
 
 use crate::cache::AccountLookupError;
 use crate::shell::CommandLine;
+use crate::target::SessionTarget;
 use crate::{
     cache, config, console, endpoint, http, lock, oidc, portal, shell, start_url, target, trust,
 };
@@ -45,6 +46,8 @@ pub enum Error {
     #[error("{}", index_failure(session, looking_for.as_deref(), error))]
     AccountIndex {
         session: String,
+        /// The session whose list it is, for a login when the portal refused the token.
+        target: Box<SessionTarget>,
         /// The account name the index was fetched to find.
         looking_for: Option<String>,
         error: Box<portal::listing::IndexError>,
@@ -77,6 +80,21 @@ impl Error {
             Error::Trust(_) | Error::Shell(_) | Error::Console(_) => ErrorKind::Failure,
             Error::StartUrl(e) => e.kind(),
             Error::Runtime(_) => ErrorKind::Failure,
+        }
+    }
+
+    /// The session a login would fix this error for: set exactly when the error is that the
+    /// session is not logged in, its login expired beyond refresh, or the portal refused it (and
+    /// a session is known), so a command at a terminal can offer that login and run again.
+    pub fn needs_login(&self) -> Option<&SessionTarget> {
+        if self.kind() != ErrorKind::NotLoggedIn {
+            return None;
+        }
+        match self {
+            Error::Session(e) => e.needs_login(),
+            Error::Credentials(CredentialsError::LoginRejected { target, .. }) => Some(target),
+            Error::AccountIndex { target, .. } => Some(target),
+            _ => None,
         }
     }
 }
@@ -170,7 +188,13 @@ pub enum CredentialsError {
         "The SSO portal refused the login of {session} for role {role_name} in account \
          {account_id}: it expired or was logged out. Run: aws-sso-login {selector}"
     )]
-    LoginRejected { session: String, selector: String, account_id: String, role_name: String },
+    LoginRejected {
+        session: String,
+        selector: String,
+        account_id: String,
+        role_name: String,
+        target: Box<SessionTarget>,
+    },
 }
 
 impl CredentialsError {
@@ -189,4 +213,48 @@ fn with_selector(selector: &str, argument: &str) -> String {
 /// The command that allows the project file at `path`, ready to paste into a shell.
 fn allow_command(path: &str) -> CommandLine {
     CommandLine::new("aws-sso-env allow").arg(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corp() -> SessionTarget {
+        SessionTarget {
+            session_name: Some("corp".into()),
+            profile: None,
+            start_url: "https://corp.awsapps.com/start".into(),
+            region: "eu-west-1".into(),
+            scopes: None,
+        }
+    }
+
+    #[test]
+    fn the_errors_a_login_fixes_name_their_session_and_no_other_does() {
+        let corp = corp();
+        let missing: Error = target::SessionError::NotLoggedIn {
+            session: "corp".into(),
+            selector: corp.selector(),
+            target: Box::new(corp.clone()),
+        }
+        .into();
+        assert_eq!(missing.needs_login(), Some(&corp));
+        let refused: Error = CredentialsError::LoginRejected {
+            session: "corp".into(),
+            selector: corp.selector(),
+            account_id: "111111111111".into(),
+            role_name: "Admin".into(),
+            target: Box::new(corp.clone()),
+        }
+        .into();
+        assert_eq!(refused.needs_login(), Some(&corp));
+        let no_access: Error = CredentialsError::NoAccess {
+            account_id: "111111111111".into(),
+            role_name: "Admin".into(),
+            answer: "ForbiddenException".into(),
+            selector: corp.selector(),
+        }
+        .into();
+        assert_eq!(no_access.needs_login(), None);
+    }
 }

@@ -364,8 +364,13 @@ fn fetch_accounts(
         &mut (),
     ));
     match accounts {
-        Err(Error::AccountIndex { session, looking_for: None, error }) => {
-            Err(Error::AccountIndex { session, looking_for: Some(need.account.clone()), error })
+        Err(Error::AccountIndex { session, target, looking_for: None, error }) => {
+            Err(Error::AccountIndex {
+                session,
+                target,
+                looking_for: Some(need.account.clone()),
+                error,
+            })
         }
         other => other,
     }

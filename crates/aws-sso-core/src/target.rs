@@ -47,6 +47,7 @@ impl SessionTarget {
             return Err(SessionError::RegionUnknown {
                 session: self.display_name(),
                 selector: self.selector(),
+                target: Box::new(self.clone()),
             });
         }
         Ok(())
@@ -107,15 +108,15 @@ pub enum SessionError {
     )]
     IncompleteProfile { profile: String, config: PathBuf, missing: String },
     #[error("Not logged in to {session}. Run: aws-sso-login {selector}")]
-    NotLoggedIn { session: String, selector: String },
+    NotLoggedIn { session: String, selector: String, target: Box<SessionTarget> },
     #[error(
         "The region of {session} is not known yet: it has no sso_region, and its start URL names it only once followed. Run: aws-sso-login {selector}"
     )]
-    RegionUnknown { session: String, selector: String },
+    RegionUnknown { session: String, selector: String, target: Box<SessionTarget> },
     #[error(
         "The login of {session} expired at {expired_at} and cannot be refreshed. Run: aws-sso-login {selector}"
     )]
-    Expired { session: String, expired_at: String, selector: String },
+    Expired { session: String, expired_at: String, selector: String, target: Box<SessionTarget> },
     /// The refresh failed for a reason that may pass (network, timeout, 5xx, throttling, an
     /// unreadable answer): the login itself may be fine, so no new login is asked for.
     #[error(
@@ -134,6 +135,16 @@ impl SessionError {
             | SessionError::RegionUnknown { .. } => ErrorKind::NotLoggedIn,
             SessionError::RefreshFailed { .. } => ErrorKind::Failure,
             _ => ErrorKind::Usage,
+        }
+    }
+
+    /// The session a login would fix this error for, when a login is what it needs.
+    pub fn needs_login(&self) -> Option<&SessionTarget> {
+        match self {
+            SessionError::NotLoggedIn { target, .. }
+            | SessionError::Expired { target, .. }
+            | SessionError::RegionUnknown { target, .. } => Some(target),
+            _ => None,
         }
     }
 }
@@ -158,5 +169,30 @@ mod tests {
         assert_eq!(target(None, Some("dev.ReadOnly")).selector(), "--profile dev.ReadOnly");
         assert_eq!(target(None, Some("my dev;x")).selector(), "--profile 'my dev;x'");
         assert_eq!(target(None, None).selector(), "");
+    }
+
+    #[test]
+    fn only_the_errors_a_login_fixes_name_the_session_to_log_in() {
+        let corp = target(Some("corp"), None);
+        let missing = SessionError::NotLoggedIn {
+            session: corp.display_name(),
+            selector: corp.selector(),
+            target: Box::new(corp.clone()),
+        };
+        assert_eq!(missing.needs_login(), Some(&corp));
+        let region = corp.require_region();
+        assert!(region.is_ok());
+        let unknown = SessionTarget { region: String::new(), ..corp.clone() };
+        let region = unknown.require_region().expect_err("no region");
+        assert_eq!(region.needs_login(), Some(&unknown));
+        let passing = SessionError::RefreshFailed {
+            session: "corp".into(),
+            expired_at: "then".into(),
+            cause: "timeout".into(),
+        };
+        assert_eq!(passing.needs_login(), None, "trying again fixes it, not a login");
+        let ambiguous =
+            SessionError::Ambiguous { config: PathBuf::from("/c"), names: "a, b".into() };
+        assert_eq!(ambiguous.needs_login(), None);
     }
 }

@@ -16,6 +16,7 @@ mod status;
 
 use std::process::ExitCode;
 
+use aws_sso_cli::login::Offer;
 use aws_sso_cli::{Layout, Printer};
 use aws_sso_core::cache::role_credentials::RoleCredentials;
 use aws_sso_core::credentials::{CREDENTIAL_PROCESS_WINDOW, REUSE_WINDOW};
@@ -46,13 +47,30 @@ fn main() -> ExitCode {
     if matches!(cli.command, Some(Command::CredentialProcess(_))) {
         return credential_process(cli, env, printer);
     }
-    aws_sso_cli::finish(NAME, run(cli, env, printer))
+    let profile = cli.global.session.profile.as_deref();
+    let offer = login_offer(&cli);
+    let result = aws_sso_cli::login::login_when_needed(NAME, &env, profile, printer, offer, || {
+        run(&cli, env.clone(), printer)
+    });
+    aws_sso_cli::finish(NAME, result)
 }
 
-fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
+/// Whether a command may offer a login it needs, at a terminal: never for what programs read
+/// (`--format process|json`, `exec --server`) nor for the commands that only read files.
+fn login_offer(cli: &Cli) -> Offer {
+    match &cli.command {
+        None if matches!(cli.format, FormatArg::Process | FormatArg::Json) => Offer::Never,
+        None => Offer::AtTerminal,
+        Some(Command::Exec(args)) if args.server => Offer::Never,
+        Some(Command::Exec(_) | Command::Console(_)) => Offer::AtTerminal,
+        Some(_) => Offer::Never,
+    }
+}
+
+fn run(cli: &Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
     let request = cli.global.session.request();
-    match cli.command {
+    match &cli.command {
         None => {
             let (resolved, creds) = credentials_for(&ctx, &request, &cli.role, REUSE_WINDOW)?;
             let view = view(&ctx, &resolved, &creds, cli.region.clone(), needs_names(cli.format));
@@ -60,12 +78,12 @@ fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode>
             printer.data(&text)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Exec(args)) => exec::run(&ctx, &request, &args),
+        Some(Command::Exec(args)) => exec::run(&ctx, &request, args),
         Some(Command::Allow(args)) => project::allow(&ctx, args.path.as_deref(), printer),
         Some(Command::Deny(args)) => project::deny(&ctx, args.path.as_deref(), printer),
-        Some(Command::Console(args)) => console::run(&ctx, &request, &args, printer),
-        Some(Command::Status(args)) => status::run(&ctx, &request, &args, printer),
-        Some(Command::Init(args)) => init::run(&args, printer),
+        Some(Command::Console(args)) => console::run(&ctx, &request, args, printer),
+        Some(Command::Status(args)) => status::run(&ctx, &request, args, printer),
+        Some(Command::Init(args)) => init::run(args, printer),
         Some(Command::Hook(args)) => Ok(hook::run(args.shell)),
         Some(Command::CredentialProcess(_)) => unreachable_credential_process(),
     }

@@ -26,6 +26,8 @@ pub enum Command {
     /// Log in (the default when no subcommand is given).
     Login(LoginArgs),
     /// Show every configured session: logged in or not, token and registration expiry.
+    ///
+    /// With --sso-session NAME or --profile NAME, only that session.
     Status(StatusArgs),
     /// Log out: end the session on the service and remove its token and role credentials.
     Logout(LogoutArgs),
@@ -46,6 +48,11 @@ pub struct LoginArgs {
     /// Log in again even when the cached login is still valid.
     #[arg(long)]
     pub force: bool,
+
+    /// Log in to every configured session in turn (one browser window at a time), skipping
+    /// those still valid or refreshable, then summarize.
+    #[arg(long)]
+    pub all: bool,
 
     /// How long the browser flow waits for the redirect, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 600, hide = true)]

@@ -1,15 +1,24 @@
-//! `aws-sso-login status`: every configured session, as a table or JSON.
+//! `aws-sso-login status`: every configured session, or the one the flags name, as a table or
+//! JSON.
 
-use aws_sso_core::session::{self, Context, SessionStatus};
+use aws_sso_core::session::{self, Context, SessionStatus, SessionTarget};
 use aws_sso_core::time::{format_cli, format_remaining};
 use jiff::Timestamp;
 
 use crate::cli::{OutputFormat, StatusArgs};
 use aws_sso_cli::{Printer, Style};
 
-pub fn run(ctx: &Context, args: &StatusArgs, printer: Printer) -> anyhow::Result<()> {
+pub fn run(
+    ctx: &Context,
+    only: Option<&SessionTarget>,
+    args: &StatusArgs,
+    printer: Printer,
+) -> anyhow::Result<()> {
     let now = Timestamp::now();
-    let sessions = session::status(ctx, now);
+    let sessions = match only {
+        Some(target) => vec![session::session_status(ctx, target.clone(), now)],
+        None => session::status(ctx, now),
+    };
     match args.output {
         OutputFormat::Json => {
             let mut text = serde_json::to_string_pretty(&sessions)?;

@@ -14,7 +14,9 @@ use aws_sso_core::resolve;
 use aws_sso_core::session::{self, AccountsRequest, AccountsSource, Context, RolesWanted};
 use aws_sso_core::time::format_cli;
 
-use crate::cli::Cli;
+use aws_sso_cli::login::Offer;
+
+use crate::cli::{Cli, OutputFormat};
 use crate::render::{Row, View};
 
 /// The name in every message.
@@ -24,10 +26,19 @@ fn main() -> ExitCode {
     aws_sso_cli::complete::run_if_requested(aws_sso_ls::command);
     let cli: Cli = aws_sso_cli::parse();
     let (env, printer) = cli.global.start(NAME);
-    aws_sso_cli::finish(NAME, run(cli, env, printer))
+    // What programs read (JSON, CSV, ids) never waits on a question.
+    let offer = match cli.output {
+        OutputFormat::Table => Offer::AtTerminal,
+        _ => Offer::Never,
+    };
+    let profile = cli.global.session.profile.as_deref();
+    let result = aws_sso_cli::login::login_when_needed(NAME, &env, profile, printer, offer, || {
+        run(&cli, env.clone(), printer)
+    });
+    aws_sso_cli::finish(NAME, result)
 }
 
-fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
+fn run(cli: &Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
     let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
     let request = resolve::in_current_project(&ctx, cli.global.session.request());
     let target = session::resolve(&ctx, &request)?;
@@ -65,7 +76,7 @@ fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode>
     }
 
     if cli.write_profiles {
-        profiles::write(&ctx, &target, &accounts.cache, &cli, printer)?;
+        profiles::write(&ctx, &target, &accounts.cache, cli, printer)?;
     } else {
         let rows = rows(&accounts.cache, &cli.filter, cli.accounts);
         let view = View { format: cli.output, accounts_only: cli.accounts, wide: cli.wide };

@@ -10,6 +10,8 @@ mod faults;
 mod hook;
 mod interop;
 mod login;
+mod login_all;
+mod login_prompt;
 mod ls;
 mod offline;
 mod picker;

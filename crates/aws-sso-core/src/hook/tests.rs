@@ -573,6 +573,7 @@ fn a_rejected_login_names_aws_sso_login_and_does_not_retry() {
                 selector: req.target.selector(),
                 account_id: req.account_id.to_owned(),
                 role_name: req.role_name.to_owned(),
+                target: Box::new(req.target.clone()),
             }
             .into(),
         ))

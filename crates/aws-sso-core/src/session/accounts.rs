@@ -178,6 +178,7 @@ pub async fn accounts(
             let index = list_index(&portal, &token.access_token).await.map_err(|error| {
                 Error::AccountIndex {
                     session: target.display_name(),
+                    target: Box::new(target.clone()),
                     looking_for: None,
                     error: Box::new(error),
                 }

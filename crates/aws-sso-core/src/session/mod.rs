@@ -28,7 +28,7 @@ pub use choose::{every_session, identity_center_root, logged_in_sessions, resolv
 pub use context::Context;
 pub use login::{LoginOptions, LoginOutcome, default_login_flow, login};
 pub use logout::{LogoutOutcome, logout, logout_all};
-pub use status::{SessionStatus, status};
+pub use status::{SessionStatus, configured_targets, session_status, status};
 pub use token::{REFRESH_WINDOW, TokenState, read_token, valid_token};
 
 pub use crate::target::{DEFAULT_SCOPE, SessionError, SessionRequest, SessionTarget};

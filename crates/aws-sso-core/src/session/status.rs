@@ -48,6 +48,13 @@ fn serialize_opt_ts<S: serde::Serializer>(
 /// The login state of every configured session, then of every legacy profile (one entry per
 /// start URL).
 pub fn status(ctx: &Context, now: Timestamp) -> Vec<SessionStatus> {
+    configured_targets(ctx).into_iter().map(|target| session_status(ctx, target, now)).collect()
+}
+
+/// Every login the config holds: each `[sso-session]` in the file's order, then each legacy
+/// profile's start URL once (profiles by name). A session that cannot be used is warned about
+/// and left out.
+pub fn configured_targets(ctx: &Context) -> Vec<SessionTarget> {
     let mut targets: Vec<SessionTarget> = Vec::new();
     for name in ctx.config.sso_session_names() {
         match session_target(ctx, name, None) {
@@ -65,10 +72,11 @@ pub fn status(ctx: &Context, now: Timestamp) -> Vec<SessionStatus> {
             targets.push(target);
         }
     }
-    targets.into_iter().map(|target| session_status(ctx, target, now)).collect()
+    targets
 }
 
-fn session_status(ctx: &Context, target: SessionTarget, now: Timestamp) -> SessionStatus {
+/// The login state of one session.
+pub fn session_status(ctx: &Context, target: SessionTarget, now: Timestamp) -> SessionStatus {
     let token_file = ctx.caches.token_path(target.token_identifier());
     let registration =
         load_registration(&ctx.caches.registration_path(&registration_key(&target))).ok().flatten();

@@ -88,6 +88,7 @@ pub(super) fn expired_error(target: &SessionTarget, token: &CachedToken) -> crat
         session: target.display_name(),
         expired_at: crate::time::format_cli(token.expires_at),
         selector: target.selector(),
+        target: Box::new(target.clone()),
     }
     .into()
 }
@@ -205,7 +206,12 @@ fn usable_or_expired(
 }
 
 pub(super) fn not_logged_in(target: &SessionTarget) -> crate::Error {
-    SessionError::NotLoggedIn { session: target.display_name(), selector: target.selector() }.into()
+    SessionError::NotLoggedIn {
+        session: target.display_name(),
+        selector: target.selector(),
+        target: Box::new(target.clone()),
+    }
+    .into()
 }
 
 #[cfg(test)]

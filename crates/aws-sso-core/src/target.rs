@@ -3,10 +3,11 @@
 //! file or calls a service, so the caches, the portal and the flows above can all name a session
 //! without depending on each other.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::exit::ErrorKind;
-use crate::shell::CommandLine;
+use crate::names;
+use crate::shell::{CommandLine, printable};
 
 /// The scope every registration asks for when the session configures none; it is what makes
 /// the service issue refresh tokens.
@@ -88,11 +89,17 @@ pub enum SessionError {
     )]
     NoneConfigured { config: PathBuf },
     #[error(
-        "Several sso-sessions are configured in {config} ({names}); choose one with --sso-session NAME, AWS_SSO_SESSION or --profile NAME."
+        "Several sso-sessions are configured in {config} ({}); choose one with --sso-session NAME, AWS_SSO_SESSION or --profile NAME.",
+        bounded_joined(names)
     )]
     Ambiguous { config: PathBuf, names: String },
-    #[error("The profile \"{profile}\" does not exist in {config}. Profiles configured: {names}.")]
-    NoSuchProfile { profile: String, config: PathBuf, names: String },
+    #[error("{}", no_such_profile(profile, config, names))]
+    NoSuchProfile {
+        profile: String,
+        config: PathBuf,
+        /// The profiles of the config, joined with `, ` (`none` when there is none).
+        names: String,
+    },
     #[error(
         "The profile \"{profile}\" in {config} does not use IAM Identity Center: it has neither sso_session nor sso_start_url and sso_region."
     )]
@@ -121,7 +128,49 @@ pub enum SessionError {
     RefreshFailed { session: String, expired_at: String, cause: String },
 }
 
+/// A list of names as the session chooser joins them (`a, b, c`, or `none`), cut to
+/// [`names::MAX_LISTED`].
+fn split_joined(joined: &str) -> Vec<&str> {
+    if joined == "none" { Vec::new() } else { joined.split(", ").collect() }
+}
+
+fn bounded_joined(joined: &str) -> String {
+    names::bounded(&split_joined(joined))
+}
+
+/// `The profile "typo" does not exist in FILE. Did you mean …?` (else a few of the profiles
+/// there), short however many profiles the file holds.
+fn no_such_profile(profile: &str, config: &Path, joined: &str) -> String {
+    let all = split_joined(joined);
+    let near = names::closest(profile, all.iter().copied());
+    let listed = if all.is_empty() {
+        " It has no profile at all.".to_owned()
+    } else if near.is_empty() {
+        format!(" Profiles there: {}.", names::bounded(&all))
+    } else {
+        String::new()
+    };
+    format!(
+        "The profile \"{}\" does not exist in {}.{}{listed}",
+        printable(profile),
+        config.display(),
+        names::did_you_mean(&near)
+    )
+}
+
 impl SessionError {
+    /// [`SessionError::NoSuchProfile`] for `profile`, among the profiles `names` of `config`.
+    pub fn no_such_profile<'a>(
+        profile: &str,
+        config: PathBuf,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut names: Vec<&str> = names.into_iter().collect();
+        names.sort_unstable();
+        let names = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+        SessionError::NoSuchProfile { profile: profile.to_owned(), config, names }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             SessionError::NotLoggedIn { .. }

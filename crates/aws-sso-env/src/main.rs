@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         return code;
     }
     aws_sso_cli::complete::run_if_requested(aws_sso_env::command);
-    let cli: Cli = aws_sso_cli::parse();
+    let cli = parse();
     let (env, printer) = cli.global.start(NAME);
     // Runs from every new shell's rc file: no config to read, nothing that can fail on it.
     if let Some(Command::Init(args)) = &cli.command {
@@ -45,6 +45,21 @@ fn main() -> ExitCode {
         return credential_process(cli, env, printer);
     }
     aws_sso_cli::finish(NAME, run(cli, env, printer))
+}
+
+/// The command line, parsed; on a mistake, clap's message, except for a command after `exec`
+/// without the `--` before it, which gets the line to type instead.
+fn parse() -> Cli {
+    use clap::Parser as _;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    Cli::try_parse_from(&args).unwrap_or_else(|error| {
+        if let Some(message) = exec::forgotten_separator(&error, &args) {
+            let text = aws_sso_core::shell::printable(&format!("{NAME}: error: {message}\n"));
+            let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
+            std::process::exit(error.exit_code());
+        }
+        aws_sso_cli::shown::exit_on_error(&error, aws_sso_env::command(), &args)
+    })
 }
 
 fn run(cli: Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {

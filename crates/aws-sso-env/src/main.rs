@@ -96,7 +96,8 @@ fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode 
         let Some(Command::CredentialProcess(args)) = &cli.command else {
             anyhow::bail!("not a credential-process command");
         };
-        let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
+        // Lenient: a bad value in config.yaml must not break every SDK that asks for credentials.
+        let ctx = Context::load_lenient(env, cli.global.session.profile.as_deref())?;
         let request = cli.global.session.request();
         let (resolved, creds) =
             credentials_for(&ctx, &request, &args.role, CREDENTIAL_PROCESS_WINDOW)?;

@@ -82,7 +82,11 @@ pub enum ConfigError {
     #[error(transparent)]
     ProfileBlock(#[from] managed::ManagedBlockError),
 
-    #[error("{}: {message}", path.display())]
+    #[error(
+        "{}{}: {message}",
+        path.display(),
+        line.map(|l| format!(":{l}")).unwrap_or_default()
+    )]
     Settings { path: PathBuf, line: Option<usize>, column: Option<usize>, message: String },
 
     #[error(transparent)]

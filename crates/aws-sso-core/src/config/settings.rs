@@ -257,6 +257,14 @@ impl Settings {
                     .map_err(|message| ("warn_before", format!("(session {name}) {message}")))?;
             }
         }
+        if let Some(region) = &self.profile_region
+            && !is_region(region)
+        {
+            return Err((
+                "profile_region",
+                format!("\"{region}\" is not an AWS region; write it like eu-west-1 or us-east-1"),
+            ));
+        }
         for path in &self.trusted_paths {
             // `Path::starts_with` compares whole components: `~user/x` does not match.
             if !(path.is_absolute() || path.starts_with("~")) {
@@ -310,6 +318,17 @@ fn parse_ttl(text: &str) -> Result<SignedDuration, String> {
         return Err(format!("\"{text}\" is negative; write it like 24h, 90m, 1h30m or 7d"));
     }
     Ok(duration)
+}
+
+/// `true` for a region name as AWS writes them: lowercase words and a number, `eu-west-1`.
+fn is_region(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    text.len() <= 32
+        && parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts.last().is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The 1-based line where `key:` starts a line of the top level, for error messages.
@@ -841,6 +860,7 @@ mod tests {
             ("rate_limit: -5\n", 1, "rate_limit: -5 is not a number of requests per second"),
             ("rate_limit: .nan\n", 1, "rate_limit: NaN"),
             ("concurrency: 0\n", 1, "concurrency: must be at least 1"),
+            ("browser: x\nprofile_region: Europe\n", 2, "\"Europe\" is not an AWS region"),
         ] {
             let err = parse(text).expect_err(text);
             let message = err.to_string();

@@ -197,6 +197,31 @@ mod tests {
     }
 
     #[test]
+    fn session_errors_list_ten_names_at_most() {
+        let names: Vec<String> = (0..1500).map(|i| format!("team-{i:04}")).collect();
+        let config = PathBuf::from("/h/.aws/config");
+        let err =
+            SessionError::no_such_profile("zzz", config.clone(), names.iter().map(String::as_str));
+        let text = err.to_string();
+        assert!(
+            text.starts_with("The profile \"zzz\" does not exist in /h/.aws/config."),
+            "{text}"
+        );
+        assert!(text.ends_with("team-0009 and 1490 more."), "{text}");
+        let err = SessionError::no_such_profile(
+            "team-O012",
+            config.clone(),
+            names.iter().map(String::as_str),
+        );
+        assert!(err.to_string().contains("Did you mean team-0012"), "{err}");
+        assert!(err.to_string().len() < 200, "{err}");
+        let err = SessionError::no_such_profile("x", config.clone(), []);
+        assert!(err.to_string().ends_with("It has no profile at all."), "{err}");
+        let err = SessionError::Ambiguous { config, names: names.join(", ") };
+        assert!(err.to_string().contains("team-0009 and 1490 more);"), "{err}");
+    }
+
+    #[test]
     fn the_selector_is_what_to_type_again_quoted_when_a_shell_would_split_it() {
         assert_eq!(target(Some("corp"), Some("dev")).selector(), "--sso-session corp");
         assert_eq!(target(None, Some("dev.ReadOnly")).selector(), "--profile dev.ReadOnly");

@@ -13,3 +13,4 @@ mod login;
 mod ls;
 mod offline;
 mod server;
+mod typos;

@@ -483,8 +483,22 @@ fn located(e: yaml_serde::Error, path: &Path, prefix: &str) -> ConfigError {
         path: path.to_owned(),
         line,
         column,
-        message: format!("{prefix}{message}"),
+        message: format!("{prefix}{}", in_words(&message)),
     }
+}
+
+/// serde's names of Rust types in a message, in the words of the file: `expected usize` is
+/// `expected a whole number`.
+fn in_words(message: &str) -> String {
+    [
+        ("expected usize", "expected a whole number"),
+        ("expected f64", "expected a number"),
+        ("expected a sequence", "expected a list"),
+        ("expected struct SessionSettings", "expected keys like login_flow and warn_before"),
+        ("expected struct Settings", "expected keys like browser and login_flow"),
+    ]
+    .iter()
+    .fold(message.to_owned(), |text, (from, to)| text.replace(from, to))
 }
 
 /// `FILE:LINE: ` (or `FILE: ` when the line is not known), how every message about a place in
@@ -542,8 +556,8 @@ fn unknown_keys(value: &Value, text: &str, path: &Path) -> Vec<String> {
 /// tried alone, so one bad value does not drop the others.
 fn keep_usable(map: Mapping, text: &str, path: &Path, warnings: &mut Vec<String>) -> Settings {
     let usable = |mapping: Mapping| -> Result<(), (Option<&'static str>, String)> {
-        let settings: Settings =
-            yaml_serde::from_value(Value::Mapping(mapping)).map_err(|e| (None, e.to_string()))?;
+        let settings: Settings = yaml_serde::from_value(Value::Mapping(mapping))
+            .map_err(|e| (None, in_words(&e.to_string())))?;
         settings.check().map_err(|(key, message)| (Some(key), message))
     };
     let mut kept = Mapping::new();

@@ -86,6 +86,13 @@ pub fn write(
             edit.other_names.len()
         ));
     }
+    if !plan.changes_file() && edit.unchanged.is_empty() && !edit.conflicts.is_empty() {
+        printer.message(&format!(
+            "Nothing was written to {}: every profile's name is taken (see above).",
+            path.display()
+        ));
+        return Ok(());
+    }
     if !plan.changes_file() {
         printer.message(&format!(
             "The {} profiles for sso-session {session} in {} are up to date{stale}.",

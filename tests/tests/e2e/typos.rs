@@ -140,16 +140,17 @@ fn an_unknown_template_placeholder_is_refused_naming_the_valid_ones() {
     insta::assert_snapshot!("template_unknown_placeholder", stderr(&out));
     assert_eq!(config(&sandbox), ONE_SESSION, "nothing written");
 
-    // From config.yaml, the message names the file.
+    // From config.yaml, the message names the file and the line.
     sandbox.write_settings("profile_template: \"{acount}.{role}\"\n");
     let out = ls(&sandbox, &["--write-profiles"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     with_filters!(sandbox, {
         insta::assert_snapshot!("template_unknown_placeholder_config", stderr(&out))
     });
     assert_eq!(config(&sandbox), ONE_SESSION, "nothing written");
 
     // {session} is one.
+    sandbox.write_settings("");
     let out = ls(&sandbox, &["--write-profiles", "--template", "{session}-{account_id}-{role}"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(

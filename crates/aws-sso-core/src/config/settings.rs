@@ -257,6 +257,10 @@ impl Settings {
                     .map_err(|message| ("warn_before", format!("(session {name}) {message}")))?;
             }
         }
+        if let Some(template) = &self.profile_template {
+            super::managed::template_for_session(template, "session")
+                .map_err(|e| ("profile_template", e.to_string()))?;
+        }
         if let Some(region) = &self.profile_region
             && !is_region(region)
         {
@@ -875,6 +879,7 @@ mod tests {
             ("rate_limit: .nan\n", 1, "rate_limit: NaN"),
             ("concurrency: 0\n", 1, "concurrency: must be at least 1"),
             ("browser: x\nprofile_region: Europe\n", 2, "\"Europe\" is not an AWS region"),
+            ("profile_template: \"{acount_name}\"\n", 1, "Did you mean {account_name}?"),
         ] {
             let err = parse(text).expect_err(text);
             let message = err.to_string();

@@ -1,10 +1,10 @@
 //! `aws-sso-ls --write-profiles`: one `[profile]` per account and role, in a marked block of
 //! `~/.aws/config` that later runs update.
 
-use aws_sso_cli::Printer;
-use aws_sso_core::cache::accounts::AccountCache;
 use std::path::Path;
 
+use aws_sso_cli::Printer;
+use aws_sso_core::cache::accounts::AccountCache;
 use aws_sso_core::config::managed::{
     DEFAULT_TEMPLATE, Prune, apply_profile_block, diff, plan_profile_block, plan_profiles,
     render_profile_block, template_for_session,

@@ -1,7 +1,7 @@
 //! `cargo xtask codegen [--check]`: the files generated from the code and committed.
 //!
-//! Each generated file is a path (from the workspace root) and its text: the project file's JSON
-//! Schema, the shell completion scripts of every binary in `completions/`, and the man pages in
+//! Each generated file is a path (from the workspace root) and its text: the JSON Schemas of the
+//! project file and of `config.yaml`, the shell completion scripts of every binary in `completions/`, and the man pages in
 //! `man/man1/`. Without `--check` the files are rewritten when they differ; with it nothing is
 //! written and the command fails when any file is stale, so CI catches a forgotten run.
 //!
@@ -27,10 +27,13 @@ const COMMANDS: &[(&str, CommandLine)] = &[
 
 /// What codegen produces: (path from the workspace root, text).
 fn generated() -> anyhow::Result<Vec<(String, String)>> {
-    let mut files = vec![(
-        "schema/aws-sso.schema.json".to_owned(),
-        aws_sso_core::config::project::json_schema(),
-    )];
+    let mut files = vec![
+        ("schema/aws-sso.schema.json".to_owned(), aws_sso_core::config::project::json_schema()),
+        (
+            "schema/aws-sso-config.schema.json".to_owned(),
+            aws_sso_core::config::settings::json_schema(),
+        ),
+    ];
     for (name, command) in COMMANDS {
         files.extend(completions(name)?);
         files.extend(man_pages(name, command())?);

@@ -63,6 +63,7 @@ pub mod fs;
 pub mod hook;
 pub mod http;
 pub mod lock;
+pub mod names;
 pub mod oidc;
 pub mod portal;
 mod py_json;

@@ -23,6 +23,7 @@ use crate::cache::role_credentials::RoleCredentials;
 use crate::credentials::{self, RoleRequest};
 pub use crate::error::ResolveError;
 use crate::error::{Error, Result};
+use crate::names;
 use crate::session::{self, AccountsRequest, AccountsSource, Context, RolesWanted};
 use crate::shell::CredentialView;
 use crate::target::{SessionError, SessionRequest, SessionTarget};
@@ -271,7 +272,16 @@ pub fn resolve_role_with(
     let Some(profile_name) = profile_name else {
         return Err(ResolveError::NothingNamed.into());
     };
-    let profile = ctx.config.profile(&profile_name);
+    let Some(profile) = ctx.config.profile(&profile_name) else {
+        // A profile that is not there at all is a typo, not a profile to complete.
+        return Err(SessionError::no_such_profile(
+            &profile_name,
+            ctx.files.config.clone(),
+            ctx.config.profile_names(),
+        )
+        .into());
+    };
+    let profile = Some(profile);
     // An empty value names nothing: it must not reach GetRoleCredentials as a role.
     let get =
         |key| profile.and_then(|p| p.get(key)).filter(|v| !v.trim().is_empty()).map(str::to_owned);
@@ -475,7 +485,7 @@ fn named(
                         return Err(ResolveError::NoSuchRole {
                             account: label,
                             role: role.to_owned(),
-                            roles: found.roles.join(", "),
+                            roles: names::bounded(&found.roles),
                         }
                         .into());
                     }
@@ -496,7 +506,7 @@ fn named(
                     account: label,
                     account_arg: account.to_owned(),
                     count: roles.len(),
-                    roles: roles.join(", "),
+                    roles: names::bounded(roles),
                 }
                 .into());
             }

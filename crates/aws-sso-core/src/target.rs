@@ -3,10 +3,11 @@
 //! file or calls a service, so the caches, the portal and the flows above can all name a session
 //! without depending on each other.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::exit::ErrorKind;
-use crate::shell::CommandLine;
+use crate::names;
+use crate::shell::{CommandLine, printable};
 
 /// The scope every registration asks for when the session configures none; it is what makes
 /// the service issue refresh tokens.
@@ -89,11 +90,17 @@ pub enum SessionError {
     )]
     NoneConfigured { config: PathBuf },
     #[error(
-        "Several sso-sessions are configured in {config} ({names}); choose one with --sso-session NAME, AWS_SSO_SESSION or --profile NAME."
+        "Several sso-sessions are configured in {config} ({}); choose one with --sso-session NAME, AWS_SSO_SESSION or --profile NAME.",
+        names::bounded(names)
     )]
-    Ambiguous { config: PathBuf, names: String },
-    #[error("The profile \"{profile}\" does not exist in {config}. Profiles configured: {names}.")]
-    NoSuchProfile { profile: String, config: PathBuf, names: String },
+    Ambiguous { config: PathBuf, names: Vec<String> },
+    #[error("{}", no_such_profile(profile, config, names))]
+    NoSuchProfile {
+        profile: String,
+        config: PathBuf,
+        /// The profiles of the config, sorted.
+        names: Vec<String>,
+    },
     #[error(
         "The profile \"{profile}\" in {config} does not use IAM Identity Center: it has neither sso_session nor sso_start_url and sso_region, and no source_profile that leads to one. Name the session instead (--sso-session NAME), or, if AWS_PROFILE set it, unset AWS_PROFILE."
     )]
@@ -127,7 +134,38 @@ pub enum SessionError {
     RefreshFailed { session: String, expired_at: String, cause: String },
 }
 
+
+/// `The profile "typo" does not exist in FILE. Did you mean …?` (else a few of the profiles
+/// there), short however many profiles the file holds.
+fn no_such_profile(profile: &str, config: &Path, all: &[String]) -> String {
+    let near = names::closest(profile, all.iter().map(String::as_str));
+    let listed = if all.is_empty() {
+        " It has no profile at all.".to_owned()
+    } else if near.is_empty() {
+        format!(" Profiles there: {}.", names::bounded(all))
+    } else {
+        String::new()
+    };
+    format!(
+        "The profile \"{}\" does not exist in {}.{}{listed}",
+        printable(profile),
+        config.display(),
+        names::did_you_mean(&near)
+    )
+}
+
 impl SessionError {
+    /// [`SessionError::NoSuchProfile`] for `profile`, among the profiles `names` of `config`.
+    pub fn no_such_profile<'a>(
+        profile: &str,
+        config: PathBuf,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        let mut names: Vec<String> = names.into_iter().map(str::to_owned).collect();
+        names.sort_unstable();
+        SessionError::NoSuchProfile { profile: profile.to_owned(), config, names }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             SessionError::NotLoggedIn { .. }
@@ -164,6 +202,31 @@ mod tests {
     }
 
     #[test]
+    fn session_errors_list_ten_names_at_most() {
+        let names: Vec<String> = (0..1500).map(|i| format!("team-{i:04}")).collect();
+        let config = PathBuf::from("/h/.aws/config");
+        let err =
+            SessionError::no_such_profile("zzz", config.clone(), names.iter().map(String::as_str));
+        let text = err.to_string();
+        assert!(
+            text.starts_with("The profile \"zzz\" does not exist in /h/.aws/config."),
+            "{text}"
+        );
+        assert!(text.ends_with("team-0009 and 1490 more."), "{text}");
+        let err = SessionError::no_such_profile(
+            "team-O012",
+            config.clone(),
+            names.iter().map(String::as_str),
+        );
+        assert!(err.to_string().contains("Did you mean team-0012"), "{err}");
+        assert!(err.to_string().len() < 200, "{err}");
+        let err = SessionError::no_such_profile("x", config.clone(), []);
+        assert!(err.to_string().ends_with("It has no profile at all."), "{err}");
+        let err = SessionError::Ambiguous { config, names: names.clone() };
+        assert!(err.to_string().contains("team-0009 and 1490 more);"), "{err}");
+    }
+
+    #[test]
     fn the_selector_is_what_to_type_again_quoted_when_a_shell_would_split_it() {
         assert_eq!(target(Some("corp"), Some("dev")).selector(), "--sso-session corp");
         assert_eq!(target(None, Some("dev.ReadOnly")).selector(), "--profile dev.ReadOnly");
@@ -192,7 +255,7 @@ mod tests {
         };
         assert_eq!(passing.needs_login(), None, "trying again fixes it, not a login");
         let ambiguous =
-            SessionError::Ambiguous { config: PathBuf::from("/c"), names: "a, b".into() };
+            SessionError::Ambiguous { config: PathBuf::from("/c"), names: vec!["a".into(), "b".into()] };
         assert_eq!(ambiguous.needs_login(), None);
     }
 }

@@ -7,6 +7,7 @@ use std::process::{Command, ExitCode};
 use aws_sso_cli::UsageError;
 use aws_sso_core::credentials::REUSE_WINDOW;
 use aws_sso_core::session::{Context, SessionRequest};
+use aws_sso_core::shell::CommandLine;
 
 use crate::child::{self, EXEC_MARKER};
 use crate::cli::ExecArgs;
@@ -48,4 +49,35 @@ fn replace_process(mut command: Command, program: &OsString) -> ExitCode {
         Err(e) => e,
     };
     child::cannot_run(program, &error)
+}
+
+/// When `error` is clap's "unexpected argument" for a word after `exec ACCOUNT ROLE` (the command
+/// to run, typed without the `--` before it), what to say: the command line again, with `--`
+/// where it belongs, quoted for a POSIX shell. `None` for any other mistake, or when the line
+/// with `--` would still not parse.
+pub fn forgotten_separator(error: &clap::Error, args: &[OsString]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    let Some(ContextValue::String(unexpected)) = error.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let words: Vec<&str> = args.iter().map(|a| a.to_str()).collect::<Option<_>>()?;
+    let exec = words.iter().skip(1).position(|w| *w == "exec")? + 1;
+    if words[exec + 1..].contains(&"--") {
+        return None;
+    }
+    let at = exec + 1 + words[exec + 1..].iter().position(|w| w == unexpected)?;
+    let mut fixed: Vec<OsString> = args.to_vec();
+    fixed.insert(at, OsString::from("--"));
+    <crate::cli::Cli as clap::Parser>::try_parse_from(&fixed).ok()?;
+    let line = words[1..at]
+        .iter()
+        .fold(CommandLine::new(crate::NAME), |line, word| line.arg(word))
+        .literal("--");
+    let line = words[at..].iter().fold(line, |line, word| line.arg(word));
+    Some(format!(
+        "unexpected argument '{unexpected}' found: the command to run goes after `--`. Run:\n  {line}"
+    ))
 }

@@ -80,20 +80,25 @@ fn decide(shell: Shell, env: Environment) -> HookOutput {
     let cwd = env.current_dir().map_or_else(|| PathBuf::from("/"), PathBuf::from);
     let input = HookInput::from_env(&env, cwd);
     let timeout = hook::timeout(&env);
-    let ctx = match Context::load(hook::resolution_env(&env, &input.state), None) {
+    // Lenient: a bad value in config.yaml is a warning, not a prompt without credentials.
+    let ctx = match Context::load_lenient(hook::resolution_env(&env, &input.state), None) {
         Ok(ctx) => ctx.with_http_settings(|settings| bounded(settings, timeout)),
         Err(e) => return hook::fail_closed(&env, shell, input, e),
     };
     // One bound for the whole run: the account index, one account's roles and the credentials.
     let deadline = Instant::now() + timeout;
     let left = || deadline.saturating_duration_since(Instant::now()).max(LEAST_TIME);
-    hook::run_hook(
+    let mut output = hook::run_hook(
         &ctx,
         shell,
         input,
         |need| fetch_accounts(&ctx, need, left()),
         |request| fetch(&ctx, request, left()),
-    )
+    );
+    // The hook's log is quiet: what is wrong with config.yaml is told on the prompt instead.
+    let warnings = ctx.settings_warnings.iter().map(|w| format!("aws-sso: warning: {w}"));
+    output.messages.splice(0..0, warnings);
+    output
 }
 
 /// What the account cache lacks for the project file's name, within `timeout`. Only one process
@@ -170,7 +175,9 @@ fn start_background_index(target: &SessionTarget) {
 /// reads its output.
 fn background_index(request: &SessionRequest) -> ExitCode {
     let env = Environment::from_process();
-    let Ok(ctx) = Context::load(env, request.profile.as_deref()) else { return ExitCode::FAILURE };
+    let Ok(ctx) = Context::load_lenient(env, request.profile.as_deref()) else {
+        return ExitCode::FAILURE;
+    };
     let Ok(target) = session::resolve(&ctx, request) else { return ExitCode::FAILURE };
     let need = AccountsNeed { target, request: AccountsRequest::default(), account: String::new() };
     let Ok(Some(_lock)) = FileLock::try_acquire(&index_fetch_lock(&ctx, &need)) else {

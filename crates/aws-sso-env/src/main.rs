@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         return code;
     }
     aws_sso_cli::complete::run_if_requested(aws_sso_env::command);
-    let cli: Cli = aws_sso_cli::parse();
+    let cli = parse();
     let (env, printer) = cli.global.start(NAME);
     // Runs from every new shell's rc file: no config to read, nothing that can fail on it.
     if let Some(Command::Init(args)) = &cli.command {
@@ -65,6 +65,21 @@ fn login_offer(cli: &Cli) -> Offer {
         Some(Command::Exec(_) | Command::Console(_)) => Offer::AtTerminal,
         Some(_) => Offer::Never,
     }
+}
+
+/// The command line, parsed; on a mistake, clap's message, except for a command after `exec`
+/// without the `--` before it, which gets the line to type instead.
+fn parse() -> Cli {
+    use clap::Parser as _;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    Cli::try_parse_from(&args).unwrap_or_else(|error| {
+        if let Some(message) = exec::forgotten_separator(&error, &args) {
+            let text = aws_sso_core::shell::printable(&format!("{NAME}: error: {message}\n"));
+            let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
+            std::process::exit(error.exit_code());
+        }
+        aws_sso_cli::shown::exit_on_error(&error, aws_sso_env::command(), &args)
+    })
 }
 
 fn run(cli: &Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode> {
@@ -101,7 +116,8 @@ fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode 
         let Some(Command::CredentialProcess(args)) = &cli.command else {
             anyhow::bail!("not a credential-process command");
         };
-        let ctx = Context::load(env, cli.global.session.profile.as_deref())?;
+        // Lenient: a bad value in config.yaml must not break every SDK that asks for credentials.
+        let ctx = Context::load_lenient(env, cli.global.session.profile.as_deref())?;
         let request = cli.global.session.request();
         // An SDK runs it: never a picker, whatever the terminal.
         let choice =

@@ -44,10 +44,15 @@ pub struct Cli {
     #[arg(long, value_name = "PREFIX", default_value = "", requires = "write_profiles")]
     pub prefix: String,
 
-    /// Profile name template: {account_name}, {account_id}, {role}. Default: config.yaml's
-    /// profile_template, else {account_name}.{role}.
+    /// Profile name template: {account_name}, {account_id}, {role}, {session}. Default:
+    /// config.yaml's profile_template, else {account_name}.{role}.
     #[arg(long, value_name = "TEMPLATE", requires = "write_profiles")]
     pub template: Option<String>,
+
+    /// The region of the written profiles. Default: config.yaml's profile_region, else the
+    /// SSO region of the session.
+    #[arg(long, value_name = "REGION", requires = "write_profiles", value_parser = aws_sso_cli::parse_region)]
+    pub region: Option<String>,
 
     /// Print the change to ~/.aws/config as a diff, and write nothing.
     #[arg(long, requires = "write_profiles")]

@@ -107,11 +107,16 @@ fn run(cli: &Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode
         (true, Some(error)) => format!("\n  because: {error}"),
         _ => String::new(),
     };
+    let mut shown: Vec<String> =
+        lines.iter().take(aws_sso_core::names::MAX_LISTED).cloned().collect();
+    if lines.len() > shown.len() {
+        shown.push(format!("and {} more", lines.len() - shown.len()));
+    }
     tracing::error!(
         "the roles of {} account{} could not be fetched; their previously cached roles, if any, are listed:\n  {}{because}",
         lines.len(),
         if lines.len() == 1 { "" } else { "s" },
-        lines.join("\n  ")
+        shown.join("\n  ")
     );
     Ok(ExitCode::FAILURE)
 }

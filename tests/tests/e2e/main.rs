@@ -17,3 +17,4 @@ mod offline;
 mod picker;
 mod server;
 mod sessions;
+mod typos;

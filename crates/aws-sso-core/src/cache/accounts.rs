@@ -29,7 +29,7 @@ const VERSION: u64 = 1;
 const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
 /// The most candidates an ambiguous lookup names in its message.
-const MAX_CANDIDATES_SHOWN: usize = 10;
+const MAX_CANDIDATES_SHOWN: usize = crate::names::MAX_LISTED;
 
 /// The accounts and roles of one session, as last fetched.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,11 +116,7 @@ fn closest_text(closest: &[String]) -> String {
 }
 
 fn list_candidates(candidates: &[String]) -> String {
-    let mut text = candidates.iter().take(MAX_CANDIDATES_SHOWN).cloned().collect::<Vec<_>>();
-    if candidates.len() > MAX_CANDIDATES_SHOWN {
-        text.push(format!("and {} more", candidates.len() - MAX_CANDIDATES_SHOWN));
-    }
-    text.join(", ")
+    crate::names::bounded_with(candidates, MAX_CANDIDATES_SHOWN)
 }
 
 /// `duration` ago, in the words a message uses: coarse, so that it reads at a glance.

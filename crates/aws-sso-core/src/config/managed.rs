@@ -194,9 +194,59 @@ impl ManagedBlockError {
     }
 }
 
+/// The placeholders a profile-name template may hold.
+pub const PLACEHOLDERS: &[&str] = &["account_name", "account_id", "role", "session"];
+
+/// A profile-name template that names a placeholder there is not.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the profile name template {template:?} has an unknown placeholder {{{unknown}}}.{} The placeholders are {}.",
+    crate::names::did_you_mean(&closest.iter().map(String::as_str).collect::<Vec<_>>()),
+    placeholder_list()
+)]
+pub struct TemplateError {
+    pub template: String,
+    /// What was between the braces.
+    pub unknown: String,
+    /// The closest placeholders, braces included.
+    pub closest: Vec<String>,
+}
+
+fn placeholder_list() -> String {
+    let names: Vec<String> = PLACEHOLDERS.iter().map(|p| format!("{{{p}}}")).collect();
+    format!("{} and {}", names[..names.len() - 1].join(", "), names[names.len() - 1])
+}
+
+/// `template` for the profiles of `session`: every `{…}` checked against [`PLACEHOLDERS`], and
+/// `{session}` replaced by the session's name (made a profile name, like every value). A
+/// session name holds no brace ([`is_valid_name`]), so nothing it brings is expanded again.
+pub fn template_for_session(template: &str, session: &str) -> Result<String, TemplateError> {
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        let key = &after[..close];
+        if !PLACEHOLDERS.contains(&key) {
+            let closest = crate::names::closest(key, PLACEHOLDERS.iter().copied())
+                .into_iter()
+                .map(|p| format!("{{{p}}}"))
+                .collect();
+            return Err(TemplateError {
+                template: template.to_owned(),
+                unknown: crate::shell::printable(key),
+                closest,
+            });
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(template.replace("{session}", &sanitize(session)))
+}
+
 /// The name of the profile for `role` in an account, from `template`.
 ///
-/// `{account_name}`, `{account_id}` and `{role}` are replaced in one pass (an account name
+/// `{account_name}`, `{account_id}` and `{role}` are replaced in one pass (`{session}` is
+/// replaced before, by [`template_for_session`], which also refuses unknown placeholders; an
+/// account name
 /// holding `{role}` is not expanded again), `prefix` goes in front, and the result is made a
 /// name every SDK and shell takes: ASCII letters, digits and `-/.%@_:+`. Spaces become `-`,
 /// accented Latin letters lose their accents, anything else is dropped (so are the braces of an
@@ -969,6 +1019,33 @@ x = 1
         assert_eq!(profile.get("sso_role_name"), Some(spec.role_name.as_str()));
         assert_eq!(profile.get("region"), Some("eu-west-1"));
         assert_eq!(profile.properties().count(), 4, "{}", spec.name);
+    }
+
+    #[test]
+    fn a_template_with_an_unknown_placeholder_names_the_valid_ones_and_the_closest() {
+        let err = template_for_session("{acount_name}.{role}", "corp").expect_err("typo");
+        assert_eq!(
+            err.to_string(),
+            "the profile name template \"{acount_name}.{role}\" has an unknown placeholder \
+             {acount_name}. Did you mean {account_name}? The placeholders are {account_name}, \
+             {account_id}, {role} and {session}."
+        );
+        let err = template_for_session("{x}", "corp").expect_err("unknown");
+        assert!(!err.to_string().contains("Did you mean"), "{err}");
+        assert_eq!(
+            template_for_session("{session}.{account_name}.{role}", "corp").expect("valid"),
+            "corp.{account_name}.{role}"
+        );
+        assert_eq!(
+            template_for_session("plain-{role", "corp").expect("no brace pair"),
+            "plain-{role"
+        );
+        let specs = plan_profiles(
+            [("111111111111", "Billing", ["Admin"])],
+            &template_for_session("{session}-{account_id}-{role}", "corp").expect("valid"),
+            "",
+        );
+        assert_eq!(specs[0].name, "corp-111111111111-Admin");
     }
 
     #[test]

@@ -53,9 +53,9 @@ pub enum ConfigError {
     NoHome { variable: Option<String> },
 
     #[error(
-        "The sso-session \"{name}\" does not exist in {}. {}. Add it with: {}",
+        "The sso-session \"{name}\" does not exist in {}.{} Add it with: {}",
         config.display(),
-        configured_sessions(configured),
+        configured_sessions(name, configured),
         CONFIGURE_HINT.replace("{name}", name)
     )]
     SsoSessionNotFound { name: String, config: PathBuf, configured: Vec<String> },
@@ -82,18 +82,27 @@ pub enum ConfigError {
     #[error(transparent)]
     ProfileBlock(#[from] managed::ManagedBlockError),
 
-    #[error("{}: {message}", path.display())]
+    #[error(
+        "{}{}: {message}",
+        path.display(),
+        line.map(|l| format!(":{l}")).unwrap_or_default()
+    )]
     Settings { path: PathBuf, line: Option<usize>, column: Option<usize>, message: String },
 
     #[error(transparent)]
     Project(#[from] project::ProjectFileError),
 }
 
-fn configured_sessions(names: &[String]) -> String {
+/// What to say about the sessions there are, when `name` is not one: the closest ones, else a
+/// short list.
+fn configured_sessions(name: &str, names: &[String]) -> String {
+    let near = crate::names::closest(name, names.iter().map(String::as_str));
     if names.is_empty() {
-        "No sso-session is configured".to_owned()
+        " No sso-session is configured.".to_owned()
+    } else if near.is_empty() {
+        format!(" Sessions configured: {}.", crate::names::bounded(names))
     } else {
-        format!("Sessions configured: {}", names.join(", "))
+        crate::names::did_you_mean(&near)
     }
 }
 
@@ -261,6 +270,24 @@ sso_region =
         let err = empty.sso_session("prod").expect_err("missing").to_string();
         assert!(err.contains("No sso-session is configured"), "{err}");
         assert!(err.contains("the AWS config file"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_session_among_many_gets_the_closest_names_not_all_of_them() {
+        let text: String = (0..200)
+            .map(|i| {
+                format!(
+                    "[sso-session team-{i:03}]\nsso_start_url = https://x/start\nsso_region = r\n"
+                )
+            })
+            .collect();
+        let config = AwsConfig::parse(Some(&text), None).expect("parses");
+        let err = config.sso_session("team-0l7").expect_err("missing").to_string();
+        assert!(err.contains("Did you mean team-007, team-017 or team-027?"), "{err}");
+        assert!(!err.contains("team-150"), "{err}");
+        let err = config.sso_session("prod").expect_err("missing").to_string();
+        assert!(err.contains("team-009 and 190 more."), "{err}");
+        assert!(err.len() < 400, "{err}");
     }
 
     #[test]

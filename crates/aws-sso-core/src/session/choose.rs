@@ -52,7 +52,7 @@ pub fn resolve(ctx: &Context, request: &SessionRequest) -> Result<SessionTarget>
         [only] => session_target(ctx, only, env_profile),
         _ => Err(SessionError::Ambiguous {
             config: ctx.files.config.clone(),
-            names: names.join(", "),
+            names: names.iter().map(|n| (*n).to_owned()).collect(),
         }
         .into()),
     }
@@ -121,15 +121,9 @@ pub(super) fn session_target(
 pub(super) fn profile_target(ctx: &Context, name: &str) -> Result<SessionTarget> {
     let config_path = ctx.files.config.clone();
     let Some(profile) = ctx.config.profile(name) else {
-        let mut names: Vec<&str> = ctx.config.profile_names().collect();
-        names.sort_unstable();
-        let names = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
-        return Err(SessionError::NoSuchProfile {
-            profile: name.to_owned(),
-            config: config_path,
-            names,
-        }
-        .into());
+        return Err(
+            SessionError::no_such_profile(name, config_path, ctx.config.profile_names()).into()
+        );
     };
     if let Some(session) = profile.get("sso_session") {
         return session_target(ctx, session, Some(name.to_owned()));

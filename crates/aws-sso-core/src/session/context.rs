@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::cache::CacheDirs;
-use crate::config::settings::Settings;
+use crate::config::settings::{LoadMode, Settings};
 use crate::config::{AwsConfig, ConfigFiles, selected_profile};
 use crate::endpoint::{self, Service};
 use crate::env::Environment;
@@ -21,6 +21,10 @@ pub struct Context {
     pub config: AwsConfig,
     pub settings: Settings,
     pub caches: CacheDirs,
+    /// What was wrong with `config.yaml` that did not stop it being read (unknown keys; in
+    /// [`LoadMode::Lenient`], values replaced by their default). [`Context::load`] has already
+    /// logged them as warnings; the shell hook, whose log is quiet, shows them itself.
+    pub settings_warnings: Vec<String>,
     pub(super) http: Arc<HttpClient>,
 }
 
@@ -28,16 +32,39 @@ impl Context {
     /// Reads everything once. `profile` is `--profile` when given; else `AWS_PROFILE` is used
     /// for the profile-level settings read here (`ca_bundle`).
     pub fn load(env: Environment, profile: Option<&str>) -> Result<Self> {
+        Self::load_with(env, profile, LoadMode::Strict)
+    }
+
+    /// [`Context::load`] for `credential-process` and the shell hook: a value of `config.yaml`
+    /// that cannot be used is a warning and that key's default, not an error that would break
+    /// every SDK call and every prompt.
+    pub fn load_lenient(env: Environment, profile: Option<&str>) -> Result<Self> {
+        Self::load_with(env, profile, LoadMode::Lenient)
+    }
+
+    fn load_with(env: Environment, profile: Option<&str>, mode: LoadMode) -> Result<Self> {
         let files = ConfigFiles::locate(&env)?;
         let config = AwsConfig::load(&files)?;
-        let settings = Settings::load(&env)?;
+        let loaded = Settings::load_with(&env, mode)?;
+        for warning in &loaded.warnings {
+            tracing::warn!("{warning}");
+        }
+        let (settings, settings_warnings) = (loaded.settings, loaded.warnings);
         let caches = CacheDirs::from_env(&env)?;
         let profile = profile.map(str::to_owned).or_else(|| selected_profile(&env));
         let ca_bundle = config
             .profile(profile.as_deref().unwrap_or("default"))
             .and_then(|p| p.get("ca_bundle"));
         let http = HttpSettings::from_env(&env).with_profile_ca_bundle(ca_bundle);
-        Ok(Self { env, files, config, settings, caches, http: Arc::new(HttpClient::new(http)) })
+        Ok(Self {
+            env,
+            files,
+            config,
+            settings,
+            caches,
+            settings_warnings,
+            http: Arc::new(HttpClient::new(http)),
+        })
     }
 
     pub(super) fn oidc_client(&self, target: &SessionTarget) -> Result<OidcClient> {

@@ -134,7 +134,6 @@ pub enum SessionError {
     RefreshFailed { session: String, expired_at: String, cause: String },
 }
 
-
 /// `The profile "typo" does not exist in FILE. Did you mean …?` (else a few of the profiles
 /// there), short however many profiles the file holds.
 fn no_such_profile(profile: &str, config: &Path, all: &[String]) -> String {
@@ -254,8 +253,10 @@ mod tests {
             cause: "timeout".into(),
         };
         assert_eq!(passing.needs_login(), None, "trying again fixes it, not a login");
-        let ambiguous =
-            SessionError::Ambiguous { config: PathBuf::from("/c"), names: vec!["a".into(), "b".into()] };
+        let ambiguous = SessionError::Ambiguous {
+            config: PathBuf::from("/c"),
+            names: vec!["a".into(), "b".into()],
+        };
         assert_eq!(ambiguous.needs_login(), None);
     }
 }

@@ -71,6 +71,7 @@ pub mod resolve;
 pub mod secret;
 pub mod session;
 pub mod shell;
+pub mod sigv4;
 pub mod start_url;
 pub mod target;
 pub mod time;

@@ -14,3 +14,4 @@ mod ls;
 mod offline;
 mod server;
 mod sessions;
+mod shell_use;

@@ -112,6 +112,7 @@ impl Home {
             pwd: pwd.to_path_buf(),
             shell_pid: Some(PID),
             current: self.vars.clone(),
+            used_export: None,
             now: Timestamp::now(),
         }
     }

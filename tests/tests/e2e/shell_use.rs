@@ -57,6 +57,7 @@ fn use_wins_over_the_project_file_survives_cd_and_clear_gives_back_the_shells_ow
             .env("AWS_REGION", "us-west-2")
             .run(&[
                 "report start".to_owned(),
+                "aws-sso-env status -o json > ~/status-none.json".to_owned(),
                 "aws-sso use account-002 AdministratorAccess".to_owned(),
                 report_status(shell, "used"),
                 "cd a".to_owned(),
@@ -69,8 +70,10 @@ fn use_wins_over_the_project_file_survives_cd_and_clear_gives_back_the_shells_ow
                 "report project".to_owned(),
                 "aws-sso use 100000000003 ReadOnlyAccess".to_owned(),
                 "report used-in-project".to_owned(),
+                "aws-sso-env status -o json > ~/status-used.json".to_owned(),
                 "aws-sso use --clear".to_owned(),
                 "report cleared-in-project".to_owned(),
+                "aws-sso-env status -o json > ~/status-project.json".to_owned(),
                 "cd ..".to_owned(),
                 "aws-sso use no-such-account".to_owned(),
                 report_status(shell, "unknown"),
@@ -129,6 +132,22 @@ fn use_wins_over_the_project_file_survives_cd_and_clear_gives_back_the_shells_ow
             "{name}"
         );
         assert_eq!(t.var("cleared-in-project", "AWS_REGION"), Some("eu-west-1"), "{name}");
+
+        // `aws-sso-env status` says which applies.
+        let status = |file: &str| -> serde_json::Value {
+            let text = std::fs::read_to_string(sandbox.path().join(file)).expect("status");
+            serde_json::from_str(&text).expect("status JSON")
+        };
+        let used_source = "aws-sso use (this shell, in every directory)";
+        // Before: the profile of AWS_PROFILE, as for any command.
+        assert_eq!(status("status-none.json")["source"], "profile dev", "{name}");
+        let in_use = status("status-used.json");
+        assert_eq!(in_use["source"], used_source, "{name}");
+        assert_eq!(in_use["accountId"], "100000000003", "{name}: {in_use}");
+        assert!(in_use["projectFile"].as_str().is_some_and(|p| p.ends_with("a/.aws-sso.yaml")));
+        let project_status = status("status-project.json");
+        assert_eq!(project_status["source"], "project file", "{name}");
+        assert_eq!(project_status["accountId"], "100000000001", "{name}");
 
         // Bad input: a message, a non-zero status, and the shell as it was.
         for label in ["unknown", "nothing-named"] {
@@ -424,4 +443,48 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         found.push(path);
     }
     found
+}
+
+/// What `aws-sso` answers when `shell` asks for the candidates of the last word of `words`.
+fn complete(sandbox: &Sandbox, shell: &str, words: &[&str]) -> Vec<String> {
+    let mut cmd = sandbox.std_cmd("aws-sso");
+    cmd.env("COMPLETE", shell).arg("--").args(words);
+    if shell != "fish" {
+        cmd.env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string()).env("_CLAP_IFS", "\n");
+    }
+    let out = cmd.output().expect("run completion");
+    assert!(out.status.success(), "{words:?}: {}", stderr(&out));
+    assert_eq!(stderr(&out), "", "completion wrote to stderr: {words:?}");
+    stdout(&out).lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn use_completes_accounts_then_roles_as_aws_sso_env_does() {
+    let sandbox = Sandbox::listed(&["--accounts", "3"]);
+    assert_eq!(complete(&sandbox, "bash", &["aws-sso", "u"]), ["use"]);
+    for shell in ["bash", "zsh", "fish"] {
+        let env = |words: &[&str]| {
+            let mut words = words.to_vec();
+            words[0] = "aws-sso-env";
+            words.remove(1);
+            let mut cmd = sandbox.std_cmd("aws-sso-env");
+            cmd.env("COMPLETE", shell).arg("--").args(&words);
+            if shell != "fish" {
+                cmd.env("_CLAP_COMPLETE_INDEX", (words.len() - 1).to_string())
+                    .env("_CLAP_IFS", "\n");
+            }
+            let out = cmd.output().expect("aws-sso-env completion");
+            stdout(&out).lines().map(str::to_owned).collect::<Vec<_>>()
+        };
+        // The flags differ (`use` takes --clear, not --format): the names must not.
+        let names = |candidates: Vec<String>| -> Vec<String> {
+            candidates.into_iter().filter(|c| !c.starts_with('-')).collect()
+        };
+        let accounts = complete(&sandbox, shell, &["aws-sso", "use", "acc"]);
+        assert!(accounts.iter().any(|c| c.starts_with("account-002")), "{shell}: {accounts:?}");
+        assert_eq!(names(accounts), names(env(&["aws-sso", "use", "acc"])), "{shell}");
+        let roles = complete(&sandbox, shell, &["aws-sso", "use", "account-002", ""]);
+        assert!(roles.iter().any(|c| c.starts_with("AdministratorAccess")), "{shell}: {roles:?}");
+        assert_eq!(names(roles), names(env(&["aws-sso", "use", "account-002", ""])), "{shell}");
+    }
 }

@@ -90,11 +90,17 @@ pub fn write(output: &HookOutput) {
 
 /// One run of the hook from `input`.
 pub fn decide(shell: Shell, env: Environment, input: HookInput) -> HookOutput {
-    let timeout = hook::timeout(&env);
-    let ctx = match Context::load(hook::resolution_env(&env, &input.state), None) {
-        Ok(ctx) => ctx.with_http_settings(|settings| bounded(settings, timeout)),
-        Err(e) => return hook::fail_closed(&env, shell, input, e),
-    };
+    match Context::load(hook::resolution_env(&env, &input.state), None) {
+        Ok(ctx) => decide_in(ctx, shell, input),
+        Err(e) => hook::fail_closed(&env, shell, input, e),
+    }
+}
+
+/// One run of the hook from `input`, with the configuration already read (as `aws-sso use`
+/// has, right after resolving).
+pub fn decide_in(ctx: Context, shell: Shell, input: HookInput) -> HookOutput {
+    let timeout = hook::timeout(&ctx.env);
+    let ctx = ctx.with_http_settings(|settings| bounded(settings, timeout));
     // One bound for the whole run: the account index, one account's roles and the credentials.
     let deadline = Instant::now() + timeout;
     let left = || deadline.saturating_duration_since(Instant::now()).max(LEAST_TIME);

@@ -86,7 +86,7 @@ pub fn run(cli: &Cli, args: &UseArgs, env: Environment) -> anyhow::Result<ExitCo
         profile: resolved.session.profile,
     };
     input.state.used = Some(used.clone());
-    let output = hook::decide(shell, env, input);
+    let output = hook::decide_in(ctx, shell, input);
     let active = output.state.account_id.as_deref() == Some(used.account_id.as_str())
         && output.state.role_name.as_deref() == Some(used.role_name.as_str());
     if !active {

@@ -55,10 +55,14 @@ pub fn run(cli: &Cli, args: &UseArgs, env: Environment) -> anyhow::Result<ExitCo
     };
     let mut input = hook::input_from(&env);
     if args.clear {
-        if input.state.used.take().is_none() {
+        let cleared = input.state.used.take();
+        if cleared.is_none() {
             tell("no account is in use in this shell; nothing to clear");
         }
         hook::write(&hook::decide(shell, env, input));
+        if let Some(used) = cleared {
+            tell(&format!("this shell no longer uses {}", used.label()));
+        }
         return Ok(ExitCode::SUCCESS);
     }
     if args.role.account.is_none() {

@@ -179,6 +179,11 @@ fn use_wins_over_the_project_file_survives_cd_and_clear_gives_back_the_shells_ow
             t.messages
         );
         assert!(
+            t.messages.iter().any(|m| m.contains("no longer uses account-002:AdministratorAccess")),
+            "{name}: {:?}",
+            t.messages
+        );
+        assert!(
             t.messages.iter().any(|m| m.contains("nothing to clear")),
             "{name}: {:?}",
             t.messages

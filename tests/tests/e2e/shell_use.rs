@@ -68,7 +68,9 @@ fn use_wins_over_the_project_file_survives_cd_and_clear_gives_back_the_shells_ow
                 report_status(shell, "cleared"),
                 "cd a".to_owned(),
                 "report project".to_owned(),
-                "aws-sso use 100000000003 ReadOnlyAccess".to_owned(),
+                "aws-sso use --sso-session no-such-session 100000000003 ReadOnlyAccess".to_owned(),
+                report_status(shell, "unknown-session"),
+                "aws-sso use --sso-session corp 100000000003 ReadOnlyAccess".to_owned(),
                 "report used-in-project".to_owned(),
                 "aws-sso-env status -o json > ~/status-used.json".to_owned(),
                 "aws-sso use --clear".to_owned(),
@@ -150,7 +152,10 @@ fn use_wins_over_the_project_file_survives_cd_and_clear_gives_back_the_shells_ow
         assert_eq!(project_status["accountId"], "100000000001", "{name}");
 
         // Bad input: a message, a non-zero status, and the shell as it was.
-        for label in ["unknown", "nothing-named"] {
+        // A failed use leaves the shell as it was: here, in the project, with its account.
+        let failed = t.reports.keys().find(|k| k.starts_with("unknown-session-")).expect("report");
+        assert_eq!(t.var(failed, "AWS_SSO_ACCOUNT_ID"), Some("100000000001"), "{name}");
+        for label in ["unknown", "nothing-named", "unknown-session"] {
             let status = t
                 .reports
                 .keys()

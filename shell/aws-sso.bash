@@ -90,6 +90,25 @@ _aws_sso_wrap pushd
 _aws_sso_wrap popd
 unset -f _aws_sso_wrap
 
+# `aws-sso use ACCOUNT [ROLE]` and `aws-sso use --clear` change this shell, so this function runs
+# them: `aws-sso-env use` prints shell code only when it succeeds, evaluated here, and the hook
+# keeps the credentials fresh from then on. Every other command goes to the aws-sso program
+# unchanged, and the function returns its status. `function NAME` keeps an alias from expanding.
+function aws-sso {
+  if [[ ${1-} == use ]]; then
+    shift
+    local code status
+    code=$(_AWS_SSO_STATE="${_AWS_SSO_STATE-}" _AWS_SSO_SHELL_PID=${BASHPID:-$$} @AWS_SSO_ENV@ use --shell bash "$@")
+    status=$?
+    if ((status == 0)); then
+      eval "$code"
+      _AWS_SSO_PWD=$PWD
+    fi
+    return "$status"
+  fi
+  command aws-sso "$@"
+}
+
 # Run first, so the rest of the prompt (starship, a PS1 showing AWS_SSO_PROFILE) sees the
 # current credentials and the user's $?. PROMPT_COMMAND may be an array since bash 5.1.
 _aws_sso_installed=

@@ -37,4 +37,21 @@ if status is-interactive
             set -g _AWS_SSO_PWD $PWD
         end
     end
+
+    # `aws-sso use ACCOUNT [ROLE]` and `aws-sso use --clear` change this shell, so this function
+    # runs them: `aws-sso-env use` prints shell code only when it succeeds, sourced here, and the
+    # hook keeps the credentials fresh from then on. Every other command goes to the aws-sso
+    # program unchanged, and the function returns its status.
+    function aws-sso --description 'aws-sso, with `aws-sso use` run in this shell'
+        if test "$argv[1]" = use
+            set -e argv[1]
+            _AWS_SSO_STATE="$_AWS_SSO_STATE" _AWS_SSO_SHELL_PID=$fish_pid @AWS_SSO_ENV@ use --shell fish $argv | source
+            set -l ret $pipestatus[1]
+            if test $ret = 0
+                set -g _AWS_SSO_PWD $PWD
+            end
+            return $ret
+        end
+        command aws-sso $argv
+    end
 end

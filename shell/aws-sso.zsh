@@ -64,6 +64,25 @@ _aws_sso_moved_project() {
   [[ $file != "${_AWS_SSO_FILE-}" ]]
 }
 
+# `aws-sso use ACCOUNT [ROLE]` and `aws-sso use --clear` change this shell, so this function runs
+# them: `aws-sso-env use` prints shell code only when it succeeds, evaluated here, and the hook
+# keeps the credentials fresh from then on. Every other command goes to the aws-sso program
+# unchanged, and the function returns its status.
+function aws-sso {
+  if [[ ${1-} == use ]]; then
+    shift
+    local code ret
+    code="$(_AWS_SSO_STATE="${_AWS_SSO_STATE-}" _AWS_SSO_SHELL_PID=${sysparams[pid]:-$$} @AWS_SSO_ENV@ use --shell zsh "$@")"
+    ret=$?
+    if (( ret == 0 )); then
+      eval "$code"
+      typeset -g _AWS_SSO_PWD=$PWD
+    fi
+    return ret
+  fi
+  command aws-sso "$@"
+}
+
 # add-zsh-hook adds a function once, however often this is sourced, and keeps the user's own.
 add-zsh-hook precmd _aws_sso_hook
 add-zsh-hook chpwd _aws_sso_hook

@@ -39,6 +39,11 @@ const PER_SHELL: &[&str] = &[
     "hook::credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does",
     "hook::hostile_names_and_directories_are_values_never_code",
     "hook::a_cd_on_the_command_line_applies_before_the_next_command_runs",
+    "shell_use::use_wins_over_the_project_file_survives_cd_and_clear_gives_back_the_shells_own_values",
+    "shell_use::a_used_role_is_refreshed_before_it_expires",
+    "shell_use::the_function_passes_every_other_command_and_its_status_through",
+    "shell_use::an_idle_prompt_with_a_use_active_starts_no_process",
+    "shell_use::hostile_account_names_in_use_are_values_never_code",
 ];
 
 /// Every tool, in the order `cargo xtask test` reports them.

@@ -39,6 +39,9 @@ pub fn run(groups: &[BenchGroup]) -> anyhow::Result<()> {
     if wants(BenchGroup::Hook) {
         report.extend(shell_hook(&bin)?);
     }
+    if wants(BenchGroup::Use) {
+        report.extend(shell_use(&bin)?);
+    }
     if wants(BenchGroup::Complete) {
         report.extend(completion(&bin)?);
     }
@@ -784,6 +787,93 @@ fn in_sandbox(sandbox: &Sandbox, program: &str) -> Command {
     let mut cmd = Command::new(program);
     cmd.env_clear().envs(template.get_envs().filter_map(|(k, v)| Some((k, v?))));
     cmd
+}
+
+/// `aws-sso use` on cached credentials, the whole shell function, in an interactive bash and
+/// zsh, beside `eval "$(aws-sso-env ACCOUNT ROLE)"` (how aws-sso-cli's `eval` sets a shell) in
+/// the same shell; and what an idle prompt adds while a use is in effect, beside the same shell
+/// without the hook. fish is left out: its prompt runs only on a terminal (see `shell_hook`).
+fn shell_use(bin: &Path) -> anyhow::Result<Vec<Row>> {
+    step("aws-sso use: the shell function, and idle prompts while a use is in effect");
+    let sandbox = sandbox(bin, &["--accounts", "3"], "")?;
+    let mut warm = sandbox.std_cmd("aws-sso-env");
+    warm.args(["100000000001", "ReadOnlyAccess"]);
+    timed(warm)?;
+    let env_bin = sandbox.bin_dir.join("aws-sso-env");
+    const USES: usize = 200;
+    const PROMPTS: usize = 2000;
+    let use_line = "aws-sso use 100000000001 ReadOnlyAccess\n";
+    let mut rows = Vec::new();
+    for shell in ["bash", "zsh"] {
+        if Command::new(shell).arg("-c").arg("true").output().is_err() {
+            let none = || "-".to_owned();
+            rows.push(row(
+                format!("aws-sso use, {shell}"),
+                format!("not measured: {shell} is not installed"),
+                none(),
+                none(),
+                none(),
+            ));
+            continue;
+        }
+        // The median of 5 interactive sessions running `lines` after `setup`.
+        let session = |setup: &str, lines: &str| -> anyhow::Result<Duration> {
+            let script = format!("{setup}{lines}exit\n");
+            let mut samples = Vec::new();
+            for _ in 0..5 {
+                let mut cmd = in_sandbox(&sandbox, shell);
+                match shell {
+                    "bash" => cmd.args(["--noprofile", "--norc", "-i"]),
+                    _ => cmd.args(["-f", "-i"]),
+                };
+                cmd.current_dir(sandbox.path());
+                cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+                let started = Instant::now();
+                let mut child = cmd.spawn()?;
+                {
+                    use std::io::Write;
+                    child.stdin.take().context("stdin")?.write_all(script.as_bytes())?;
+                }
+                child.wait()?;
+                samples.push(started.elapsed());
+            }
+            Ok(median(samples))
+        };
+        let init = format!("eval \"$('{}' init {shell})\"\n", env_bin.display());
+        let each = |total: Duration, base: Duration, count: usize| {
+            Duration::from_secs_f64(
+                (total.as_secs_f64() - base.as_secs_f64()).max(0.0) / count as f64,
+            )
+        };
+
+        // The whole function, USES times, less the same shell running `:` USES times.
+        let base = session(&init, &":\n".repeat(USES))?;
+        let used = each(session(&init, &use_line.repeat(USES))?, base, USES);
+        let eval_line =
+            format!("eval \"$('{}' 100000000001 ReadOnlyAccess)\"\n", env_bin.display());
+        let evaluated = each(session(&init, &eval_line.repeat(USES))?, base, USES);
+        rows.push(row(
+            format!("aws-sso use, cached, the whole function, {shell}"),
+            millis(used),
+            format!("< 5 ms: {}", verdict(used < Duration::from_millis(5))),
+            format!("eval \"$(aws-sso-env …)\" {}", millis(evaluated)),
+            ratio(used, evaluated),
+        ));
+
+        // Idle prompts with a use in effect, less the same shell without the hook.
+        let bare = session("", &":\n".repeat(PROMPTS))?;
+        let with_use = session(&format!("{init}{use_line}"), &":\n".repeat(PROMPTS))?;
+        let added = each(with_use, bare, PROMPTS).as_secs_f64() * 1e6;
+        let bare_prompt = bare.as_secs_f64() * 1e6 / PROMPTS as f64;
+        rows.push(row(
+            format!("idle prompt with a use in effect, {shell}"),
+            format!("+{added:.1} µs per prompt"),
+            format!("< 100 µs: {}", verdict(added < 100.0)),
+            format!("bare {shell} {bare_prompt:.1} µs/prompt"),
+            "-".to_owned(),
+        ));
+    }
+    Ok(rows)
 }
 
 /// The shell hook: what an idle prompt adds in bash, zsh and fish (driven interactively with a few

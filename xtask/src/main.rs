@@ -89,6 +89,8 @@ enum BenchGroup {
     Picker,
     /// The shell hook: on cd, and the cost of an idle prompt.
     Hook,
+    /// `aws-sso use`: the shell function on cached credentials, and idle prompts while in use.
+    Use,
     /// Tab completion of accounts and roles.
     Complete,
 }

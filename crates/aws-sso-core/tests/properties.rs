@@ -19,7 +19,7 @@ use aws_sso_core::Secret;
 use aws_sso_core::cache::CachedToken;
 use aws_sso_core::config::project::parse_project_file;
 use aws_sso_core::config::{AwsConfig, ConfigDocument, SectionKind};
-use aws_sso_core::hook::HookState;
+use aws_sso_core::hook::{HookState, Used};
 use aws_sso_core::shell::{Shell, quote_fish, quote_posix, set_var};
 use jiff::Timestamp;
 use proptest::collection::{btree_map, vec};
@@ -534,6 +534,7 @@ fn hook_state() -> impl Strategy<Value = HookState> {
         vec("[A-Z_]{1,24}", 0..6),
         btree_map("[A-Z_]{1,24}", proptest::option::of(any::<String>()), 0..6),
         vec(any::<String>(), 0..3),
+        proptest::option::of((any::<String>(), text(), any::<String>(), text(), text(), text())),
     )
         .prop_map(
             |(
@@ -541,6 +542,7 @@ fn hook_state() -> impl Strategy<Value = HookState> {
                 set,
                 saved,
                 told,
+                used,
             )| {
                 HookState {
                     v: HookState::VERSION,
@@ -554,6 +556,18 @@ fn hook_state() -> impl Strategy<Value = HookState> {
                     set,
                     saved: saved.into_iter().collect::<BTreeMap<_, _>>(),
                     told,
+                    used: used.map(
+                        |(account_id, account_name, role_name, region, sso_session, profile)| {
+                            Used {
+                                account_id,
+                                account_name,
+                                role_name,
+                                region,
+                                sso_session,
+                                profile,
+                            }
+                        },
+                    ),
                 }
             },
         )
@@ -581,7 +595,11 @@ proptest! {
         let encoded = state.encode();
         prop_assert!(!encoded.contains('\n'), "one line: {encoded}");
         let decoded = HookState::decode(Some(&encoded));
-        if state.set.is_empty() && state.saved.is_empty() && state.told.is_empty() {
+        if state.set.is_empty()
+            && state.saved.is_empty()
+            && state.told.is_empty()
+            && state.used.is_none()
+        {
             prop_assert_eq!(encoded, "");
             prop_assert_eq!(decoded, HookState::default());
         } else {

@@ -77,6 +77,28 @@ pub enum Command {
     /// Shell code for the shell integration's prompt hook (run by the script `init` prints).
     #[command(hide = true)]
     Hook(HookArgs),
+    /// Shell code that makes the current shell use an account and role, in every directory,
+    /// until `--clear` (run by the `aws-sso` shell function that `init` defines, for
+    /// `aws-sso use`).
+    #[command(hide = true)]
+    Use(UseArgs),
+}
+
+/// `aws-sso use [ACCOUNT [ROLE]]`, `aws-sso use --clear`.
+#[derive(Debug, Args)]
+#[command(override_usage = "aws-sso use [OPTIONS] <ACCOUNT> [ROLE]\n       aws-sso use --clear")]
+pub struct UseArgs {
+    #[command(flatten)]
+    pub role: RoleArgs,
+
+    /// Stop using the account and role: the shell gets back what it had before (or the
+    /// project file's credentials).
+    #[arg(long, conflicts_with_all = ["account", "role"])]
+    pub clear: bool,
+
+    /// The shell that evaluates the output (the shell function passes it).
+    #[arg(long, value_name = "SHELL", value_parser = shell_parser(), hide = true)]
+    pub shell: Option<Shell>,
 }
 
 #[derive(Debug, Args)]

@@ -66,25 +66,42 @@ pub fn run(shell: Shell) -> ExitCode {
     let env = Environment::from_process();
     // Quiet unless AWS_SSO_LOG asks: the hook's stderr is the user's prompt.
     aws_sso_cli::init_logging(crate::NAME, 0, true, &env);
-    let output = decide(shell, env);
-    // A closed stdout or stderr leaves nothing to tell: the exit code stays 0 either way.
+    let input = input_from(&env);
+    let output = decide(shell, env, input);
+    write(&output);
+    ExitCode::SUCCESS
+}
+
+/// What the shell handed this run.
+pub fn input_from(env: &Environment) -> HookInput {
+    let cwd = env.current_dir().map_or_else(|| PathBuf::from("/"), PathBuf::from);
+    HookInput::from_env(env, cwd)
+}
+
+/// The shell code on stdout (written once), the messages on stderr. A closed stdout or stderr
+/// leaves nothing to tell.
+pub fn write(output: &HookOutput) {
     let _ = std::io::stdout().lock().write_all(output.stdout.as_bytes());
     let mut stderr = std::io::stderr().lock();
     for message in &output.messages {
         let _ = writeln!(stderr, "{message}");
     }
-    ExitCode::SUCCESS
 }
 
-fn decide(shell: Shell, env: Environment) -> HookOutput {
-    let cwd = env.current_dir().map_or_else(|| PathBuf::from("/"), PathBuf::from);
-    let input = HookInput::from_env(&env, cwd);
-    let timeout = hook::timeout(&env);
+/// One run of the hook from `input`.
+pub fn decide(shell: Shell, env: Environment, input: HookInput) -> HookOutput {
     // Lenient: a bad value in config.yaml is a warning, not a prompt without credentials.
-    let ctx = match Context::load_lenient(hook::resolution_env(&env, &input.state), None) {
-        Ok(ctx) => ctx.with_http_settings(|settings| bounded(settings, timeout)),
-        Err(e) => return hook::fail_closed(&env, shell, input, e),
-    };
+    match Context::load_lenient(hook::resolution_env(&env, &input.state), None) {
+        Ok(ctx) => decide_in(ctx, shell, input),
+        Err(e) => hook::fail_closed(&env, shell, input, e),
+    }
+}
+
+/// One run of the hook from `input`, with the configuration already read (as `aws-sso use`
+/// has, right after resolving).
+pub fn decide_in(ctx: Context, shell: Shell, input: HookInput) -> HookOutput {
+    let timeout = hook::timeout(&ctx.env);
+    let ctx = ctx.with_http_settings(|settings| bounded(settings, timeout));
     // One bound for the whole run: the account index, one account's roles and the credentials.
     let deadline = Instant::now() + timeout;
     let left = || deadline.saturating_duration_since(Instant::now()).max(LEAST_TIME);

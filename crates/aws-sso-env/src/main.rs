@@ -12,6 +12,7 @@ mod picker;
 mod project;
 #[cfg(unix)]
 mod server;
+mod shell_use;
 mod status;
 
 use std::process::ExitCode;
@@ -38,6 +39,10 @@ fn main() -> ExitCode {
         return code;
     }
     aws_sso_cli::complete::run_if_requested(aws_sso_env::command);
+    // Its help goes to stderr: the `aws-sso` shell function evaluates its stdout.
+    if std::env::args_os().nth(1).is_some_and(|command| command == "use") {
+        return shell_use::main();
+    }
     let cli = parse();
     let (env, printer) = cli.global.start(NAME);
     // Runs from every new shell's rc file: no config to read, nothing that can fail on it.
@@ -100,6 +105,7 @@ fn run(cli: &Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode
         Some(Command::Status(args)) => status::run(&ctx, &request, args, printer),
         Some(Command::Init(args)) => init::run(args, printer),
         Some(Command::Hook(args)) => Ok(hook::run(args.shell)),
+        Some(Command::Use(args)) => shell_use::run(cli, args, ctx.env.clone()),
         Some(Command::CredentialProcess(_)) => unreachable_credential_process(),
     }
 }

@@ -7,7 +7,10 @@ use aws_sso_cli::Printer;
 use aws_sso_core::Error;
 use aws_sso_core::config::project::find_project_file;
 use aws_sso_core::credentials::{self, RoleRequest};
-use aws_sso_core::resolve::{self, ProjectState, Resolution, ResolveError, RoleChoice, RoleSource};
+use aws_sso_core::hook::{self, Used};
+use aws_sso_core::resolve::{
+    self, ProjectState, Resolution, ResolveError, ResolvedRole, RoleChoice, RoleSource,
+};
 use aws_sso_core::session::{self, Context, SessionRequest, TokenState};
 use aws_sso_core::time::{format_cli, format_remaining};
 use jiff::{SignedDuration, Timestamp};
@@ -24,7 +27,8 @@ struct Status {
     project_trust: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     problem: Option<String>,
-    /// `arguments`, `project file`, `profile NAME`.
+    /// `aws-sso use` (this shell's choice, which wins over the project file), `arguments`,
+    /// `project file`, `profile NAME`.
     source: Option<String>,
     sso_session: Option<String>,
     account_id: Option<String>,
@@ -87,9 +91,21 @@ pub fn run(
         status.project_file = Some(file.path.display().to_string());
         status.project_trust = Some(trust);
     }
-    match resolve::resolve_role(ctx, request, &RoleChoice::default(), project.as_ref()) {
+    // `aws-sso use` in this shell wins over the project file: the hook exports its choice.
+    let used = ctx.env.non_empty(hook::USED_VAR).and_then(|text| {
+        serde_json::from_str::<Used>(text)
+            .inspect_err(|e| tracing::warn!("ignoring an unreadable {}: {e}", hook::USED_VAR))
+            .ok()
+    });
+    let used_here = used.is_some();
+    let resolution = match used {
+        Some(used) => used_role(ctx, used).map(Resolution::Resolved),
+        None => resolve::resolve_role(ctx, request, &RoleChoice::default(), project.as_ref()),
+    };
+    match resolution {
         Ok(Resolution::Resolved(resolved)) => {
             status.source = Some(match &resolved.source {
+                RoleSource::Arguments if used_here => USED.to_owned(),
                 RoleSource::Arguments => "arguments".to_owned(),
                 RoleSource::ProjectFile(_) => "project file".to_owned(),
                 RoleSource::Profile(p) => format!("profile {p}"),
@@ -144,6 +160,26 @@ pub fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The source `aws-sso use` shows as.
+const USED: &str = "aws-sso use (this shell, in every directory)";
+
+/// The role `aws-sso use` chose, as the hook reaches it: by its id, in its session.
+fn used_role(ctx: &Context, used: Used) -> Result<ResolvedRole, Error> {
+    let request = SessionRequest {
+        sso_session: used.sso_session,
+        profile: used.profile,
+        project_session: None,
+    };
+    Ok(ResolvedRole {
+        session: session::resolve(ctx, &request)?,
+        account_id: used.account_id,
+        account_name: used.account_name,
+        role_name: used.role_name,
+        region: used.region,
+        source: RoleSource::Arguments,
+    })
 }
 
 fn session_state(

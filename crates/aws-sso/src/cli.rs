@@ -16,6 +16,13 @@ pub const BUILTINS: &[(&str, &str)] = &[
 /// The name in every message.
 pub const NAME: &str = "aws-sso";
 
+/// `aws-sso use`: run by the shell function of `aws-sso-env init`, since it changes the shell
+/// itself; its words complete as `aws-sso-env use`'s.
+pub const USE: &str = "use";
+/// What `--help` says of it.
+pub const USE_ABOUT: &str =
+    "Use an account and role in this shell, kept fresh (needs aws-sso-env init)";
+
 pub fn command() -> Command {
     let mut command = Command::new(NAME)
         .version(env!("CARGO_PKG_VERSION"))
@@ -49,6 +56,7 @@ pub fn command() -> Command {
     for (name, about) in BUILTINS {
         command = command.subcommand(passthrough(name).about(*about));
     }
+    command = command.subcommand(passthrough(USE).about(USE_ABOUT));
     command.subcommand(
         Command::new("help")
             .about("Show a command's help (runs aws-sso-COMMAND --help)")
@@ -66,7 +74,8 @@ pub fn with_plugins<'a>(
     for (name, path) in found {
         let usable = !name.starts_with('-')
             && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
-        let taken = name == "help" || BUILTINS.iter().any(|(builtin, _)| *builtin == name);
+        let taken =
+            name == "help" || name == USE || BUILTINS.iter().any(|(builtin, _)| *builtin == name);
         if usable && !taken {
             command =
                 command.subcommand(passthrough(name).about(format!("Plugin: {}", path.display())));
@@ -94,11 +103,12 @@ mod tests {
     #[test]
     fn plugins_join_the_commands_unless_a_name_is_taken_or_unusable() {
         let path = Path::new("/opt/bin/aws-sso-x");
-        let found = ["gimme", "ls", "help", "-x", "has space", "v1.2_beta"].map(|n| (n, path));
+        let found =
+            ["gimme", "ls", "help", "use", "-x", "has space", "v1.2_beta"].map(|n| (n, path));
         let command = with_plugins(command(), found);
         command.clone().debug_assert();
         let names: Vec<&str> = command.get_subcommands().map(Command::get_name).collect();
-        assert_eq!(names, ["login", "ls", "env", "help", "gimme", "v1.2_beta"]);
+        assert_eq!(names, ["login", "ls", "env", "use", "help", "gimme", "v1.2_beta"]);
         let gimme = command.find_subcommand("gimme").expect("gimme");
         assert_eq!(
             gimme.get_about().map(ToString::to_string).as_deref(),

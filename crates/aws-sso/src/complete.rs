@@ -6,7 +6,7 @@
 use std::ffi::OsString;
 use std::process::Command;
 
-use aws_sso::cli::{self, BUILTINS};
+use aws_sso::cli::{self, BUILTINS, USE};
 use clap_complete::env::CompleteEnv;
 
 use crate::find;
@@ -45,6 +45,13 @@ fn delegate(args: &[OsString]) -> Option<i32> {
         return None;
     }
     let name = words.get(1)?.to_str()?;
+    // `aws-sso use …` completes as `aws-sso-env use …`: the same words, one program over.
+    if name == USE {
+        let program = find::program(&find::search_dirs(), "env")?;
+        let mut command = Command::new(program);
+        command.arg("--").arg(format!("{}env", find::PREFIX)).args(&words[1..]);
+        return Some(command.status().ok()?.code().unwrap_or(1));
+    }
     if !BUILTINS.iter().any(|(builtin, _)| *builtin == name) {
         return None;
     }

@@ -18,7 +18,7 @@ use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::{BUILTINS, NAME};
+use crate::cli::{BUILTINS, NAME, USE};
 
 /// Exit code of a command line that makes no sense (docs/ARCHITECTURE.md §7).
 const USAGE: u8 = 2;
@@ -72,6 +72,9 @@ fn main() -> ExitCode {
 
 /// Runs command `name` with `args`, or says there is no such command.
 fn dispatch(name: &str, args: &[OsString]) -> ExitCode {
+    if name == USE {
+        return use_without_the_shell_function(args);
+    }
     let dirs = find::search_dirs();
     match find::program(&dirs, name) {
         Some(program) => run(&program, args),
@@ -107,10 +110,36 @@ fn run(program: &Path, args: &[OsString]) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// `aws-sso use` reached this program: the shell function of `aws-sso-env init`, which runs
+/// it in the shell, is not defined here. `--help` is still shown (on stderr, as the function
+/// shows it).
+fn use_without_the_shell_function(args: &[OsString]) -> ExitCode {
+    if args.iter().any(|arg| arg == "--help" || arg == "-h") {
+        let help = find::program(&find::search_dirs(), "env").and_then(|program| {
+            let mut command = std::process::Command::new(program);
+            command.arg(USE).arg("--help");
+            command.status().ok()
+        });
+        if help.is_some_and(|status| status.success()) {
+            return ExitCode::SUCCESS;
+        }
+    }
+    error_message(format_args!(
+        "`{NAME} use` changes the shell it runs in, so the shell itself must run it, and this \
+         one has no aws-sso shell integration.\n  Add `eval \"$(aws-sso-env init bash)\"` to \
+         ~/.bashrc, `eval \"$(aws-sso-env init zsh)\"` to ~/.zshrc, or `aws-sso-env init fish \
+         | source` to ~/.config/fish/config.fish, then open a new shell"
+    ));
+    ExitCode::from(USAGE)
+}
+
 fn unknown(name: &str, dirs: &[PathBuf]) -> ExitCode {
     let found = find::all(dirs);
-    let known =
-        BUILTINS.iter().map(|(b, _)| *b).chain(["help"]).chain(found.keys().map(String::as_str));
+    let known = BUILTINS
+        .iter()
+        .map(|(b, _)| *b)
+        .chain(["help", USE])
+        .chain(found.keys().map(String::as_str));
     let mut text = format!("no such command: `{}`\n", shown::shown(name));
     if let Some(closest) = suggest::closest(name, known) {
         text.push_str(&format!("  did you mean `{closest}`?\n"));

@@ -17,4 +17,5 @@ mod offline;
 mod picker;
 mod server;
 mod sessions;
+mod shell_use;
 mod typos;

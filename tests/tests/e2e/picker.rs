@@ -157,3 +157,17 @@ fn without_a_terminal_the_error_stands_at_once() {
     assert_eq!(done.status.code(), Some(2), "{}", done.screen);
     assert!(!done.screen.contains("corp >"), "{}", done.screen);
 }
+
+#[test]
+fn aws_sso_use_with_nothing_named_opens_the_picker_too() {
+    let sandbox = Sandbox::listed(&["--accounts", "3", "--roles-per-account", "1"]);
+    let mut cmd = sandbox.std_cmd("aws-sso-env");
+    cmd.args(["use", "--shell", "bash"]).env_remove("AWS_PROFILE");
+    let mut pty = Terminal::start(cmd, true);
+    pty.wait_for("3/3");
+    pty.send(b"002\r");
+    let done = pty.finish();
+    assert_eq!(done.status.code(), Some(0), "{}", done.screen);
+    // The shell code the `aws-sso` function evaluates: the chosen account's credentials.
+    assert!(done.stdout.contains("export AWS_SSO_ACCOUNT_ID='100000000002'"), "{}", done.stdout);
+}

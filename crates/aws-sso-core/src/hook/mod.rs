@@ -31,7 +31,7 @@ use crate::env::{self, Environment};
 use crate::shell;
 
 pub use plan::{FetchError, Pending, PendingAccounts, Step, fail_closed, plan, run_hook};
-pub use state::{HookState, Vars};
+pub use state::{HookState, Used, Vars};
 
 /// The shell variable holding [`HookState`] as JSON.
 pub const STATE_VAR: &str = env::AWS_SSO_HOOK_STATE;
@@ -43,6 +43,9 @@ pub const MARKER_VAR: &str = "_AWS_SSO_MARKER";
 pub const STAMP_VAR: &str = "_AWS_SSO_STAMP";
 /// Epoch seconds at which the hook must run again (0: never).
 pub const REFRESH_AT_VAR: &str = "_AWS_SSO_REFRESH_AT";
+/// Exported while `aws-sso use` is in effect: a copy of [`Used`] as JSON (names only), so that
+/// commands run from the shell (`aws-sso-env status`) can tell. The hook itself reads the state.
+pub const USED_VAR: &str = "_AWS_SSO_USED";
 
 /// The bound on GetRoleCredentials when `AWS_SSO_HOOK_TIMEOUT` does not say otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -78,6 +81,8 @@ pub struct HookInput {
     /// The shell's pid, which names its stamp file.
     pub shell_pid: Option<u32>,
     pub current: Vars,
+    /// [`USED_VAR`] as the shell exports it now.
+    pub used_export: Option<String>,
     pub now: Timestamp,
 }
 
@@ -97,8 +102,14 @@ impl HookInput {
                 .non_empty(env::AWS_SSO_HOOK_SHELL_PID)
                 .and_then(|p| p.trim().parse().ok()),
             current: Vars::from_env(env),
+            used_export: env.get(USED_VAR).map(str::to_owned),
             now: Timestamp::now(),
         }
+    }
+
+    /// The first credential variable the shell holds that the hook did not set, if any.
+    pub fn credentials_of_the_users_own(&self) -> Option<&'static str> {
+        self.state.foreign_credential(&self.current)
     }
 }
 

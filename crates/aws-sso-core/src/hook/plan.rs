@@ -8,6 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::run::Run;
 use super::stamp::modified;
+use super::state::Used;
 use super::{HookInput, HookOutput, OWN_CREDENTIALS, RETRY_AFTER};
 use crate::cache::role_credentials::RoleCredentials;
 use crate::config::project::{ProjectFile, find_project_file};
@@ -16,10 +17,11 @@ use crate::env::Environment;
 use crate::exit::ErrorKind;
 use crate::resolve::{
     self, AccountsNeed, ProjectState, Resolution, ResolveError, ResolvedRole, RoleChoice,
+    RoleSource,
 };
 use crate::session::{Context, TokenState, read_token};
 use crate::shell::{CommandLine, Shell};
-use crate::target::SessionTarget;
+use crate::target::{SessionRequest, SessionTarget};
 
 /// Why role credentials could not be fetched.
 #[derive(Debug)]
@@ -100,7 +102,8 @@ impl PendingAccounts {
 #[derive(Debug)]
 pub struct Pending {
     run: Run,
-    file: ProjectFile,
+    /// `None` for the role `aws-sso use` chose.
+    file: Option<ProjectFile>,
     resolved: ResolvedRole,
 }
 
@@ -120,7 +123,7 @@ impl Pending {
     ) -> HookOutput {
         let Pending { mut run, file, resolved } = self;
         match fetched {
-            Ok(creds) => run.activate(env, &file, &resolved, &creds),
+            Ok(creds) => run.activate(env, file.as_ref(), &resolved, &creds),
             Err(error) => {
                 let what =
                     format!("role {} in account {}", resolved.role_name, resolved.account_id);
@@ -198,6 +201,9 @@ pub fn run_hook(
 pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
     let env = &ctx.env;
     let mut run = Run::new(env, shell, input);
+    if let Some(used) = run.used.clone() {
+        return plan_used(ctx, run, &used);
+    }
     let Some(path) = find_project_file(&run.pwd) else {
         tracing::debug!("hook: no project file above {}; nothing should be set", run.pwd.display());
         return Step::Done(run.deactivate(env));
@@ -279,7 +285,7 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
         run.tell(session_cause(&resolved.session), problem);
         return Step::Done(run.deactivate(env));
     }
-    let pending = Pending { run, file, resolved };
+    let pending = Pending { run, file: Some(file), resolved };
     tracing::debug!(
         "hook: account {} role {} of {}",
         pending.resolved.account_id,
@@ -290,12 +296,65 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
         Some(creds) => {
             tracing::debug!("hook: role credentials cached until {}", creds.expiration);
             let Pending { mut run, file, resolved } = pending;
-            Step::Done(run.activate(env, &file, &resolved, &creds))
+            Step::Done(run.activate(env, file.as_ref(), &resolved, &creds))
         }
         None => {
             tracing::debug!("hook: no usable role credentials cached; one GetRoleCredentials");
             Step::NeedsCredentials(pending)
         }
+    }
+}
+
+/// The role `aws-sso use` chose wins over any project file, in every directory: it was resolved
+/// to an id once, so only its session is looked up again (no account cache is read).
+fn plan_used(ctx: &Context, mut run: Run, used: &Used) -> Step {
+    let env = &ctx.env;
+    // Still followed, so that a subshell within this project starts no process (the shell
+    // compares the nearest file with this one); its trust does not matter while the use lasts.
+    run.project_path = find_project_file(&run.pwd);
+    run.project_mtime = run.project_path.as_deref().and_then(modified);
+    tracing::debug!("hook: `aws-sso use` chose {}", used.label());
+    if let Some(name) = run.credentials_of_the_users_own() {
+        run.tell(
+            OWN_CREDENTIALS.to_owned(),
+            format_args!("this shell has credentials of its own ({name}); leaving them alone"),
+        );
+        return Step::Done(run.deactivate(env));
+    }
+    let request = SessionRequest {
+        sso_session: used.sso_session.clone(),
+        profile: used.profile.clone(),
+        project_session: None,
+    };
+    let session = match crate::session::resolve(ctx, &request) {
+        Ok(session) => session,
+        Err(e) => {
+            run.tell(
+                format!("use:{}:{}", used.account_id, used.role_name),
+                format_args!("{e}; no credentials are set"),
+            );
+            return Step::Done(run.deactivate(env));
+        }
+    };
+    let resolved = ResolvedRole {
+        session,
+        account_id: used.account_id.clone(),
+        account_name: used.account_name.clone(),
+        role_name: used.role_name.clone(),
+        region: used.region.clone(),
+        source: RoleSource::Arguments,
+    };
+    if let Some(problem) = login_problem(ctx, &resolved.session, run.now) {
+        run.tell(session_cause(&resolved.session), problem);
+        return Step::Done(run.deactivate(env));
+    }
+    let pending = Pending { run, file: None, resolved };
+    match credentials::cached(ctx, &pending.request(), REUSE_WINDOW) {
+        Some(creds) => {
+            let Pending { mut run, resolved, .. } = pending;
+            Step::Done(run.activate(env, None, &resolved, &creds))
+        }
+        None => Step::NeedsCredentials(pending),
     }
 }
 

@@ -7,10 +7,10 @@ use std::time::SystemTime;
 
 use jiff::Timestamp;
 
-use super::state::{HookState, Vars};
+use super::state::{HookState, Used, Vars};
 use super::{
     FILE_VAR, HookInput, HookOutput, MANAGED, MARKER_VAR, OWN_CREDENTIALS, REFRESH_AT_VAR,
-    STAMP_VAR, STATE_VAR, marker, stamp,
+    STAMP_VAR, STATE_VAR, USED_VAR, marker, stamp,
 };
 use crate::cache::role_credentials::RoleCredentials;
 use crate::config::project::ProjectFile;
@@ -36,6 +36,9 @@ pub(super) struct Run {
     pub(super) told: Vec<String>,
     pub(super) messages: Vec<String>,
     pub(super) retry_at: Option<Timestamp>,
+    /// What `aws-sso use` chose, kept whatever this run decides (only `--clear` drops it).
+    pub(super) used: Option<Used>,
+    pub(super) used_export: Option<String>,
 }
 
 /// What the managed variables should hold when credentials are exported.
@@ -47,7 +50,8 @@ pub(super) struct Active<'a> {
 
 impl Run {
     pub(super) fn new(env: &Environment, shell: Shell, input: HookInput) -> Run {
-        let HookInput { state, pwd, shell_pid, current, now } = input;
+        let HookInput { state, pwd, shell_pid, current, used_export, now } = input;
+        let used = state.used.clone();
         // Read first: an allow or a login after this moves the marker past the stamp.
         let marker = marker::path(env);
         let marker_mtime = marker.as_deref().and_then(stamp::modified);
@@ -71,6 +75,8 @@ impl Run {
             told,
             messages: Vec::new(),
             retry_at: None,
+            used,
+            used_export,
         }
     }
 
@@ -104,14 +110,14 @@ impl Run {
     pub(super) fn activate(
         &mut self,
         env: &Environment,
-        file: &ProjectFile,
+        file: Option<&ProjectFile>,
         resolved: &ResolvedRole,
         creds: &RoleCredentials,
     ) -> HookOutput {
         let exports = resolved.credential_view(creds).exports();
         let state = HookState {
             v: HookState::VERSION,
-            file: Some(file.path.to_string_lossy().into_owned()),
+            file: file.map(|f| f.path.to_string_lossy().into_owned()),
             account_id: Some(resolved.account_id.clone()),
             account_name: exports.get(shell::AWS_SSO_ACCOUNT_NAME).map(str::to_owned),
             role_name: Some(resolved.role_name.clone()),
@@ -135,11 +141,20 @@ impl Run {
     }
 
     pub(super) fn render(&mut self, env: &Environment, active: Option<Active<'_>>) -> HookOutput {
-        // Within one project a variable the user changed stays theirs; a new project sets all.
-        let same_project = active.as_ref().is_some_and(|a| {
-            a.state.file.as_deref() == self.old.file.as_deref() && self.old.file.is_some()
+        // Within one project (or one `aws-sso use`) a variable the user changed stays theirs; a
+        // new project, or a new use, sets all.
+        let same_project = active.as_ref().is_some_and(|a| match (&self.used, &self.old.used) {
+            (Some(now), Some(before)) => now.same_role(before) && self.old.account_id.is_some(),
+            (Some(_), None) | (None, Some(_)) => false,
+            (None, None) => {
+                a.state.file.as_deref() == self.old.file.as_deref() && self.old.file.is_some()
+            }
         });
-        let mut state = HookState { told: std::mem::take(&mut self.told), ..HookState::default() };
+        let mut state = HookState {
+            told: std::mem::take(&mut self.told),
+            used: self.used.clone(),
+            ..HookState::default()
+        };
         let mut unsets = String::new();
         let mut exports = String::new();
         for name in MANAGED {
@@ -174,14 +189,28 @@ impl Run {
         }
         let refresh_at = match active {
             Some(Active { state: fields, refresh_at, .. }) => {
-                state =
-                    HookState { set: state.set, saved: state.saved, told: state.told, ..fields };
+                state = HookState {
+                    set: state.set,
+                    saved: state.saved,
+                    told: state.told,
+                    used: state.used,
+                    ..fields
+                };
                 refresh_at
             }
             None => self.retry_at.map_or(0, |at| at.as_second()),
         };
         let newest = self.project_mtime.into_iter().chain(self.marker_mtime).max();
         let stamp = stamp::write(env, self.shell_pid, newest);
+        // The copy of the use that commands run from this shell read; only the difference.
+        let used = self.used.as_ref().and_then(|u| serde_json::to_string(u).ok());
+        match (&used, &self.used_export) {
+            (None, Some(_)) => push_line(&mut unsets, shell::unset_var(self.shell, USED_VAR)),
+            (Some(value), current) if current.as_ref() != Some(value) => {
+                push_line(&mut exports, shell::set_var(self.shell, USED_VAR, value));
+            }
+            _ => {}
+        }
         let mut out = unsets;
         out.push_str(&exports);
         let file = self

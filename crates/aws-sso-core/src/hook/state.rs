@@ -42,6 +42,44 @@ pub struct HookState {
     /// The causes of the messages already printed, while they last.
     #[serde(default)]
     pub told: Vec<String>,
+    /// The account and role `aws-sso use` chose for this shell: while set, it is what should be
+    /// active, in every directory, before any project file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<Used>,
+}
+
+/// The account and role `aws-sso use` chose, as resolved once (an id, never a name to look up
+/// again), with the session that reaches it. Names only: no secret.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Used {
+    pub account_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
+    pub role_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The `[sso-session]`, or `None` for a legacy profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_session: Option<String>,
+    /// The profile the session was reached through, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+}
+
+impl Used {
+    /// `<account name, else id>:<role>`, as `AWS_SSO_PROFILE` shows it.
+    pub fn label(&self) -> String {
+        format!("{}:{}", self.account_name.as_deref().unwrap_or(&self.account_id), self.role_name)
+    }
+
+    /// The same account and role of the same session: names and region may differ.
+    pub fn same_role(&self, other: &Used) -> bool {
+        self.account_id == other.account_id
+            && self.role_name == other.role_name
+            && self.sso_session == other.sso_session
+            && self.profile == other.profile
+    }
 }
 
 /// The variables whose values are secrets: never kept in the state.
@@ -89,7 +127,11 @@ impl HookState {
 
     /// One line of JSON; empty when there is nothing to remember.
     pub fn encode(&self) -> String {
-        if self.set.is_empty() && self.saved.is_empty() && self.told.is_empty() {
+        if self.set.is_empty()
+            && self.saved.is_empty()
+            && self.told.is_empty()
+            && self.used.is_none()
+        {
             return String::new();
         }
         let state = HookState { v: Self::VERSION, ..self.clone() };

@@ -112,6 +112,7 @@ impl Home {
             pwd: pwd.to_path_buf(),
             shell_pid: Some(PID),
             current: self.vars.clone(),
+            used_export: None,
             now: Timestamp::now(),
         }
     }
@@ -171,7 +172,11 @@ impl Home {
 
 impl HookState {
     fn normalized(self) -> HookState {
-        if self.set.is_empty() && self.saved.is_empty() && self.told.is_empty() {
+        if self.set.is_empty()
+            && self.saved.is_empty()
+            && self.told.is_empty()
+            && self.used.is_none()
+        {
             HookState::default()
         } else {
             HookState { v: HookState::VERSION, ..self }
@@ -1084,4 +1089,147 @@ fn a_file_allowed_before_the_account_list_was_cached_keeps_its_first_meaning() {
 
 fn no_accounts(need: &crate::resolve::AccountsNeed) -> Result<(), FetchError> {
     panic!("unexpected fetch of accounts: {need:?}")
+}
+
+const USED_ACCOUNT: &str = "210987654321";
+const USED_ROLE: &str = "Admin";
+
+impl Home {
+    /// What `aws-sso use` records (`Some`), or `--clear` removes (`None`), before its hook run.
+    fn choose(&mut self, used: Option<Used>) {
+        let mut state = HookState::decode(Some(&self.state));
+        state.used = used;
+        self.state = state.encode();
+    }
+}
+
+fn used(account_name: Option<&str>) -> Used {
+    Used {
+        account_id: USED_ACCOUNT.to_owned(),
+        account_name: account_name.map(str::to_owned),
+        role_name: USED_ROLE.to_owned(),
+        region: None,
+        sso_session: Some("corp".to_owned()),
+        profile: None,
+    }
+}
+
+#[test]
+fn a_used_role_wins_over_the_project_everywhere_and_clearing_gives_back_what_was_there() {
+    for shell in Shell::ALL {
+        let mut home = Home::new(shell);
+        let project = home.project("billing", &project_text(ACCOUNT), true);
+        home.cache_credentials(ACCOUNT, ROLE, "ASIAPROJECT", SignedDuration::from_hours(1));
+        home.cache_credentials(USED_ACCOUNT, USED_ROLE, "ASIAUSED", SignedDuration::from_hours(1));
+        home.set("AWS_PROFILE", "dev");
+        home.set("AWS_REGION", "us-east-1");
+        let before = home.vars.clone();
+        home.cd(&project);
+        assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAPROJECT"));
+
+        home.choose(Some(used(Some("prod"))));
+        let output = home.cd(&project);
+        assert_eq!(output.messages, Vec::<String>::new());
+        assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAUSED"), "{shell}");
+        assert_eq!(home.var("AWS_SSO_PROFILE"), Some("prod:Admin"), "{shell}");
+        assert_eq!(home.var("AWS_SSO_ACCOUNT_ID"), Some(USED_ACCOUNT), "{shell}");
+        // No region of its own: the user's comes back, not the project's.
+        assert_eq!(home.var("AWS_REGION"), Some("us-east-1"), "{shell}");
+        assert_eq!(home.var("AWS_PROFILE"), None, "{shell}");
+        let exported = parse_output(shell, &output.stdout)
+            .into_iter()
+            .find(|(name, _)| name == USED_VAR)
+            .and_then(|(_, value)| value)
+            .expect("the use is exported");
+        assert_eq!(serde_json::from_str::<Used>(&exported).expect("JSON"), used(Some("prod")));
+        let state = HookState::decode(Some(&home.state));
+        assert_eq!(state.used, Some(used(Some("prod"))));
+        assert_eq!(state.file, None, "{shell}");
+
+        // Anywhere, and staying prints nothing but the bookkeeping.
+        home.leave();
+        assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAUSED"), "{shell}");
+        let again = home.leave();
+        assert_eq!(changed_vars(shell, &again.stdout), Vec::<String>::new(), "{shell}");
+
+        // Cleared outside the project: what the shell had; inside: the project's.
+        home.choose(None);
+        home.leave();
+        assert_eq!(home.vars, before, "{shell}");
+        assert_eq!(HookState::decode(Some(&home.state)).used, None);
+        home.cd(&project);
+        assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAPROJECT"), "{shell}");
+    }
+}
+
+#[test]
+fn the_export_of_a_use_is_unset_when_it_is_cleared() {
+    let mut home = Home::new(Shell::Bash);
+    home.cache_credentials(USED_ACCOUNT, USED_ROLE, "ASIAUSED", SignedDuration::from_hours(1));
+    home.choose(Some(used(None)));
+    let pwd = home.dir.path().to_path_buf();
+    let output = home.leave();
+    let exported = serde_json::to_string(&used(None)).expect("JSON");
+    assert!(output.stdout.contains(&format!("export {USED_VAR}=")), "{}", output.stdout);
+    // The shell holds it now: the same run again prints nothing for it.
+    let mut input = home.input(&pwd);
+    input.used_export = Some(exported.clone());
+    let same = run_hook(&home.context(), Shell::Bash, input, |_| panic!(), |_| panic!());
+    assert!(!same.stdout.contains(USED_VAR), "{}", same.stdout);
+    home.choose(None);
+    let mut input = home.input(&pwd);
+    input.used_export = Some(exported);
+    let cleared = run_hook(&home.context(), Shell::Bash, input, |_| panic!(), |_| panic!());
+    let unset = parse_output(Shell::Bash, &cleared.stdout);
+    assert!(unset.contains(&(USED_VAR.to_owned(), None)), "{}", cleared.stdout);
+}
+
+#[test]
+fn a_used_role_is_refreshed_and_survives_a_logout() {
+    let mut home = Home::new(Shell::Zsh);
+    home.cache_credentials(USED_ACCOUNT, USED_ROLE, "ASIAUSED", SignedDuration::from_mins(4));
+    home.choose(Some(used(None)));
+    let pwd = home.dir.path().to_path_buf();
+    let Step::NeedsCredentials(pending) = home.plan(&pwd) else { panic!("due for refresh") };
+    assert_eq!(pending.request().account_id, USED_ACCOUNT);
+    assert_eq!(pending.request().role_name, USED_ROLE);
+    let fresh = credentials(USED_ACCOUNT, "ASIAFRESH", SignedDuration::from_hours(1));
+    let output = pending.finish(&home.env.clone(), Ok(fresh));
+    home.apply(&output);
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAFRESH"));
+    assert_eq!(home.var("AWS_SSO_PROFILE"), Some("210987654321:Admin"));
+
+    // Logged out: unset and told, but the choice stays for the next login.
+    std::fs::remove_file(home.context().caches.token_path("corp")).expect("log out");
+    let output = home.leave();
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), None);
+    assert!(output.messages.iter().any(|m| m.contains("aws-sso-login")), "{:?}", output.messages);
+    assert_eq!(HookState::decode(Some(&home.state)).used, Some(used(None)));
+    home.login(SignedDuration::from_hours(8));
+    home.cache_credentials(USED_ACCOUNT, USED_ROLE, "ASIAAGAIN", SignedDuration::from_hours(1));
+    home.leave();
+    assert_eq!(home.var("AWS_ACCESS_KEY_ID"), Some("ASIAAGAIN"));
+}
+
+#[test]
+fn hostile_names_of_a_used_account_are_quoted_and_the_state_holds_no_secret() {
+    for shell in Shell::ALL {
+        let mut home = Home::new(shell);
+        home.cache_credentials(USED_ACCOUNT, USED_ROLE, "ASIAUSED", SignedDuration::from_hours(1));
+        let hostile = "it's \"x\" $(touch pwned) `id` ; \\ \n end";
+        home.choose(Some(used(Some(hostile))));
+        let output = home.leave();
+        assert_eq!(home.var("AWS_SSO_ACCOUNT_NAME"), Some(hostile), "{shell}");
+        assert_eq!(home.var("AWS_SSO_PROFILE"), Some(format!("{hostile}:Admin").as_str()));
+        let exported = parse_output(shell, &output.stdout)
+            .into_iter()
+            .find(|(name, _)| name == USED_VAR)
+            .and_then(|(_, value)| value)
+            .expect("exported");
+        assert_eq!(serde_json::from_str::<Used>(&exported).expect("JSON"), used(Some(hostile)));
+        for secret in ["SECRET-OF-ASIAUSED", "TOKEN-OF-ASIAUSED"] {
+            assert!(!home.state.contains(secret), "{shell}");
+            assert!(!exported.contains(secret), "{shell}");
+        }
+    }
 }

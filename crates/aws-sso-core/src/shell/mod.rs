@@ -316,11 +316,15 @@ mod tests {
     }
 
     #[test]
-    fn every_init_template_calls_the_binary_once_by_the_placeholder() {
+    fn every_init_template_calls_the_binary_by_the_placeholder_for_the_hook_and_use() {
         for shell in Shell::ALL {
             let template = shell.syntax().init_template();
-            assert_eq!(template.matches(INIT_PLACEHOLDER).count(), 1, "{shell}");
+            assert_eq!(template.matches(INIT_PLACEHOLDER).count(), 2, "{shell}");
             assert!(template.contains(&format!("{INIT_PLACEHOLDER} hook {shell}")), "{shell}");
+            assert!(
+                template.contains(&format!("{INIT_PLACEHOLDER} use --shell {shell}")),
+                "{shell}"
+            );
         }
         let err = Shell::Bash.init_script("/a\0b").expect_err("a NUL is refused");
         assert!(err.to_string().contains("a NUL character"), "{err}");

@@ -1,4 +1,4 @@
-//! Where the `sso` (portal) and `sso-oidc` services live: the endpoint rule sets of both services
+//! Where the `sso` (portal), `sso-oidc` and `sts` services live: the endpoint rule sets of the services
 //! (regions, partitions, FIPS and dual-stack), and the endpoint overrides users configure through
 //! `AWS_ENDPOINT_URL*`, `[services]` sections and `endpoint_url`.
 
@@ -13,6 +13,8 @@ pub enum Service {
     Sso,
     /// Client registration, device authorization and tokens.
     SsoOidc,
+    /// AssumeRole, for the roles a profile chains to (docs/aws-contracts.md §10).
+    Sts,
 }
 
 impl Service {
@@ -21,6 +23,7 @@ impl Service {
         match self {
             Service::Sso => "SSO",
             Service::SsoOidc => "SSO OIDC",
+            Service::Sts => "STS",
         }
     }
 
@@ -29,6 +32,7 @@ impl Service {
         match self {
             Service::Sso => env::AWS_ENDPOINT_URL_SSO,
             Service::SsoOidc => env::AWS_ENDPOINT_URL_SSO_OIDC,
+            Service::Sts => env::AWS_ENDPOINT_URL_STS,
         }
     }
 
@@ -37,6 +41,7 @@ impl Service {
         match self {
             Service::Sso => "sso",
             Service::SsoOidc => "sso_oidc",
+            Service::Sts => "sts",
         }
     }
 
@@ -46,6 +51,8 @@ impl Service {
             (Service::Sso, true) => "portal.sso-fips",
             (Service::SsoOidc, false) => "oidc",
             (Service::SsoOidc, true) => "oidc-fips",
+            (Service::Sts, false) => "sts",
+            (Service::Sts, true) => "sts-fips",
         }
     }
 }
@@ -236,6 +243,14 @@ fn resolve_with_origin(
     };
     if !is_host_label(region) {
         return Err(EndpointError::InvalidRegion { region: region.to_owned() });
+    }
+    // STS alone keeps one global endpoint, for the pseudo-region `aws-global`.
+    if service == Service::Sts
+        && region == "aws-global"
+        && !params.use_fips
+        && !params.use_dual_stack
+    {
+        return Ok("https://sts.amazonaws.com".to_owned());
     }
     let partition = partition(region);
     let url = match (params.use_fips, params.use_dual_stack) {
@@ -602,5 +617,59 @@ sso_oidc =
         };
         assert_eq!(url("eusc-de-east-1"), "https://oidc.eusc-de-east-1.amazonaws.eu");
         assert_eq!(url("mars-east-1"), "https://oidc.mars-east-1.amazonaws.com");
+    }
+
+    /// The cases of the `sts` rule set (botocore's `endpoint-rule-set-1.json`) for regional
+    /// endpoints: partitions, FIPS (GovCloud's regular endpoint is FIPS already), dual-stack,
+    /// the global pseudo-region.
+    #[test]
+    fn sts_endpoints_are_regional_and_partition_aware() {
+        let url = |region: &str, fips: bool, dual: bool| {
+            let params = EndpointParams {
+                region: Some(region.to_owned()),
+                use_fips: fips,
+                use_dual_stack: dual,
+                endpoint: None,
+            };
+            resolve(Service::Sts, &params).expect("resolves")
+        };
+        assert_eq!(url("eu-west-1", false, false), "https://sts.eu-west-1.amazonaws.com");
+        assert_eq!(url("cn-north-1", false, false), "https://sts.cn-north-1.amazonaws.com.cn");
+        assert_eq!(url("us-east-1", true, false), "https://sts-fips.us-east-1.amazonaws.com");
+        assert_eq!(url("us-gov-west-1", true, false), "https://sts.us-gov-west-1.amazonaws.com");
+        assert_eq!(url("us-east-1", false, true), "https://sts.us-east-1.api.aws");
+        assert_eq!(url("us-east-1", true, true), "https://sts-fips.us-east-1.api.aws");
+        assert_eq!(url("aws-global", false, false), "https://sts.amazonaws.com");
+    }
+
+    #[test]
+    fn sts_endpoints_are_configured_as_the_others_are() {
+        let services = "[profile dev]\nservices = local\n[services local]\nsts =\n  endpoint_url = http://services-sts\n";
+        let from = |vars: &[(&str, &str)], text: &str| {
+            endpoint_for(Service::Sts, "eu-west-1", &env(vars), &config(text), Some("dev"))
+        };
+        assert_eq!(from(&[], services).as_deref(), Ok("http://services-sts"));
+        assert_eq!(
+            from(&[("AWS_ENDPOINT_URL", "http://all")], services).as_deref(),
+            Ok("http://all")
+        );
+        assert_eq!(
+            from(
+                &[("AWS_ENDPOINT_URL_STS", "http://sts/"), ("AWS_ENDPOINT_URL", "http://all")],
+                services
+            )
+            .as_deref(),
+            Ok("http://sts")
+        );
+        // The SSO variable moves the portal only.
+        assert_eq!(
+            from(&[("AWS_ENDPOINT_URL_SSO", "http://sso")], "[profile dev]\n").as_deref(),
+            Ok("https://sts.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            from(&[("AWS_USE_FIPS_ENDPOINT", "true")], "[profile dev]\n").as_deref(),
+            Ok("https://sts-fips.eu-west-1.amazonaws.com")
+        );
+        assert!(from(&[("AWS_USE_FIPS_ENDPOINT", "true")], services).is_err());
     }
 }

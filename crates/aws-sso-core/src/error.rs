@@ -36,6 +36,8 @@ pub enum Error {
     #[error(transparent)]
     Resolve(#[from] ResolveError),
     #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
     Trust(#[from] trust::TrustError),
     #[error(transparent)]
     Shell(#[from] shell::ShellError),
@@ -77,6 +79,7 @@ impl Error {
             Error::Session(e) => e.kind(),
             Error::Credentials(e) => e.kind(),
             Error::Resolve(e) => e.kind(),
+            Error::Chain(e) => e.kind(),
             Error::Trust(_) | Error::Shell(_) | Error::Console(_) => ErrorKind::Failure,
             Error::StartUrl(e) => e.kind(),
             Error::Runtime(_) => ErrorKind::Failure,
@@ -166,6 +169,89 @@ impl ResolveError {
             _ => ErrorKind::Usage,
         }
     }
+}
+
+/// Why a chained role (`role_arn` with `source_profile`, or a project file's `assume_role`)
+/// cannot be reached. Each names the profile, its file and the fix, on one line.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    #[error(
+        "The profile \"{}\" in {file} has role_arn = \"{}\", which is not a role ARN: set it to arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME.",
+        shell::printable(profile),
+        shell::printable(value)
+    )]
+    NotAnArn { profile: String, file: String, value: String },
+    #[error(
+        "The profile \"{}\" in {file} has role_arn but no source_profile: add source_profile = NAME, naming a profile that signs in with IAM Identity Center (or one chained to it).",
+        shell::printable(profile)
+    )]
+    NoSourceProfile { profile: String, file: String },
+    #[error(
+        "The source_profile \"{}\" of the profile \"{}\" does not exist in {file}: fix source_profile, or add [profile {}].",
+        shell::printable(source_profile),
+        shell::printable(profile),
+        shell::printable(source_profile)
+    )]
+    MissingSource { profile: String, source_profile: String, file: String },
+    #[error(
+        "The source_profile \"{}\" of the profile \"{}\" in {file} has no credentials aws-sso-env can get: a chain starts at a profile with sso_session (or sso_start_url), sso_account_id and sso_role_name. Point source_profile at one, or add them to \"{}\".",
+        shell::printable(source_profile),
+        shell::printable(profile),
+        shell::printable(source_profile)
+    )]
+    SourceWithoutCredentials { profile: String, source_profile: String, file: String },
+    #[error(
+        "The profiles {} in {file} form a loop through source_profile: point one of them at a profile that signs in with IAM Identity Center.",
+        loop_text(profiles)
+    )]
+    Loop { profiles: Vec<String>, file: String },
+    #[error(
+        "The profile \"{}\" in {file} has duration_seconds = \"{}\", which is not a number of seconds: set it to one (900 to 43200) or remove it.",
+        shell::printable(profile),
+        shell::printable(value)
+    )]
+    BadDuration { profile: String, file: String, value: String },
+    #[error(
+        "The profile \"{}\" in {file} takes its source credentials from credential_source = {}, which aws-sso-env does not provide: use source_profile, naming a profile that signs in with IAM Identity Center.",
+        shell::printable(profile),
+        shell::printable(credential_source)
+    )]
+    CredentialSource { profile: String, file: String, credential_source: String },
+    #[error(
+        "The profile \"{}\" in {file} needs an MFA code (mfa_serial), which aws-sso-env cannot ask for: use the AWS CLI for this profile, or remove mfa_serial.",
+        shell::printable(profile)
+    )]
+    Mfa { profile: String, file: String },
+    #[error(
+        "The profile \"{}\" in {file} is chained to \"{}\", which has no {missing}: add it to \"{}\", the IAM Identity Center role the chain starts from.",
+        shell::printable(profile),
+        shell::printable(root),
+        shell::printable(root)
+    )]
+    RootIncomplete { profile: String, root: String, missing: &'static str, file: String },
+    #[error(
+        "Could not assume {role_arn} for {origin}: {error}{}",
+        if fix.is_empty() { String::new() } else { format!(". {fix}") }
+    )]
+    AssumeFailed { origin: String, role_arn: String, error: Box<http::HttpError>, fix: String },
+    #[error(
+        "The role to assume, {}, from {origin} is not a role ARN: set it to arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME.",
+        shell::printable(value)
+    )]
+    NotAnArnIn { origin: String, value: String },
+}
+
+impl ChainError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ChainError::AssumeFailed { .. } => ErrorKind::Failure,
+            _ => ErrorKind::Usage,
+        }
+    }
+}
+
+fn loop_text(profiles: &[String]) -> String {
+    profiles.iter().map(|p| format!("\"{}\"", shell::printable(p))).collect::<Vec<_>>().join(" -> ")
 }
 
 /// Why role credentials could not be had, beyond the login and the network.

@@ -49,6 +49,7 @@
 
 pub mod browser;
 pub mod cache;
+pub mod chain;
 pub mod complete;
 pub mod config;
 pub mod console;
@@ -73,6 +74,7 @@ pub mod session;
 pub mod shell;
 pub mod sigv4;
 pub mod start_url;
+pub mod sts;
 pub mod target;
 pub mod time;
 pub mod trust;

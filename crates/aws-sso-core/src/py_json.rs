@@ -8,6 +8,8 @@
 pub(crate) enum PyValue<'a> {
     Null,
     Str(&'a str),
+    /// An integer, as Python writes an `int`.
+    Int(i64),
     List(Vec<PyValue<'a>>),
     Object(Vec<(&'a str, PyValue<'a>)>),
 }
@@ -59,6 +61,7 @@ fn write_value(out: &mut String, value: &PyValue<'_>, seps: Separators) {
     match value {
         PyValue::Null => out.push_str("null"),
         PyValue::Str(s) => write_str(out, s),
+        PyValue::Int(n) => out.push_str(&n.to_string()),
         PyValue::List(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {

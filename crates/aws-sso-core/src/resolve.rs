@@ -20,6 +20,7 @@ use jiff::SignedDuration;
 
 use crate::cache::accounts::INDEX_RECHECK;
 use crate::cache::role_credentials::RoleCredentials;
+use crate::chain::{self, ChainError, Hop, StsTarget};
 use crate::credentials::{self, RoleRequest};
 pub use crate::error::ResolveError;
 use crate::error::{Error, Result};
@@ -52,9 +53,13 @@ pub struct ResolvedRole {
     /// Known when the account was named by name, or the account cache was read.
     pub account_name: Option<String>,
     pub role_name: String,
-    /// The region to export: the project file's, else the profile's `region`.
+    /// The region to export: the project file's, else the profile's `region` (for a chained
+    /// profile, the first `region` from it down to its root).
     pub region: Option<String>,
     pub source: RoleSource,
+    /// The roles assumed from this one, in order (empty for an Identity Center role used as
+    /// it is): the credentials are the last one's.
+    pub chain: Vec<Hop>,
 }
 
 impl ResolvedRole {
@@ -67,10 +72,71 @@ impl ResolvedRole {
             session_token: creds.session_token.clone(),
             expiration: creds.expiration,
             region: self.region.clone(),
-            account_id: self.account_id.clone(),
-            account_name: self.account_name.clone(),
-            role_name: self.role_name.clone(),
+            account_id: self.final_account_id().to_owned(),
+            account_name: if self.chain.is_empty() { self.account_name.clone() } else { None },
+            role_name: self.final_role_name().to_owned(),
         }
+    }
+
+    /// The account the credentials are for: the last assumed role's, else the Identity Center
+    /// role's.
+    pub fn final_account_id(&self) -> &str {
+        self.chain.last().map_or(&self.account_id, |hop| &hop.account_id)
+    }
+
+    /// The role the credentials are for.
+    pub fn final_role_name(&self) -> &str {
+        self.chain.last().map_or(&self.role_name, |hop| &hop.role_name)
+    }
+
+    /// The Identity Center role at the root, as GetRoleCredentials names it.
+    pub fn role_request(&self) -> RoleRequest<'_> {
+        RoleRequest {
+            target: &self.session,
+            account_id: &self.account_id,
+            role_name: &self.role_name,
+        }
+    }
+
+    /// Where the chain's AssumeRole calls go: the region resolved, else the session's; the
+    /// endpoint settings of the profile named, else the session's.
+    fn sts_target(&self) -> StsTarget<'_> {
+        let region =
+            self.region.as_deref().filter(|r| !r.is_empty()).unwrap_or(&self.session.region);
+        let profile = match &self.source {
+            RoleSource::Profile(name) => Some(name.as_str()),
+            _ => self.session.profile.as_deref(),
+        };
+        StsTarget { region, profile }
+    }
+}
+
+/// The credentials of `resolved` cached with more than `window` left: the role's, or the last
+/// assumed role's. No runtime, no HTTP client.
+pub fn cached_credentials(
+    ctx: &Context,
+    resolved: &ResolvedRole,
+    window: SignedDuration,
+) -> Option<RoleCredentials> {
+    if resolved.chain.is_empty() {
+        credentials::cached(ctx, &resolved.role_request(), window)
+    } else {
+        chain::cached(ctx, &resolved.chain, window)
+    }
+}
+
+/// The credentials of `resolved` with more than `window` left: cached, or fetched (and for a
+/// chain, each role assumed in turn from the first that is not cached).
+pub async fn fetch_credentials(
+    ctx: &Context,
+    resolved: &ResolvedRole,
+    window: SignedDuration,
+) -> Result<RoleCredentials> {
+    if resolved.chain.is_empty() {
+        credentials::fetch(ctx, &resolved.role_request(), window).await
+    } else {
+        let sts = resolved.sts_target();
+        chain::fetch(ctx, &resolved.role_request(), &resolved.chain, &sts, window).await
     }
 }
 
@@ -281,6 +347,34 @@ pub fn resolve_role_with(
         )
         .into());
     };
+    let mut request = request.clone();
+    // A chained profile: its root names the Identity Center role, and its session.
+    if let Some(found) = chain::profile_chain(&ctx.config, &ctx.files.config, &profile_name)? {
+        let root = ctx.config.profile(&found.root);
+        let get =
+            |key| root.and_then(|p| p.get(key)).filter(|v| !v.trim().is_empty()).map(str::to_owned);
+        let (Some(account), Some(role)) = (get("sso_account_id"), get("sso_role_name")) else {
+            let missing =
+                if get("sso_account_id").is_none() { "sso_account_id" } else { "sso_role_name" };
+            return Err(ChainError::RootIncomplete {
+                profile: profile_name,
+                root: found.root,
+                missing,
+                file: ctx.files.config.display().to_string(),
+            }
+            .into());
+        };
+        request.profile = Some(found.root.clone());
+        let session = session::resolve(ctx, &request)?;
+        let source = RoleSource::Profile(profile_name);
+        let resolution = named(session, &account, Some(&role), source, found.region)?;
+        return Ok(match resolution {
+            Resolution::Resolved(resolved) => {
+                Resolution::Resolved(ResolvedRole { chain: found.hops, ..resolved })
+            }
+            other => other,
+        });
+    }
     let profile = Some(profile);
     // An empty value names nothing: it must not reach GetRoleCredentials as a role.
     let get =
@@ -290,7 +384,6 @@ pub fn resolve_role_with(
             if get("sso_account_id").is_none() { "sso_account_id" } else { "sso_role_name" };
         return Err(ResolveError::ProfileIncomplete { profile: profile_name, missing }.into());
     };
-    let mut request = request.clone();
     request.profile = Some(profile_name.clone());
     let session = session::resolve(ctx, &request)?;
     named(session, &account, Some(&role), RoleSource::Profile(profile_name), get("region"))
@@ -312,15 +405,10 @@ pub fn role_credentials(
     };
     let mut runtime = LazyRuntime::default();
     let resolved = resolve_listing(ctx, &request, choice, project.as_ref(), &mut runtime)?;
-    let req = RoleRequest {
-        target: &resolved.session,
-        account_id: &resolved.account_id,
-        role_name: &resolved.role_name,
-    };
-    if let Some(creds) = credentials::cached(ctx, &req, window) {
-        return Ok((resolved.clone(), creds));
+    if let Some(creds) = cached_credentials(ctx, &resolved, window) {
+        return Ok((resolved, creds));
     }
-    let creds = runtime.get()?.block_on(credentials::fetch(ctx, &req, window))?;
+    let creds = runtime.get()?.block_on(fetch_credentials(ctx, &resolved, window))?;
     Ok((resolved, creds))
 }
 
@@ -428,6 +516,7 @@ fn named(
             role_name: role.to_owned(),
             region,
             source,
+            chain: Vec::new(),
         }));
     }
     let may_fetch = fetch == Fetch::Allowed;
@@ -519,6 +608,7 @@ fn named(
         role_name,
         region,
         source,
+        chain: Vec::new(),
     }))
 }
 
@@ -577,18 +667,22 @@ pub fn usable_cache(ctx: &Context, session: &SessionTarget) -> Option<AccountCac
 
 /// The account name of `resolved`, from the account cache when the resolution did not read it.
 pub fn account_name(ctx: &Context, resolved: &ResolvedRole) -> Option<String> {
-    if let Some(name) = &resolved.account_name {
+    if let Some(name) = &resolved.account_name
+        && resolved.chain.is_empty()
+    {
         return Some(name.clone());
     }
     let cache = usable_cache(ctx, &resolved.session)?;
     cache
         .accounts
         .iter()
-        .find(|a| a.account_id == resolved.account_id)
+        .find(|a| a.account_id == resolved.final_account_id())
         .map(|a| a.account_name.clone())
 }
 
-/// `aws-sso-env allow PATH`, for a project file not allowed yet or changed since.
+#[cfg(test)]
+mod chain_tests;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,7 +44,10 @@ pub(crate) fn command<'a>(
     for name in REMOVED {
         command.env_remove(name);
     }
-    command.env(EXEC_MARKER, format!("{}:{}", resolved.account_id, resolved.role_name));
+    command.env(
+        EXEC_MARKER,
+        format!("{}:{}", resolved.final_account_id(), resolved.final_role_name()),
+    );
     Ok((command, program))
 }
 

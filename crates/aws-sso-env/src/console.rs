@@ -46,7 +46,7 @@ pub fn run(
         printer.data(&format!("{}\n", url.expose()))?;
         return Ok(ExitCode::SUCCESS);
     }
-    let who = format!("{} {}", resolved.account_id, resolved.role_name);
+    let who = format!("{} {}", resolved.final_account_id(), resolved.final_role_name());
     open(ctx, url.expose(), &who, "aws-sso-env console --print")?;
     printer.message(&format!("Opened the AWS console for {who} in the browser."));
     Ok(ExitCode::SUCCESS)

@@ -16,12 +16,12 @@ use std::time::{Duration, Instant};
 use aws_sso_core::cache::accounts::account_cache_path;
 use aws_sso_core::cache::locks::account_cache_lock_path;
 use aws_sso_core::cache::role_credentials::RoleCredentials;
-use aws_sso_core::credentials::{self, REUSE_WINDOW, RoleRequest};
+use aws_sso_core::credentials::REUSE_WINDOW;
 use aws_sso_core::env::Environment;
 use aws_sso_core::hook::{self, FetchError, HookInput, HookOutput};
 use aws_sso_core::http::HttpSettings;
 use aws_sso_core::lock::FileLock;
-use aws_sso_core::resolve::AccountsNeed;
+use aws_sso_core::resolve::{self, AccountsNeed, ResolvedRole};
 use aws_sso_core::session::{self, AccountsRequest, Context, SessionRequest, SessionTarget};
 use aws_sso_core::shell::Shell;
 
@@ -110,7 +110,7 @@ pub fn decide_in(ctx: Context, shell: Shell, input: HookInput) -> HookOutput {
         shell,
         input,
         |need| fetch_accounts(&ctx, need, left()),
-        |request| fetch(&ctx, request, left()),
+        |resolved| fetch(&ctx, resolved, left()),
     );
     // The hook's log is quiet: what is wrong with config.yaml is told on the prompt instead.
     let warnings = ctx.settings_warnings.iter().map(|w| format!("aws-sso: warning: {w}"));
@@ -227,13 +227,13 @@ fn bounded(settings: HttpSettings, timeout: Duration) -> HttpSettings {
 /// by `timeout` as a whole.
 fn fetch(
     ctx: &Context,
-    request: &RoleRequest<'_>,
+    resolved: &ResolvedRole,
     timeout: Duration,
 ) -> Result<RoleCredentials, FetchError> {
     let runtime = aws_sso_cli::runtime()
         .map_err(|e| FetchError::NotStarted(std::io::Error::other(e.to_string())))?;
     let result = runtime.block_on(async {
-        tokio::time::timeout(timeout, credentials::fetch(ctx, request, REUSE_WINDOW)).await
+        tokio::time::timeout(timeout, resolve::fetch_credentials(ctx, resolved, REUSE_WINDOW)).await
     });
     // A name lookup still running on the blocking pool must not hold the prompt.
     runtime.shutdown_background();

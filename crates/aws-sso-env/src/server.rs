@@ -18,9 +18,9 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use aws_sso_core::container::{self, Served};
-use aws_sso_core::credentials::{self, REUSE_WINDOW, RoleRequest};
+use aws_sso_core::credentials::REUSE_WINDOW;
 use aws_sso_core::error::ErrorKind;
-use aws_sso_core::resolve::ResolvedRole;
+use aws_sso_core::resolve::{self, ResolvedRole};
 use aws_sso_core::secret::Secret;
 use aws_sso_core::session::{Context, SessionRequest};
 use aws_sso_core::shell;
@@ -219,12 +219,8 @@ impl Endpoint {
     async fn credentials(&self) -> Answer {
         let mut served = self.served.lock().await;
         if served.needs_refresh(Timestamp::now()) {
-            let req = RoleRequest {
-                target: &self.resolved.session,
-                account_id: &self.resolved.account_id,
-                role_name: &self.resolved.role_name,
-            };
-            match credentials::fetch(&self.ctx, &req, served.refresh_window()).await {
+            let window = served.refresh_window();
+            match resolve::fetch_credentials(&self.ctx, &self.resolved, window).await {
                 Ok(fresh) => {
                     *served = Served::new(fresh, Timestamp::now());
                     self.warned.set(false);
@@ -247,7 +243,8 @@ impl Endpoint {
     fn failure_message(&self, error: &aws_sso_core::Error) -> String {
         let mut message = format!(
             "cannot get fresh credentials for role {} in account {}: {error}",
-            self.resolved.role_name, self.resolved.account_id
+            self.resolved.final_role_name(),
+            self.resolved.final_account_id()
         );
         if error.kind() == ErrorKind::NotLoggedIn && !message.contains("aws-sso-login") {
             let selector = self.resolved.session.selector();

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use aws_sso_cli::Printer;
 use aws_sso_core::Error;
 use aws_sso_core::config::project::find_project_file;
-use aws_sso_core::credentials::{self, RoleRequest};
 use aws_sso_core::hook::{self, Used};
 use aws_sso_core::resolve::{
     self, ProjectState, Resolution, ResolveError, ResolvedRole, RoleChoice, RoleSource,
@@ -34,6 +33,9 @@ struct Status {
     account_id: Option<String>,
     account_name: Option<String>,
     role_name: Option<String>,
+    /// The Identity Center role a chained profile assumes its role from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assumed_from: Option<String>,
     region: Option<String>,
     /// The SSO login: `valid`, `expired`, `missing` or `unreadable`.
     session_state: Option<&'static str>,
@@ -111,17 +113,16 @@ pub fn run(
                 RoleSource::Profile(p) => format!("profile {p}"),
             });
             status.account_name = resolve::account_name(ctx, &resolved);
-            let req = RoleRequest {
-                target: &resolved.session,
-                account_id: &resolved.account_id,
-                role_name: &resolved.role_name,
-            };
             status.cached_credentials_expire_at =
-                credentials::cached(ctx, &req, SignedDuration::ZERO)
+                resolve::cached_credentials(ctx, &resolved, SignedDuration::ZERO)
                     .map(|c| format_cli(c.expiration));
             session_state(ctx, &resolved.session, now, &mut status);
-            status.account_id = Some(resolved.account_id);
-            status.role_name = Some(resolved.role_name);
+            if !resolved.chain.is_empty() {
+                status.assumed_from =
+                    Some(format!("{} in account {}", resolved.role_name, resolved.account_id));
+            }
+            status.account_id = Some(resolved.final_account_id().to_owned());
+            status.role_name = Some(resolved.final_role_name().to_owned());
             status.region = resolved.region;
         }
         Ok(Resolution::NeedsAccounts(need)) => {
@@ -179,6 +180,7 @@ fn used_role(ctx: &Context, used: Used) -> Result<ResolvedRole, Error> {
         role_name: used.role_name,
         region: used.region,
         source: RoleSource::Arguments,
+        chain: Vec::new(),
     })
 }
 
@@ -231,6 +233,9 @@ fn table(s: &Status, now: Timestamp) -> String {
     }
     if let Some(role) = &s.role_name {
         rows.push(("role", role.clone()));
+    }
+    if let Some(from) = &s.assumed_from {
+        rows.push(("assumed from", from.clone()));
     }
     if let Some(region) = &s.region {
         rows.push(("region", region.clone()));

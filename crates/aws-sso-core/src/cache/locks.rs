@@ -37,6 +37,11 @@ pub fn role_lock_path(env: &Environment, key: &RoleCredentialsKey) -> PathBuf {
     locks_dir(env).join(format!("role-{}.lock", key.cache_key()))
 }
 
+/// The lock around assuming one chained role (the name of its cache entry).
+pub fn assume_role_lock_path(env: &Environment, cache_key: &str) -> PathBuf {
+    locks_dir(env).join(format!("assume-role-{cache_key}.lock"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,8 @@
 //! - [`registration`]: `~/.aws/sso/cache/<key>.json`, the OIDC client registration.
 //! - [`role_credentials`]: `~/.aws/cli/cache/<key>.json`, role credentials (`ProviderType: sso`),
 //!   and our index of the entries we wrote for each session.
+//! - [`assume_role`]: `~/.aws/cli/cache/<key>.json`, the credentials of a chained role, as
+//!   botocore's assume-role provider keys and writes them.
 //! - [`accounts`]: `<cache dir>/aws-sso/accounts-<session>.json`, ours: the accounts and roles a
 //!   session reaches.
 //!
@@ -32,6 +34,7 @@ pub(crate) mod fs {
     }
 }
 pub mod accounts;
+pub mod assume_role;
 pub mod locks;
 pub mod registration;
 pub mod role_credentials;
@@ -114,6 +117,7 @@ pub enum CacheFile {
     RoleCredentials,
     RoleIndex,
     Accounts,
+    AssumeRole,
 }
 
 impl CacheFile {
@@ -124,6 +128,7 @@ impl CacheFile {
             CacheFile::RoleCredentials => "the next credential fetch replaces it",
             CacheFile::RoleIndex => "the next credential fetch rewrites it",
             CacheFile::Accounts => "run `aws-sso-ls --refresh` to rebuild it",
+            CacheFile::AssumeRole => "the next AssumeRole replaces it",
         }
     }
 }
@@ -136,6 +141,7 @@ impl fmt::Display for CacheFile {
             CacheFile::RoleCredentials => "role credentials cache file",
             CacheFile::RoleIndex => "role credentials index file",
             CacheFile::Accounts => "account cache file",
+            CacheFile::AssumeRole => "assume-role credentials cache file",
         })
     }
 }

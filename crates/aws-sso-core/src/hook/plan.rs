@@ -12,7 +12,7 @@ use super::state::Used;
 use super::{HookInput, HookOutput, OWN_CREDENTIALS, RETRY_AFTER};
 use crate::cache::role_credentials::RoleCredentials;
 use crate::config::project::{ProjectFile, find_project_file};
-use crate::credentials::{self, REUSE_WINDOW, RoleRequest};
+use crate::credentials::{REUSE_WINDOW, RoleRequest};
 use crate::env::Environment;
 use crate::exit::ErrorKind;
 use crate::resolve::{
@@ -170,7 +170,7 @@ pub fn run_hook(
     shell: Shell,
     input: HookInput,
     mut fetch_accounts: impl FnMut(&AccountsNeed) -> Result<(), FetchError>,
-    fetch: impl FnOnce(&RoleRequest<'_>) -> Result<RoleCredentials, FetchError>,
+    fetch: impl FnOnce(&ResolvedRole) -> Result<RoleCredentials, FetchError>,
 ) -> HookOutput {
     // The index, then one account's roles: each fetched once at most.
     let mut fetched: Vec<AccountsNeed> = Vec::new();
@@ -178,7 +178,7 @@ pub fn run_hook(
         match plan(ctx, shell, input.clone()) {
             Step::Done(output) => return output,
             Step::NeedsCredentials(pending) => {
-                let fetched = fetch(&pending.request());
+                let fetched = fetch(&pending.resolved);
                 return pending.finish(&ctx.env, fetched);
             }
             Step::NeedsAccounts(pending) => {
@@ -292,7 +292,7 @@ pub fn plan(ctx: &Context, shell: Shell, input: HookInput) -> Step {
         pending.resolved.role_name,
         pending.resolved.session.display_name()
     );
-    match credentials::cached(ctx, &pending.request(), REUSE_WINDOW) {
+    match resolve::cached_credentials(ctx, &pending.resolved, REUSE_WINDOW) {
         Some(creds) => {
             tracing::debug!("hook: role credentials cached until {}", creds.expiration);
             let Pending { mut run, file, resolved } = pending;
@@ -343,13 +343,14 @@ fn plan_used(ctx: &Context, mut run: Run, used: &Used) -> Step {
         role_name: used.role_name.clone(),
         region: used.region.clone(),
         source: RoleSource::Arguments,
+        chain: Vec::new(),
     };
     if let Some(problem) = login_problem(ctx, &resolved.session, run.now) {
         run.tell(session_cause(&resolved.session), problem);
         return Step::Done(run.deactivate(env));
     }
     let pending = Pending { run, file: None, resolved };
-    match credentials::cached(ctx, &pending.request(), REUSE_WINDOW) {
+    match resolve::cached_credentials(ctx, &pending.resolved, REUSE_WINDOW) {
         Some(creds) => {
             let Pending { mut run, resolved, .. } = pending;
             Step::Done(run.activate(env, None, &resolved, &creds))

@@ -574,11 +574,11 @@ fn a_rejected_login_names_aws_sso_login_and_does_not_retry() {
     let output = run_hook(&home.context(), Shell::Bash, home.input(&project), no_accounts, |req| {
         Err(FetchError::Failed(
             crate::credentials::CredentialsError::LoginRejected {
-                session: req.target.display_name(),
-                selector: req.target.selector(),
+                session: req.session.display_name(),
+                selector: req.session.selector(),
                 account_id: req.account_id.to_owned(),
                 role_name: req.role_name.to_owned(),
-                target: Box::new(req.target.clone()),
+                target: Box::new(req.session.clone()),
             }
             .into(),
         ))

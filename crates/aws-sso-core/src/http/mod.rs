@@ -409,6 +409,65 @@ fn error_message(body: &[u8], secrets: &[&str]) -> String {
     truncate_chars(&redact(&clean, secrets), MAX_MESSAGE_CHARS)
 }
 
+/// The code and message of an XML error answer (`<ErrorResponse><Error><Code>` and
+/// `<Message>`), as the query protocol sends them; `None` for any other body.
+fn xml_error(body: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(body).ok()?;
+    if !text.trim_start().starts_with('<') {
+        return None;
+    }
+    let error = xml_element(text, "Error")?;
+    let code = xml_element(error, "Code").map(xml_unescape).filter(|c| !c.trim().is_empty())?;
+    let message = xml_element(error, "Message").map(xml_unescape).unwrap_or_default();
+    Some((code.trim().to_owned(), message))
+}
+
+/// The text between `<tag>` and `</tag>` (the first such element), unparsed. Enough for the
+/// flat answers of the query protocol, which never repeat a tag inside itself.
+pub(crate) fn xml_element<'a>(text: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let start = text.find(&open)? + open.len();
+    let end = start + text[start..].find(&close)?;
+    Some(&text[start..end])
+}
+
+/// The five predefined XML entities and numeric references, decoded.
+pub(crate) fn xml_unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let Some(end) = rest.find(';') else { break };
+        let entity = &rest[1..end];
+        let decoded = match entity {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => entity
+                .strip_prefix("#x")
+                .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+                .or_else(|| entity.strip_prefix('#').and_then(|dec| dec.parse().ok()))
+                .and_then(char::from_u32),
+        };
+        match decoded {
+            Some(c) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// `text` with every occurrence of each secret replaced by [`REDACTED`].
 fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
@@ -457,6 +516,10 @@ pub(crate) struct Request<'a> {
     pub bearer: Option<&'a Secret>,
     /// A JSON body; a POST without one is sent with `Content-Length: 0`.
     pub json: Option<Vec<u8>>,
+    /// A form body (`application/x-www-form-urlencoded`), as the query protocol (STS) sends.
+    pub form: Option<Vec<u8>>,
+    /// Headers added as they are: a signature's, for STS.
+    pub headers: Vec<(String, String)>,
     /// Whether connection errors, 5xx and throttling are retried.
     pub retry: bool,
 }
@@ -467,6 +530,12 @@ impl Request<'_> {
     fn secrets(&self) -> Vec<String> {
         let mut secrets: Vec<String> =
             self.bearer.map(|token| token.expose().to_owned()).into_iter().collect();
+        secrets.extend(
+            self.headers
+                .iter()
+                .filter(|(name, _)| name.eq_ignore_ascii_case("x-amz-security-token"))
+                .map(|(_, value)| value.clone()),
+        );
         let fields = self.json.as_deref().and_then(|json| {
             serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(json).ok()
         });
@@ -664,9 +733,18 @@ impl HttpClient {
         if let Some(token) = req.bearer {
             builder = builder.header(BEARER_TOKEN_HEADER, token.expose());
         }
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
         match (&req.json, req.method) {
             (Some(json), _) => {
                 builder = builder.header("content-type", "application/json").body(json.clone());
+            }
+            (None, _) if req.form.is_some() => {
+                let form = req.form.clone().unwrap_or_default();
+                builder = builder
+                    .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+                    .body(form);
             }
             // hyper leaves the length out of an empty POST; botocore sends it, so do we.
             (None, Method::Post) => builder = builder.header("content-length", "0"),
@@ -704,12 +782,19 @@ impl HttpClient {
         }
         let owned = req.secrets();
         let secrets: Vec<&str> = owned.iter().map(String::as_str).collect();
-        let code = error_code(error_type.as_deref(), &body, status);
+        let (code, message) = match xml_error(&body) {
+            // The query protocol (STS) answers errors in XML: `<Error><Code>…<Message>…`.
+            Some((code, message)) if error_type.is_none() => {
+                let clean: String = message.trim().chars().filter(|c| !c.is_control()).collect();
+                (code, truncate_chars(&redact(&clean, &secrets), MAX_MESSAGE_CHARS))
+            }
+            _ => (error_code(error_type.as_deref(), &body, status), error_message(&body, &secrets)),
+        };
         let err = ServiceError {
             operation: req.operation,
             status,
-            code: redact(&code, &secrets),
-            message: error_message(&body, &secrets),
+            code: redact(sanitize_error_code(&code), &secrets),
+            message,
         };
         (Err(HttpError::Service(err)), retry_after)
     }
@@ -1017,6 +1102,8 @@ mod tests {
             url,
             bearer: None,
             json: None,
+            form: None,
+            headers: Vec::new(),
             retry: true,
         }
     }

@@ -314,6 +314,8 @@ impl OidcClient {
             url: http::build_url(&self.base_url, path, &[]),
             bearer: None,
             json: Some(json),
+            form: None,
+            headers: Vec::new(),
             retry,
         }
     }

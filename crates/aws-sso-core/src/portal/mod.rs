@@ -232,6 +232,8 @@ impl PortalClient {
             url: http::build_url(&self.base_url, "/logout", &[]),
             bearer: Some(token),
             json: None,
+            form: None,
+            headers: Vec::new(),
             retry: true,
         };
         self.http.send(&request).await.map(drop)
@@ -250,6 +252,8 @@ impl PortalClient {
             url: http::build_url(&self.base_url, path, query),
             bearer: Some(token),
             json: None,
+            form: None,
+            headers: Vec::new(),
             retry: true,
         }
     }

@@ -18,7 +18,9 @@ pub fn resolve(ctx: &Context, request: &SessionRequest) -> Result<SessionTarget>
         return session_target(ctx, name, profile);
     }
     if let Some(profile) = &request.profile {
-        return profile_target(ctx, profile);
+        // A chained profile's session is its root's.
+        let root = identity_center_root(ctx, profile).unwrap_or_else(|| profile.clone());
+        return profile_target(ctx, &root);
     }
     if let Some(name) = &request.project_session {
         return session_target(ctx, name, env_profile);

@@ -93,6 +93,12 @@ impl Context {
         Ok(PortalClient::new(url, Arc::clone(&self.http)))
     }
 
+    /// An STS client for `region`, at the endpoint `profile` configures (as for the portal).
+    pub fn sts_client(&self, region: &str, profile: Option<&str>) -> Result<crate::sts::StsClient> {
+        let url = endpoint::endpoint_for(Service::Sts, region, &self.env, &self.config, profile)?;
+        Ok(crate::sts::StsClient::new(url, region, Arc::clone(&self.http)))
+    }
+
     /// The same context with other HTTP settings: the shell hook bounds its one call tighter
     /// than a command the user waits for.
     pub fn with_http_settings(mut self, change: impl FnOnce(HttpSettings) -> HttpSettings) -> Self {

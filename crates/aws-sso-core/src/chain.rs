@@ -115,11 +115,12 @@ pub fn profile_chain(
     loop {
         let Some(profile) = config.profile(&current) else {
             // Checked before it was followed.
-            return Err(ChainError::MissingSource {
-                profile: visited[visited.len().saturating_sub(2)].clone(),
-                source_profile: current,
+            return Err(missing_source(
+                config,
+                &visited[visited.len().saturating_sub(2)],
+                &current,
                 file,
-            });
+            ));
         };
         if region.is_none() {
             region = non_empty(profile, "region").map(str::to_owned);
@@ -181,14 +182,20 @@ pub fn profile_chain(
             return Err(ChainError::Loop { profiles, file });
         }
         if config.profile(source).is_none() {
-            return Err(ChainError::MissingSource {
-                profile: err_profile,
-                source_profile: source.to_owned(),
-                file,
-            });
+            return Err(missing_source(config, &err_profile, source, file));
         }
         visited.push(source.to_owned());
         current = source.to_owned();
+    }
+}
+
+fn missing_source(config: &AwsConfig, profile: &str, source: &str, file: String) -> ChainError {
+    let near = crate::names::did_you_mean(&crate::names::closest(source, config.profile_names()));
+    ChainError::MissingSource {
+        profile: profile.to_owned(),
+        source_profile: source.to_owned(),
+        file,
+        near: printable(&near),
     }
 }
 

@@ -187,12 +187,12 @@ pub enum ChainError {
     )]
     NoSourceProfile { profile: String, file: String },
     #[error(
-        "The source_profile \"{}\" of the profile \"{}\" does not exist in {file}: fix source_profile, or add [profile {}].",
+        "The source_profile \"{}\" of the profile \"{}\" does not exist in {file}: fix source_profile, or add [profile {}].{near}",
         shell::printable(source_profile),
         shell::printable(profile),
         shell::printable(source_profile)
     )]
-    MissingSource { profile: String, source_profile: String, file: String },
+    MissingSource { profile: String, source_profile: String, file: String, near: String },
     #[error(
         "The source_profile \"{}\" of the profile \"{}\" in {file} has no credentials aws-sso-env can get: a chain starts at a profile with sso_session (or sso_start_url), sso_account_id and sso_role_name. Point source_profile at one, or add them to \"{}\".",
         shell::printable(source_profile),

@@ -329,10 +329,14 @@ pub fn resolve_role_with(
         None => {}
     }
     // AWS_PROFILE left in the shell from other work names nothing here unless it reaches IAM
-    // Identity Center (as for the session, docs/ARCHITECTURE.md §7); `--profile` always counts.
+    // Identity Center (as for the session, docs/ARCHITECTURE.md §7) or assumes a role (whose
+    // chain then says what is wrong with it); `--profile` always counts.
     let profile_name = request.profile.clone().or_else(|| {
-        selected_profile(&ctx.env).filter(|p| {
-            ctx.config.profile(p).is_none() || session::identity_center_root(ctx, p).is_some()
+        selected_profile(&ctx.env).filter(|p| match ctx.config.profile(p) {
+            None => true,
+            Some(profile) => {
+                profile.get("role_arn").is_some() || session::identity_center_root(ctx, p).is_some()
+            }
         })
     });
     let Some(profile_name) = profile_name else {

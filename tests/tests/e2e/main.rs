@@ -1,6 +1,7 @@
 //! One test binary for every end-to-end test (ripgrep style): each module is one story.
 
 mod big_org;
+mod chain;
 mod complete;
 mod console;
 mod dispatch;

@@ -443,4 +443,32 @@ mod tests {
         assert_eq!(faults.check("a", 0), Verdict { error: None, hang: None, endless: false });
         assert_eq!(faults.hang(), hang, "the wait stays as set, for faults set again later");
     }
+
+    #[test]
+    fn an_sts_fault_hits_every_sts_request_or_the_first_n_until_cleared() {
+        let mut every = Faults::new(FaultSettings {
+            sts_fault: Some(StsFault::Throttle),
+            ..FaultSettings::default()
+        });
+        let faults: Vec<_> = (0..3).map(|_| every.check_sts()).collect();
+        assert_eq!(faults, [Some(StsFault::Throttle); 3]);
+        every.clear();
+        assert_eq!(every.check_sts(), None);
+        let mut first = Faults::new(FaultSettings {
+            sts_fault: Some(StsFault::Hang),
+            sts_fault_first: 2,
+            ..FaultSettings::default()
+        });
+        let faults: Vec<_> = (0..4).map(|_| first.check_sts()).collect();
+        assert_eq!(faults, [Some(StsFault::Hang), Some(StsFault::Hang), None, None]);
+        // Portal requests do not count towards the STS schedule, nor STS ones towards theirs.
+        let mut mixed = Faults::new(FaultSettings {
+            sts_fault: Some(StsFault::ServerError),
+            sts_fault_first: 1,
+            fail_first: 1,
+            ..FaultSettings::default()
+        });
+        assert_eq!(mixed.check("a", 0).error.map(|e| e.kind), FAILED);
+        assert_eq!(mixed.check_sts(), Some(StsFault::ServerError));
+    }
 }

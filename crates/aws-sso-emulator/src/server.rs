@@ -680,4 +680,45 @@ mod tests {
             (0..3).map(|_| emulator.handle(&accounts, 0).response.status).collect();
         assert_eq!(statuses, [401, 401, 429]);
     }
+
+    #[test]
+    fn sts_is_served_at_the_root_by_its_action_and_its_faults_answer_in_xml() {
+        let request = |method: &str, path: &str, query: &str| ApiRequest {
+            method: method.into(),
+            path: path.into(),
+            query: crate::wire::parse_query(query),
+            ..Default::default()
+        };
+        let of =
+            |method: &str, path: &str, query: &str| Operation::of(&request(method, path, query));
+        assert_eq!(of("POST", "/", "Action=AssumeRole"), Operation::AssumeRole);
+        assert_eq!(of("GET", "/", "Action=GetCallerIdentity"), Operation::GetCallerIdentity);
+        assert_eq!(of("GET", "/", ""), Operation::StsUnknown);
+        assert_eq!(
+            of("GET", "/federation/credentials", "Action=AssumeRole"),
+            Operation::GetRoleCredentials
+        );
+        assert_eq!(of("POST", "/token", "Action=AssumeRole"), Operation::CreateToken);
+
+        let state = State::new(Settings::default(), Directory::generate(1, 1).unwrap());
+        let faults = Faults::new(FaultSettings {
+            sts_fault: Some(StsFault::ServerError),
+            sts_fault_first: 1,
+            ..FaultSettings::default()
+        });
+        let mut emulator = Emulator::new(state, faults);
+        let call = request("POST", "/", "Action=GetCallerIdentity");
+        let failed = emulator.handle(&call, 0).response;
+        assert_eq!((failed.status, failed.error_type), (500, Some("InternalFailure")));
+        assert!(String::from_utf8_lossy(&failed.body).contains("<Type>Receiver</Type>"));
+        let unsigned = emulator.handle(&call, 0).response;
+        assert_eq!(
+            (unsigned.status, unsigned.error_type),
+            (403, Some("MissingAuthenticationToken"))
+        );
+        let log: Vec<_> =
+            emulator.log.iter().map(|l| (l.operation, l.status, l.path.as_str())).collect();
+        assert_eq!(log, [("GetCallerIdentity", 500, "/"), ("GetCallerIdentity", 403, "/")]);
+        assert_eq!(emulator.stats, Stats::default(), "STS requests are not portal requests");
+    }
 }

@@ -86,7 +86,9 @@ impl StsError {
         let request_id = request_id();
         let sender = if self.kind.status() >= 500 { "Receiver" } else { "Sender" };
         let body = format!(
-            "<ErrorResponse xmlns=\"{NAMESPACE}\">\n  <Error>\n    <Type>{sender}</Type>\n    <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
+            "<ErrorResponse xmlns=\"{NAMESPACE}\">\n  <Error>\n    <Type>{sender}</Type>\n    \
+             <Code>{}</Code>\n    <Message>{}</Message>\n  </Error>\n  \
+             <RequestId>{request_id}</RequestId>\n</ErrorResponse>\n",
             self.kind.code(),
             escape(&self.message)
         );
@@ -378,7 +380,8 @@ fn assume_role_inner(
     }
     let Some(role) = parse_role_arn(role_arn) else {
         return Err(validation(format!(
-            "{role_arn} is invalid: a role ARN is arn:<partition>:iam::<12-digit account>:role/<path/><name>"
+            "{role_arn} is invalid: a role ARN is \
+             arn:<partition>:iam::<12-digit account>:role/<path/><name>"
         )));
     };
     if !(2..=64).contains(&session_name.chars().count()) {
@@ -465,7 +468,14 @@ fn assume_role_inner(
     };
     let request_id = request_id();
     let body = format!(
-        "<AssumeRoleResponse xmlns=\"{NAMESPACE}\">\n  <AssumeRoleResult>\n    <Credentials>\n      <AccessKeyId>{access_key_id}</AccessKeyId>\n      <SecretAccessKey>{}</SecretAccessKey>\n      <SessionToken>{}</SessionToken>\n      <Expiration>{}</Expiration>\n    </Credentials>\n    <AssumedRoleUser>\n      <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n  </AssumeRoleResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</AssumeRoleResponse>\n",
+        "<AssumeRoleResponse xmlns=\"{NAMESPACE}\">\n  <AssumeRoleResult>\n    <Credentials>\n      \
+         <AccessKeyId>{access_key_id}</AccessKeyId>\n      \
+         <SecretAccessKey>{}</SecretAccessKey>\n      \
+         <SessionToken>{}</SessionToken>\n      \
+         <Expiration>{}</Expiration>\n    </Credentials>\n    <AssumedRoleUser>\n      \
+         <AssumedRoleId>{}</AssumedRoleId>\n      <Arn>{}</Arn>\n    </AssumedRoleUser>\n  \
+         </AssumeRoleResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  \
+         </ResponseMetadata>\n</AssumeRoleResponse>\n",
         escape(&issued.secret_access_key),
         escape(&issued.session_token),
         sigv4::iso8601(expires_at),
@@ -484,10 +494,391 @@ pub fn get_caller_identity(state: &mut State, request: &ApiRequest, now: u64) ->
     };
     let request_id = request_id();
     let body = format!(
-        "<GetCallerIdentityResponse xmlns=\"{NAMESPACE}\">\n  <GetCallerIdentityResult>\n    <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
+        "<GetCallerIdentityResponse xmlns=\"{NAMESPACE}\">\n  <GetCallerIdentityResult>\n    \
+         <Arn>{}</Arn>\n    <UserId>{}</UserId>\n    <Account>{}</Account>\n  \
+         </GetCallerIdentityResult>\n  <ResponseMetadata>\n    \
+         <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n\
+         </GetCallerIdentityResponse>\n",
         escape(&identity.arn),
         escape(&identity.user_id),
         escape(&identity.account),
     );
     xml(200, body, request_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::{Directory, Settings};
+    use crate::wire::percent_encode;
+
+    /// 2026-12-07T02:00:00Z.
+    const NOW: u64 = 1_796_608_800_000;
+    const MINUTE: u64 = 60_000;
+    const DENIED: &str = "arn:aws:iam::123456789012:role/denied";
+
+    struct Keys {
+        id: String,
+        secret: String,
+        token: String,
+    }
+
+    fn state_with_source() -> (State, Keys) {
+        let settings =
+            Settings { deny_assume_role: vec![DENIED.to_owned()], ..Settings::default() };
+        let mut state = State::new(settings, Directory::generate(1, 1).unwrap());
+        let keys = Keys {
+            id: "ASIASOURCE0000000001".to_owned(),
+            secret: "source/secret+key".to_owned(),
+            token: "source-token".to_owned(),
+        };
+        let issued = IssuedCredentials {
+            secret_access_key: keys.secret.clone(),
+            session_token: keys.token.clone(),
+            expires_at: NOW + 60 * MINUTE,
+            identity: Identity {
+                partition: "aws".into(),
+                account: "100000000001".into(),
+                user_id: "AROASOURCE:user".into(),
+                arn: "arn:aws:sts::100000000001:assumed-role/AWSReservedSSO_Admin_0/user".into(),
+            },
+        };
+        state.remember_credentials(keys.id.clone(), issued, NOW);
+        (state, keys)
+    }
+
+    fn amz_date(at: u64) -> String {
+        sigv4::iso8601(at).replace(['-', ':'], "")
+    }
+
+    /// A POST of the form `body`, signed in its headers with `keys` at `at` for `service`.
+    fn signed_post(body: &str, keys: &Keys, at: u64, service: &str) -> ApiRequest {
+        let mut request = ApiRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            headers: vec![
+                ("host".into(), "127.0.0.1:4000".into()),
+                ("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into()),
+                ("x-amz-date".into(), amz_date(at)),
+                ("x-amz-security-token".into(), keys.token.clone()),
+            ],
+            body: body.as_bytes().to_vec(),
+            ..Default::default()
+        };
+        let scope = format!("{}/us-east-1/{service}/aws4_request", sigv4::scope_date(at));
+        let authorization = |signature: &str| {
+            format!(
+                "AWS4-HMAC-SHA256 Credential={}/{scope}, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, Signature={signature}",
+                keys.id
+            )
+        };
+        request.headers.push(("authorization".into(), authorization("0")));
+        let presented = sigv4::presented(&request).unwrap();
+        let signature = sigv4::signature(&request, &presented, &keys.secret);
+        request.headers.last_mut().unwrap().1 = authorization(&signature);
+        request
+    }
+
+    fn assume_body(role_arn: &str, session: &str, extra: &str) -> String {
+        format!(
+            "Action=AssumeRole&Version=2011-06-15&RoleArn={}&RoleSessionName={}{extra}",
+            percent_encode(role_arn),
+            percent_encode(session)
+        )
+    }
+
+    fn element<'a>(xml: &'a str, name: &str) -> &'a str {
+        let open = format!("<{name}>");
+        let start = xml.find(&open).unwrap_or_else(|| panic!("no {name} in {xml}")) + open.len();
+        &xml[start..start + xml[start..].find('<').unwrap()]
+    }
+
+    fn keys_of(response: &ApiResponse) -> Keys {
+        let xml = String::from_utf8_lossy(&response.body);
+        Keys {
+            id: element(&xml, "AccessKeyId").to_owned(),
+            secret: element(&xml, "SecretAccessKey").to_owned(),
+            token: element(&xml, "SessionToken").to_owned(),
+        }
+    }
+
+    fn code(response: &ApiResponse) -> (u16, String) {
+        let xml = String::from_utf8_lossy(&response.body);
+        (response.status, element(&xml, "Code").to_owned())
+    }
+
+    #[test]
+    fn each_hop_of_a_chain_is_signed_by_the_credentials_of_the_one_before() {
+        let (mut state, source) = state_with_source();
+        let mut keys = source;
+        for (hop, role) in [
+            "arn:aws:iam::111111111111:role/one",
+            "arn:aws:iam::222222222222:role/a/b/two",
+            "arn:aws-cn:iam::333333333333:role/three",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let body = assume_body(role, &format!("hop-{hop}"), "&DurationSeconds=900");
+            let answer = assume_role(&mut state, &signed_post(&body, &keys, NOW, "sts"), NOW);
+            assert_eq!(answer.status, 200, "{}", String::from_utf8_lossy(&answer.body));
+            let xml = String::from_utf8_lossy(&answer.body).into_owned();
+            assert!(xml.starts_with(
+                "<AssumeRoleResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
+            ));
+            assert_eq!(element(&xml, "Expiration"), "2026-12-07T02:15:00Z");
+            assert!(element(&xml, "AssumedRoleId").ends_with(&format!(":hop-{hop}")));
+            assert_eq!(answer.header("x-amzn-RequestId"), Some(element(&xml, "RequestId")));
+            keys = keys_of(&answer);
+            assert!(keys.id.starts_with("ASIA") && keys.id.len() == 20, "{}", keys.id);
+        }
+        let body = "Action=GetCallerIdentity&Version=2011-06-15";
+        let answer = get_caller_identity(&mut state, &signed_post(body, &keys, NOW, "sts"), NOW);
+        let xml = String::from_utf8_lossy(&answer.body).into_owned();
+        assert_eq!(answer.status, 200, "{xml}");
+        assert_eq!(element(&xml, "Arn"), "arn:aws-cn:sts::333333333333:assumed-role/three/hop-2");
+        assert_eq!(element(&xml, "Account"), "333333333333");
+        assert_eq!(element(&xml, "UserId"), format!("{}:hop-2", role_id("333333333333/three")));
+    }
+
+    #[test]
+    fn each_refusal_has_the_services_code_and_status_and_names_no_secret() {
+        let (mut state, source) = state_with_source();
+        let good = assume_body("arn:aws:iam::111111111111:role/one", "session", "");
+        let wrong = |change: &dyn Fn(&mut Keys)| {
+            let mut keys = Keys {
+                id: source.id.clone(),
+                secret: source.secret.clone(),
+                token: source.token.clone(),
+            };
+            change(&mut keys);
+            signed_post(&good, &keys, NOW, "sts")
+        };
+        let mut untokened = signed_post(&good, &source, NOW, "sts");
+        untokened.headers.retain(|(name, _)| name != "x-amz-security-token");
+        let mut tampered = signed_post(&good, &source, NOW, "sts");
+        tampered.body =
+            assume_body("arn:aws:iam::111111111111:role/two", "session", "").into_bytes();
+        let unsigned = ApiRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            body: good.clone().into_bytes(),
+            ..Default::default()
+        };
+        let bad_duration = |seconds: &str| {
+            signed_post(
+                &assume_body(
+                    "arn:aws:iam::111111111111:role/one",
+                    "session",
+                    &format!("&DurationSeconds={seconds}"),
+                ),
+                &source,
+                NOW,
+                "sts",
+            )
+        };
+        let cases: Vec<(&str, ApiRequest, u64, (u16, &str))> = vec![
+            ("no signature", unsigned, NOW, (403, "MissingAuthenticationToken")),
+            (
+                "unknown key",
+                wrong(&|k| k.id = "ASIAUNKNOWN000000000".into()),
+                NOW,
+                (403, "InvalidClientTokenId"),
+            ),
+            (
+                "wrong token",
+                wrong(&|k| k.token = "other".into()),
+                NOW,
+                (403, "InvalidClientTokenId"),
+            ),
+            ("no token", untokened, NOW, (403, "InvalidClientTokenId")),
+            (
+                "wrong secret",
+                wrong(&|k| k.secret = "wrong".into()),
+                NOW,
+                (403, "SignatureDoesNotMatch"),
+            ),
+            ("changed body", tampered, NOW, (403, "SignatureDoesNotMatch")),
+            (
+                "scoped to iam",
+                signed_post(&good, &source, NOW, "iam"),
+                NOW,
+                (403, "SignatureDoesNotMatch"),
+            ),
+            (
+                "16 min late",
+                signed_post(&good, &source, NOW, "sts"),
+                NOW + 16 * MINUTE,
+                (403, "SignatureDoesNotMatch"),
+            ),
+            (
+                "16 min early",
+                signed_post(&good, &source, NOW + 16 * MINUTE, "sts"),
+                NOW,
+                (403, "SignatureDoesNotMatch"),
+            ),
+            (
+                "expired",
+                signed_post(&good, &source, NOW + 60 * MINUTE, "sts"),
+                NOW + 60 * MINUTE,
+                (400, "ExpiredToken"),
+            ),
+            (
+                "no RoleArn",
+                signed_post("Action=AssumeRole&RoleSessionName=ab", &source, NOW, "sts"),
+                NOW,
+                (400, "ValidationError"),
+            ),
+            (
+                "a user ARN",
+                signed_post(
+                    &assume_body("arn:aws:iam::111111111111:user/one", "session", ""),
+                    &source,
+                    NOW,
+                    "sts",
+                ),
+                NOW,
+                (400, "ValidationError"),
+            ),
+            (
+                "a 1-char session",
+                signed_post(
+                    &assume_body("arn:aws:iam::111111111111:role/one", "s", ""),
+                    &source,
+                    NOW,
+                    "sts",
+                ),
+                NOW,
+                (400, "ValidationError"),
+            ),
+            (
+                "a session with a space",
+                signed_post(
+                    &assume_body("arn:aws:iam::111111111111:role/one", "a b", ""),
+                    &source,
+                    NOW,
+                    "sts",
+                ),
+                NOW,
+                (400, "ValidationError"),
+            ),
+            ("899 s", bad_duration("899"), NOW, (400, "ValidationError")),
+            ("43201 s", bad_duration("43201"), NOW, (400, "ValidationError")),
+            ("2 h, chained", bad_duration("7200"), NOW, (400, "ValidationError")),
+            (
+                "a denied role",
+                signed_post(&assume_body(DENIED, "session", ""), &source, NOW, "sts"),
+                NOW,
+                (403, "AccessDenied"),
+            ),
+        ];
+        for (case, request, now, expected) in cases {
+            let answer = assume_role(&mut state, &request, now);
+            assert_eq!(code(&answer), (expected.0, expected.1.to_owned()), "{case}");
+            assert_eq!(answer.error_type, Some(expected.1), "{case}");
+            let body = String::from_utf8_lossy(&answer.body);
+            assert!(body.contains("<Type>Sender</Type>"), "{case}: {body}");
+            assert!(
+                !body.contains(&source.secret) && !body.contains(&source.token),
+                "{case}: {body}"
+            );
+        }
+        // Just inside the limits, the same request is answered.
+        for (at, now) in [(NOW, NOW + 14 * MINUTE), (NOW + 14 * MINUTE, NOW)] {
+            let answer = assume_role(&mut state, &signed_post(&good, &source, at, "sts"), now);
+            assert_eq!(answer.status, 200, "signed at {at}, checked at {now}");
+        }
+        assert_eq!(assume_role(&mut state, &bad_duration("3600"), NOW).status, 200);
+    }
+
+    #[test]
+    fn a_presigned_get_works_until_its_expiry() {
+        let (mut state, source) = state_with_source();
+        let mut query = vec![
+            ("Action", "GetCallerIdentity".to_owned()),
+            ("Version", VERSION.to_owned()),
+            ("X-Amz-Algorithm", sigv4::ALGORITHM.to_owned()),
+            (
+                "X-Amz-Credential",
+                format!("{}/{}/us-east-1/sts/aws4_request", source.id, sigv4::scope_date(NOW)),
+            ),
+            ("X-Amz-Date", amz_date(NOW)),
+            ("X-Amz-Expires", "60".to_owned()),
+            ("X-Amz-SignedHeaders", "host".to_owned()),
+            ("X-Amz-Security-Token", source.token.clone()),
+        ];
+        let request = |query: &[(&str, String)]| ApiRequest {
+            method: "GET".into(),
+            path: "/".into(),
+            query: query.iter().map(|(name, value)| ((*name).to_owned(), value.clone())).collect(),
+            headers: vec![("host".into(), "127.0.0.1:4000".into())],
+            ..Default::default()
+        };
+        let presented = sigv4::presented(&{
+            let mut with_signature = query.clone();
+            with_signature.push(("X-Amz-Signature", "0".to_owned()));
+            request(&with_signature)
+        })
+        .unwrap();
+        let signature = sigv4::signature(&request(&query), &presented, &source.secret);
+        query.push(("X-Amz-Signature", signature));
+        let url = request(&query);
+        assert_eq!(action(&url).as_deref(), Some("GetCallerIdentity"));
+        assert_eq!(get_caller_identity(&mut state, &url, NOW + 60_000).status, 200);
+        let late = get_caller_identity(&mut state, &url, NOW + 61_000);
+        assert_eq!(code(&late), (403, "SignatureDoesNotMatch".to_owned()));
+        let mut moved = url.clone();
+        moved.headers[0].1 = "127.0.0.1:4001".into();
+        assert_eq!(
+            code(&get_caller_identity(&mut state, &moved, NOW)),
+            (403, "SignatureDoesNotMatch".to_owned())
+        );
+    }
+
+    #[test]
+    fn role_arns_are_taken_apart_or_refused() {
+        let role =
+            parse_role_arn("arn:aws-us-gov:iam::123456789012:role/path/to/Name+=,.@-_").unwrap();
+        assert_eq!(
+            (role.partition, role.account, role.name),
+            ("aws-us-gov", "123456789012", "Name+=,.@-_")
+        );
+        for bad in [
+            "arn:aws:iam::12345678901:role/x",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role//x",
+            "arn:aws:iam:us-east-1:123456789012:role/x",
+            "arn:aws:sts::123456789012:role/x",
+            "arn:azure:iam::123456789012:role/x",
+            "arn:aws:iam::123456789012:role/a b",
+            "arn:aws:iam::123456789012:group/x",
+        ] {
+            assert!(parse_role_arn(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_action_comes_from_the_query_or_a_form_body() {
+        let query = ApiRequest {
+            method: "GET".into(),
+            path: "/".into(),
+            query: crate::wire::parse_query("Action=AssumeRole"),
+            ..Default::default()
+        };
+        assert_eq!(action(&query).as_deref(), Some("AssumeRole"));
+        let form = ApiRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            headers: vec![("content-type".into(), "application/x-www-form-urlencoded".into())],
+            body: b"Action=GetCallerIdentity".to_vec(),
+            ..Default::default()
+        };
+        assert_eq!(action(&form).as_deref(), Some("GetCallerIdentity"));
+        let json = ApiRequest {
+            headers: vec![("content-type".into(), "application/json".into())],
+            ..form
+        };
+        assert_eq!(action(&json), None, "a JSON body is no form");
+        assert_eq!(code(&unknown_action(&json)), (400, "InvalidAction".to_owned()));
+    }
 }

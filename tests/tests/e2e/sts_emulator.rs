@@ -175,7 +175,8 @@ fn sts_refusals_are_xml_with_the_services_codes() {
             ("X-Amz-Security-Token", "forged"),
             (
                 "Authorization",
-                "AWS4-HMAC-SHA256 Credential=ASIAFORGEDFORGEDXX/20261207/us-east-1/sts/aws4_request, SignedHeaders=host;x-amz-date, Signature=00",
+                "AWS4-HMAC-SHA256 Credential=ASIAFORGEDFORGEDXX/20261207/us-east-1/sts/aws4_request, \
+                 SignedHeaders=host;x-amz-date, Signature=00",
             ),
         ],
         "",

@@ -49,6 +49,13 @@ use crate::state::{
 /// GET or POST /_emulator/clock (?advance_ms=N moves the emulator's clock by N ms).
 /// Stops on SIGTERM or SIGINT.
 ///
+/// STS (POST or GET /, the query protocol, XML answers) takes requests signed with credentials
+/// the emulator issued (the portal's, or an earlier AssumeRole's), within 15 minutes of the
+/// emulator's clock, and refuses them as the service does: InvalidClientTokenId,
+/// SignatureDoesNotMatch, ExpiredToken (by the emulator's clock), ValidationError, AccessDenied.
+/// Every session starts from role credentials, so AssumeRole allows DurationSeconds up to 3600,
+/// the limit of role chaining.
+///
 /// Fault schedules (--throttle-every, --fail-first, --fail-burst, --hang-first, --hang-every,
 /// --endless-body-first)
 /// count portal requests from 1 in the order they arrive, over all tokens, so a run is

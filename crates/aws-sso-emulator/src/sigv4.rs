@@ -474,4 +474,62 @@ mod tests {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }
+
+    /// Temporary keys botocore 1.43.11 signed the next two requests with, at 2026-12-07T01:02:03Z.
+    const BOTOCORE_TOKEN: &str = "IQoJb3JpZ2luX2VjEXAMPLE/TOKEN+with=chars";
+
+    #[test]
+    fn an_assume_role_post_signed_by_botocore_checks_out() {
+        let request = ApiRequest {
+            method: "POST".into(),
+            path: "/".into(),
+            headers: vec![
+                ("host".into(), "sts.eu-west-1.amazonaws.com".into()),
+                ("content-type".into(), "application/x-www-form-urlencoded; charset=utf-8".into()),
+                ("x-amz-date".into(), "20261207T010203Z".into()),
+                ("x-amz-security-token".into(), BOTOCORE_TOKEN.into()),
+                (
+                    "authorization".into(),
+                    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261207/eu-west-1/sts/aws4_request, \
+                     SignedHeaders=content-type;host;x-amz-date;x-amz-security-token, \
+                     Signature=c1c709d38534d8a1dd1c48bee3e0e639c112af0aeb4f0d7075b5be55877317ce"
+                        .into(),
+                ),
+                ("user-agent".into(), "Botocore/1.43.11".into()),
+            ],
+            body: b"Action=AssumeRole&Version=2011-06-15\
+                &RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2FDeploy\
+                &RoleSessionName=botocore-session-1765069323"
+                .to_vec(),
+            ..Default::default()
+        };
+        let presented = presented(&request).unwrap();
+        assert_eq!(presented.security_token.as_deref(), Some(BOTOCORE_TOKEN));
+        assert_eq!(signature(&request, &presented, SECRET), presented.signature);
+    }
+
+    #[test]
+    fn an_eks_style_presigned_get_signed_by_botocore_checks_out() {
+        let query = "Action=GetCallerIdentity&Version=2011-06-15&X-Amz-Algorithm=AWS4-HMAC-SHA256\
+            &X-Amz-Credential=AKIDEXAMPLE%2F20261207%2Fus-west-2%2Fsts%2Faws4_request\
+            &X-Amz-Date=20261207T010203Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host%3Bx-k8s-aws-id\
+            &X-Amz-Security-Token=IQoJb3JpZ2luX2VjEXAMPLE%2FTOKEN%2Bwith%3Dchars\
+            &X-Amz-Signature=23e84501142629fbb46bbc440540f5b5ee099c84412fb1dea45d8b02dfa1af48";
+        let mut request = ApiRequest {
+            method: "GET".into(),
+            path: "/".into(),
+            query: parse_query(query),
+            headers: vec![
+                ("host".into(), "sts.us-west-2.amazonaws.com".into()),
+                ("x-k8s-aws-id".into(), "demo".into()),
+            ],
+            ..Default::default()
+        };
+        let presented = presented(&request).unwrap();
+        assert_eq!(presented.security_token.as_deref(), Some(BOTOCORE_TOKEN));
+        assert_eq!(presented.expires, Some(60));
+        assert_eq!(signature(&request, &presented, SECRET), presented.signature);
+        request.headers[1].1 = "other".into();
+        assert_ne!(signature(&request, &presented, SECRET), presented.signature);
+    }
 }

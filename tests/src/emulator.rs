@@ -356,3 +356,20 @@ impl Emulator {
         }
     }
 }
+
+impl Emulator {
+    /// The statuses of the logged requests of `operation` (`AssumeRole`, `GetCallerIdentity`,
+    /// `GetRoleCredentials`, …), in order: how many calls a client made, and how each was answered.
+    pub fn statuses_of(&self, operation: &str) -> Vec<u16> {
+        self.requests()
+            .iter()
+            .filter(|request| request["operation"] == operation)
+            .map(|request| {
+                request["status"]
+                    .as_u64()
+                    .and_then(|status| u16::try_from(status).ok())
+                    .unwrap_or_else(|| panic!("no status in {request}"))
+            })
+            .collect()
+    }
+}

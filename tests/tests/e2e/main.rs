@@ -18,4 +18,5 @@ mod picker;
 mod server;
 mod sessions;
 mod shell_use;
+mod sts_emulator;
 mod typos;

@@ -315,3 +315,61 @@ pub fn bin_in(dir: &Path, name: &str) -> PathBuf {
     );
     binary
 }
+
+/// Role credentials the emulator's portal issued (GetRoleCredentials), to sign STS requests with.
+#[derive(Debug, Clone)]
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+}
+
+impl Emulator {
+    /// GetRoleCredentials of `role_name` in `account_id` with `access_token` (a portal request,
+    /// so it counts in the fault schedules); panics unless the portal answers them.
+    pub fn role_credentials(
+        &self,
+        access_token: &str,
+        account_id: &str,
+        role_name: &str,
+    ) -> RoleCredentials {
+        let reply = self.portal_get(
+            &format!("/federation/credentials?role_name={role_name}&account_id={account_id}"),
+            access_token,
+        );
+        assert_eq!(
+            reply.status, 200,
+            "GetRoleCredentials answered:\n{}\n\n{}",
+            reply.head, reply.body
+        );
+        let credentials = &reply.json()["roleCredentials"];
+        let text = |name: &str| {
+            credentials[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("no {name} in the role credentials"))
+                .to_owned()
+        };
+        RoleCredentials {
+            access_key_id: text("accessKeyId"),
+            secret_access_key: text("secretAccessKey"),
+            session_token: text("sessionToken"),
+        }
+    }
+}
+
+impl Emulator {
+    /// The statuses of the logged requests of `operation` (`AssumeRole`, `GetCallerIdentity`,
+    /// `GetRoleCredentials`, …), in order: how many calls a client made, and how each was answered.
+    pub fn statuses_of(&self, operation: &str) -> Vec<u16> {
+        self.requests()
+            .iter()
+            .filter(|request| request["operation"] == operation)
+            .map(|request| {
+                request["status"]
+                    .as_u64()
+                    .and_then(|status| u16::try_from(status).ok())
+                    .unwrap_or_else(|| panic!("no status in {request}"))
+            })
+            .collect()
+    }
+}

@@ -283,3 +283,20 @@ pub fn write_executable(path: &Path, text: &str) {
     std::fs::write(path, text).expect("write a script");
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
 }
+
+/// A command line that returns once the refresh time the hook set (whole seconds) has come, so
+/// the next prompt is due to refresh; polls every 50 ms, gives up after about 5 s. The shells
+/// read the time with `time(2)`, whose coarse clock may lag `date`'s by a tick of the kernel
+/// (a few milliseconds): the extra 0.1 s lets it catch up, else the prompt could still find the
+/// refresh time ahead.
+pub fn until_refresh_time_passed(shell: Shell) -> String {
+    match shell {
+        Shell::Bash | Shell::Zsh => "for i in $(seq 100); do \
+             [ \"$(date +%s)\" -ge \"${_AWS_SSO_REFRESH_AT:-0}\" ] && break; sleep 0.05; done; \
+             sleep 0.1"
+            .to_owned(),
+        Shell::Fish => "for i in (seq 100); test (date +%s) -ge \"$_AWS_SSO_REFRESH_AT\"; \
+             and break; sleep 0.05; end; sleep 0.1"
+            .to_owned(),
+    }
+}

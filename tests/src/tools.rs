@@ -118,6 +118,8 @@ pub const TOOLS: &[Tool] = &[
             "offline::botocore_logs_in_with_the_device_flow_after_eval_env_in_bash",
             "offline::an_aws_cli_style_pkce_login_completes_though_the_client_waits_for_its_browser",
             "server::botocore_keeps_working_across_credential_expiries",
+            "sts_emulator::botocore_walks_a_chain_of_roles_and_every_refusal",
+            "sts_emulator::botocore_retries_sts_throttling_failures_and_hangs",
         ],
     },
     Tool {

@@ -595,6 +595,18 @@ fn picker(bin: &Path) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// How long `cmd` (an interactive shell) takes to run `script` fed on its stdin, its output
+/// thrown away.
+fn fed(mut cmd: Command, script: &str) -> anyhow::Result<Duration> {
+    use std::io::Write;
+    cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd.spawn()?;
+    child.stdin.take().context("stdin")?.write_all(script.as_bytes())?;
+    child.wait()?;
+    Ok(started.elapsed())
+}
+
 /// `aws-sso-env` with credentials cached: each path beside starting `/bin/true`.
 fn env_fast_path(bin: &Path) -> anyhow::Result<Vec<Row>> {
     step("aws-sso-env with cached credentials");
@@ -827,15 +839,7 @@ fn shell_use(bin: &Path) -> anyhow::Result<Vec<Row>> {
                     _ => cmd.args(["-f", "-i"]),
                 };
                 cmd.current_dir(sandbox.path());
-                cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
-                let started = Instant::now();
-                let mut child = cmd.spawn()?;
-                {
-                    use std::io::Write;
-                    child.stdin.take().context("stdin")?.write_all(script.as_bytes())?;
-                }
-                child.wait()?;
-                samples.push(started.elapsed());
+                samples.push(fed(cmd, &script)?);
             }
             Ok(median(samples))
         };
@@ -951,7 +955,7 @@ fn shell_hook(bin: &Path) -> anyhow::Result<Vec<Row>> {
             script.push_str("exit\n");
             let mut samples = Vec::new();
             for _ in 0..5 {
-                let mut cmd = match shell {
+                let cmd = match shell {
                     "bash" => {
                         let mut c = in_sandbox(&sandbox, shell);
                         c.args(["--noprofile", "--norc", "-i"]);
@@ -968,15 +972,7 @@ fn shell_hook(bin: &Path) -> anyhow::Result<Vec<Row>> {
                         c
                     }
                 };
-                cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
-                let started = Instant::now();
-                let mut child = cmd.spawn()?;
-                {
-                    use std::io::Write;
-                    child.stdin.take().context("stdin")?.write_all(script.as_bytes())?;
-                }
-                child.wait()?;
-                samples.push(started.elapsed());
+                samples.push(fed(cmd, &script)?);
             }
             Ok(median(samples))
         };

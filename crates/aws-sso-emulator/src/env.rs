@@ -122,6 +122,8 @@ pub fn run(args: &[String]) -> anyhow::Result<String> {
     let set = [
         ("AWS_ENDPOINT_URL_SSO", url.clone()),
         ("AWS_ENDPOINT_URL_SSO_OIDC", url.clone()),
+        // AssumeRole and GetCallerIdentity: role chains and EKS tokens stay local too.
+        ("AWS_ENDPOINT_URL_STS", url.clone()),
         ("AWS_SSO_FEDERATION_ENDPOINT", url.clone()),
         ("AWS_CONFIG_FILE", text(&config)),
         ("AWS_PROFILE", NAME.to_owned()),

@@ -59,6 +59,18 @@ impl RefreshFault {
     }
 }
 
+/// What STS requests get instead of the service's answer (`--sts-fault`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StsFault {
+    /// 500 InternalFailure.
+    #[value(name = "500")]
+    ServerError,
+    /// 400 Throttling ("Rate exceeded"), which clients retry with backoff.
+    Throttle,
+    /// Held back for --hang-ms, then answered by the service, so a client's timeout fires first.
+    Hang,
+}
+
 /// Bursts of `size` consecutive failures, one at the end of every `every` requests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FailBurst {
@@ -97,6 +109,10 @@ pub struct FaultSettings {
     pub endless_first: u32,
     /// What every refresh (OIDC CreateToken with the refresh_token grant) gets instead of a token.
     pub refresh_fault: Option<RefreshFault>,
+    /// What STS requests get instead of the service's answer.
+    pub sts_fault: Option<StsFault>,
+    /// Only the first N STS requests get `sts_fault`; 0: every one.
+    pub sts_fault_first: u32,
 }
 
 /// What happens to one portal request: an error instead of the service's answer, and a wait
@@ -127,6 +143,8 @@ pub struct Faults {
     token_uses: HashMap<String, u64>,
     failed_first: u32,
     random: SplitMix64,
+    /// STS requests received so far.
+    sts_requests: u64,
 }
 
 impl Faults {
@@ -139,12 +157,20 @@ impl Faults {
             token_uses: HashMap::new(),
             failed_first: 0,
             random,
+            sts_requests: 0,
         }
     }
 
     /// The fault, if any, that the next refresh (CreateToken with the refresh_token grant) gets.
     pub fn refresh_fault(&self) -> Option<RefreshFault> {
         self.settings.refresh_fault
+    }
+
+    /// Counts the next STS request and tells the fault it gets, if any.
+    pub fn check_sts(&mut self) -> Option<StsFault> {
+        self.sts_requests += 1;
+        let first = u64::from(self.settings.sts_fault_first);
+        self.settings.sts_fault.filter(|_| first == 0 || self.sts_requests <= first)
     }
 
     /// How long a hung request waits.
@@ -416,5 +442,33 @@ mod tests {
         assert_eq!(faults.refresh_fault(), None);
         assert_eq!(faults.check("a", 0), Verdict { error: None, hang: None, endless: false });
         assert_eq!(faults.hang(), hang, "the wait stays as set, for faults set again later");
+    }
+
+    #[test]
+    fn an_sts_fault_hits_every_sts_request_or_the_first_n_until_cleared() {
+        let mut every = Faults::new(FaultSettings {
+            sts_fault: Some(StsFault::Throttle),
+            ..FaultSettings::default()
+        });
+        let faults: Vec<_> = (0..3).map(|_| every.check_sts()).collect();
+        assert_eq!(faults, [Some(StsFault::Throttle); 3]);
+        every.clear();
+        assert_eq!(every.check_sts(), None);
+        let mut first = Faults::new(FaultSettings {
+            sts_fault: Some(StsFault::Hang),
+            sts_fault_first: 2,
+            ..FaultSettings::default()
+        });
+        let faults: Vec<_> = (0..4).map(|_| first.check_sts()).collect();
+        assert_eq!(faults, [Some(StsFault::Hang), Some(StsFault::Hang), None, None]);
+        // Portal requests do not count towards the STS schedule, nor STS ones towards theirs.
+        let mut mixed = Faults::new(FaultSettings {
+            sts_fault: Some(StsFault::ServerError),
+            sts_fault_first: 1,
+            fail_first: 1,
+            ..FaultSettings::default()
+        });
+        assert_eq!(mixed.check("a", 0).error.map(|e| e.kind), FAILED);
+        assert_eq!(mixed.check_sts(), Some(StsFault::ServerError));
     }
 }

@@ -95,6 +95,7 @@ mod tests {
                 secret_access_key: "secret".to_owned(),
                 session_token: "token".to_owned(),
                 expires_at: 1_000_000,
+                ..IssuedCredentials::default()
             },
         );
         state

@@ -1,9 +1,9 @@
-//! `aws-sso-emulator`: a local AWS IAM Identity Center (SSO OIDC and the SSO portal), and the
-//! console federation endpoint, on one loopback port, for tests, demos and offline use.
+//! `aws-sso-emulator`: a local AWS IAM Identity Center (SSO OIDC and the SSO portal), the console
+//! federation endpoint and STS, on one loopback port, for tests, demos and offline use.
 //!
 //! `main` reads the flags, builds the directory and settings, binds the port, prints the base URL
 //! on the first line of stdout and serves until SIGTERM or SIGINT. The services live in `oidc`,
-//! `portal` and `federation`, their memory in `state`, injected trouble in `faults`, the HTTP
+//! `portal`, `federation` and `sts` (its signature check in `sigv4`), their memory in `state`, injected trouble in `faults`, the HTTP
 //! shapes in `wire` and the routing and server in `server`. `aws-sso-emulator browse URL` is the
 //! stand-in browser of the tests and the demo (`browse`); `aws-sso-emulator env` prints the shell
 //! lines that point any AWS tool at a running emulator (`env`).
@@ -15,7 +15,9 @@ mod federation;
 mod oidc;
 mod portal;
 mod server;
+mod sigv4;
 mod state;
+mod sts;
 mod wire;
 
 use std::io::Write as _;
@@ -26,7 +28,7 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use clap::Parser;
 
-use crate::faults::{FailBurst, FaultSettings, Faults, RefreshFault};
+use crate::faults::{FailBurst, FaultSettings, Faults, RefreshFault, StsFault};
 use crate::server::{Emulator, ServerOptions};
 use crate::state::{
     AuthorizeDecision, DeviceApproval, Directory, Generated, NameStyle, Settings, State,
@@ -34,17 +36,25 @@ use crate::state::{
 
 /// A local AWS IAM Identity Center: the SSO OIDC service (client registration, device code and
 /// authorization code with PKCE, refresh tokens) and the SSO portal (accounts, roles, role
-/// credentials, logout) on one loopback port.
+/// credentials, logout) on one loopback port, with STS AssumeRole and GetCallerIdentity for the
+/// credentials it issued (SigV4-signed, in a header or a presigned URL).
 ///
 /// Prints its base URL (http://127.0.0.1:PORT) as the first line of stdout, then one line per
-/// request on stderr. Point a client at it with AWS_ENDPOINT_URL_SSO_OIDC and
-/// AWS_ENDPOINT_URL_SSO. Test hooks: GET /_emulator/requests (the request log as JSON),
+/// request on stderr. Point a client at it with AWS_ENDPOINT_URL_SSO_OIDC,
+/// AWS_ENDPOINT_URL_SSO and AWS_ENDPOINT_URL_STS. Test hooks: GET /_emulator/requests (the request log as JSON),
 /// GET /_emulator/clients (what each client registered with), GET /_emulator/stats
 /// ({"requests","throttled","failed","hung"}: portal requests, and those answered 429, answered
 /// 5xx or held back), POST /_emulator/reset-log (forgets the log and the stats),
 /// POST /_emulator/clear-faults (turns every injected fault off) and
 /// GET or POST /_emulator/clock (?advance_ms=N moves the emulator's clock by N ms).
 /// Stops on SIGTERM or SIGINT.
+///
+/// STS (POST or GET /, the query protocol, XML answers) takes requests signed with credentials
+/// the emulator issued (the portal's, or an earlier AssumeRole's), within 15 minutes of the
+/// emulator's clock, and refuses them as the service does: InvalidClientTokenId,
+/// SignatureDoesNotMatch, ExpiredToken (by the emulator's clock), ValidationError, AccessDenied.
+/// Every session starts from role credentials, so AssumeRole allows DurationSeconds up to 3600,
+/// the limit of role chaining.
 ///
 /// Fault schedules (--throttle-every, --fail-first, --fail-burst, --hang-first, --hang-every,
 /// --endless-body-first)
@@ -234,6 +244,23 @@ struct Args {
     /// that is not JSON). POST /_emulator/clear-faults turns it off.
     #[arg(long, value_name = "KIND", value_enum)]
     refresh_fault: Option<RefreshFault>,
+
+    /// Refuse STS AssumeRole of ROLE_ARN with 403 AccessDenied, as a role whose trust policy
+    /// does not name the caller; repeat for more roles. Every other well-formed role ARN, in any
+    /// account, may be assumed.
+    #[arg(long, value_name = "ROLE_ARN")]
+    deny_assume_role: Vec<String>,
+
+    /// Answer STS requests (AssumeRole, GetCallerIdentity) with KIND instead: 500
+    /// (InternalFailure), throttle (400 Throttling, which clients retry) or hang (held for
+    /// --hang-ms, then answered); all of them, or the first N with --sts-fault-first. POST
+    /// /_emulator/clear-faults turns it off.
+    #[arg(long, value_name = "KIND", value_enum)]
+    sts_fault: Option<StsFault>,
+
+    /// Only the first N STS requests get --sts-fault, so a client's retry succeeds; 0 is all.
+    #[arg(long, value_name = "N", default_value_t = 0, requires = "sts_fault")]
+    sts_fault_first: u32,
 }
 
 impl DeviceApproval {
@@ -345,6 +372,7 @@ fn run(args: Args) -> anyhow::Result<()> {
             registration_ttl: args.registration_ttl,
             credentials_ttl: args.credentials_ttl,
             start_redirect: args.start_redirect.clone(),
+            deny_assume_role: args.deny_assume_role.clone(),
         };
         let faults = Faults::new(FaultSettings {
             rate_limit: args.rate_limit,
@@ -359,6 +387,8 @@ fn run(args: Args) -> anyhow::Result<()> {
             token_expires_after_requests: args.token_expires_after_requests,
             endless_first: args.endless_body_first,
             refresh_fault: args.refresh_fault,
+            sts_fault: args.sts_fault,
+            sts_fault_first: args.sts_fault_first,
         });
         let mut emulator = Emulator::new(State::new(settings, directory), faults);
         emulator.clock_offset_ms = args.clock_offset_ms;

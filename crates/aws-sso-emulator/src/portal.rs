@@ -6,7 +6,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::state::{IssuedCredentials, State, random_chars, random_token};
+use crate::state::{Identity, IssuedCredentials, State, random_chars, random_token};
 use crate::wire::{ApiRequest, ApiResponse, PortalError, PortalErrorKind};
 
 const DEFAULT_PAGE_SIZE: usize = 20;
@@ -15,8 +15,9 @@ const MAX_PAGE_SIZE: usize = 100;
 /// in `==`, so every token holds the three characters a client must percent-encode.
 const PAGE_TOKEN_MAGIC: [u8; 3] = [0xFB, 0xFF, 0xBF];
 const PAGE_TOKEN_VERSION: u8 = 1;
-const UPPERCASE_AND_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const SECRET_KEY_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub const UPPERCASE_AND_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+pub const SECRET_KEY_CHARS: &[u8] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 fn invalid_request(message: impl Into<String>) -> PortalError {
     PortalError::new(PortalErrorKind::InvalidRequest, message)
@@ -225,6 +226,7 @@ fn get_role_credentials_inner(
         secret_access_key: random_chars(SECRET_KEY_CHARS, 40),
         session_token: format!("IQoJb3JpZ2luX2Vj{}", random_token(240)),
         expires_at: expiration,
+        identity: sso_identity(account_id, role_name),
     };
     let credentials = json!({
         "accessKeyId": access_key_id,
@@ -232,10 +234,27 @@ fn get_role_credentials_inner(
         "sessionToken": issued.session_token,
         "expiration": expiration,
     });
-    // The federation endpoint accepts only credentials given out here, as the real one does.
-    state.role_credentials.retain(|_, old| old.expires_at > now);
-    state.role_credentials.insert(access_key_id, issued);
+    // The federation endpoint and STS accept only credentials given out here or by STS, as the
+    // real ones do.
+    state.remember_credentials(access_key_id, issued, now);
     Ok(ApiResponse::json(200, &json!({"roleCredentials": credentials})))
+}
+
+/// The user every login of the emulator stands for, as the session name of its role sessions.
+pub const SSO_USER: &str = "aws-sso-emulator-user";
+
+/// Who the credentials of `role_name` in `account_id` are: the role Identity Center makes for a
+/// permission set, `AWSReservedSSO_<name>_<16 hex digits>`, in a session named after the user.
+fn sso_identity(account_id: &str, role_name: &str) -> Identity {
+    let digest = Sha256::digest(format!("{account_id}/{role_name}").as_bytes());
+    let suffix: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let role = format!("AWSReservedSSO_{role_name}_{suffix}");
+    Identity {
+        partition: "aws".to_owned(),
+        account: account_id.to_owned(),
+        user_id: format!("{}:{SSO_USER}", crate::sts::role_id(&format!("{account_id}/{role}"))),
+        arn: format!("arn:aws:sts::{account_id}:assumed-role/{role}/{SSO_USER}"),
+    }
 }
 
 /// `POST /logout`: ends the session of the token; later calls with it are unauthorized.

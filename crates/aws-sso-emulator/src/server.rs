@@ -17,10 +17,10 @@ use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio::signal::unix::Signal;
 
-use crate::faults::{Faults, RefreshFault};
+use crate::faults::{Faults, RefreshFault, StsFault};
 use crate::state::{REFRESH_TOKEN_GRANT, State, fill_random};
 use crate::wire::{ApiRequest, ApiResponse, PortalError, PortalErrorKind, parse_query};
-use crate::{federation, oidc, portal};
+use crate::{federation, oidc, portal, sts};
 
 /// Request bodies are small JSON documents; anything bigger is a mistake.
 const MAX_BODY_BYTES: usize = 1 << 20;
@@ -39,6 +39,10 @@ pub enum Operation {
     Logout,
     Federation,
     StartPage,
+    AssumeRole,
+    GetCallerIdentity,
+    /// A request to STS (`/`) with an action it does not have, or none.
+    StsUnknown,
     Unknown,
 }
 
@@ -60,6 +64,19 @@ impl Operation {
         }
     }
 
+    /// The operation of `request`: STS is served at `/` and names its operation in the `Action`
+    /// parameter; every other service by its path.
+    pub fn of(request: &ApiRequest) -> Operation {
+        match (request.method.as_str(), request.path.as_str()) {
+            ("GET" | "POST", "/") => match sts::action(request).as_deref() {
+                Some("AssumeRole") => Operation::AssumeRole,
+                Some("GetCallerIdentity") => Operation::GetCallerIdentity,
+                _ => Operation::StsUnknown,
+            },
+            (method, path) => Operation::route(method, path),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Operation::RegisterClient => "RegisterClient",
@@ -73,8 +90,14 @@ impl Operation {
             Operation::Logout => "Logout",
             Operation::Federation => "Federation",
             Operation::StartPage => "StartPage",
-            Operation::Unknown => "Unknown",
+            Operation::AssumeRole => "AssumeRole",
+            Operation::GetCallerIdentity => "GetCallerIdentity",
+            Operation::StsUnknown | Operation::Unknown => "Unknown",
         }
+    }
+
+    fn is_sts(self) -> bool {
+        matches!(self, Operation::AssumeRole | Operation::GetCallerIdentity | Operation::StsUnknown)
     }
 
     fn is_portal(self) -> bool {
@@ -148,7 +171,7 @@ impl Emulator {
     /// the log and the stats.
     pub fn handle(&mut self, request: &ApiRequest, real: u64) -> Answer {
         let now = self.now(real);
-        let operation = Operation::route(&request.method, &request.path);
+        let operation = Operation::of(request);
         let mut hang = None;
         let mut endless = false;
         let response = if operation.is_portal() {
@@ -165,6 +188,16 @@ impl Emulator {
             self.stats.failed += u64::from(response.status >= 500);
             self.stats.hung += u64::from(hang.is_some());
             response
+        } else if operation.is_sts() {
+            match self.faults.check_sts() {
+                Some(StsFault::ServerError) => sts::internal_failure(),
+                Some(StsFault::Throttle) => sts::throttled(),
+                Some(StsFault::Hang) => {
+                    hang = Some(self.faults.hang());
+                    self.dispatch(operation, request, now)
+                }
+                None => self.dispatch(operation, request, now),
+            }
         } else if let Some(fault) = self.refresh_fault(operation, request) {
             // Answered before the service sees it, so the refresh token stays good.
             let (response, wait) = fault.answer(self.faults.hang());
@@ -216,6 +249,9 @@ impl Emulator {
             Operation::Logout => portal::logout(state, request, now),
             Operation::Federation => federation::federation(state, request, now),
             Operation::StartPage => oidc::start_page(state),
+            Operation::AssumeRole => sts::assume_role(state, request, now),
+            Operation::GetCallerIdentity => sts::get_caller_identity(state, request, now),
+            Operation::StsUnknown => sts::unknown_action(request),
             Operation::Unknown => PortalError::new(
                 PortalErrorKind::UnknownOperation,
                 format!("No operation is served at {} {}", request.method, request.path),
@@ -365,6 +401,13 @@ async fn answer(
             .get("x-amz-sso_bearer_token")
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
+            })
+            .collect(),
         body,
     };
 
@@ -446,10 +489,12 @@ impl hyper::body::Body for Body {
 }
 
 fn to_hyper(response: ApiResponse) -> Response<Body> {
-    let mut builder = Response::builder()
-        .status(response.status)
-        .header("x-amzn-RequestId", request_id())
-        .header("server", "aws-sso-emulator");
+    let mut builder =
+        Response::builder().status(response.status).header("server", "aws-sso-emulator");
+    // STS names its request id in the body too, and sets the header to match.
+    if !response.headers.iter().any(|(name, _)| name.eq_ignore_ascii_case("x-amzn-RequestId")) {
+        builder = builder.header("x-amzn-RequestId", request_id());
+    }
     for (name, value) in &response.headers {
         builder = builder.header(*name, value);
     }
@@ -634,5 +679,46 @@ mod tests {
         let statuses: Vec<_> =
             (0..3).map(|_| emulator.handle(&accounts, 0).response.status).collect();
         assert_eq!(statuses, [401, 401, 429]);
+    }
+
+    #[test]
+    fn sts_is_served_at_the_root_by_its_action_and_its_faults_answer_in_xml() {
+        let request = |method: &str, path: &str, query: &str| ApiRequest {
+            method: method.into(),
+            path: path.into(),
+            query: crate::wire::parse_query(query),
+            ..Default::default()
+        };
+        let of =
+            |method: &str, path: &str, query: &str| Operation::of(&request(method, path, query));
+        assert_eq!(of("POST", "/", "Action=AssumeRole"), Operation::AssumeRole);
+        assert_eq!(of("GET", "/", "Action=GetCallerIdentity"), Operation::GetCallerIdentity);
+        assert_eq!(of("GET", "/", ""), Operation::StsUnknown);
+        assert_eq!(
+            of("GET", "/federation/credentials", "Action=AssumeRole"),
+            Operation::GetRoleCredentials
+        );
+        assert_eq!(of("POST", "/token", "Action=AssumeRole"), Operation::CreateToken);
+
+        let state = State::new(Settings::default(), Directory::generate(1, 1).unwrap());
+        let faults = Faults::new(FaultSettings {
+            sts_fault: Some(StsFault::ServerError),
+            sts_fault_first: 1,
+            ..FaultSettings::default()
+        });
+        let mut emulator = Emulator::new(state, faults);
+        let call = request("POST", "/", "Action=GetCallerIdentity");
+        let failed = emulator.handle(&call, 0).response;
+        assert_eq!((failed.status, failed.error_type), (500, Some("InternalFailure")));
+        assert!(String::from_utf8_lossy(&failed.body).contains("<Type>Receiver</Type>"));
+        let unsigned = emulator.handle(&call, 0).response;
+        assert_eq!(
+            (unsigned.status, unsigned.error_type),
+            (403, Some("MissingAuthenticationToken"))
+        );
+        let log: Vec<_> =
+            emulator.log.iter().map(|l| (l.operation, l.status, l.path.as_str())).collect();
+        assert_eq!(log, [("GetCallerIdentity", 500, "/"), ("GetCallerIdentity", 403, "/")]);
+        assert_eq!(emulator.stats, Stats::default(), "STS requests are not portal requests");
     }
 }

@@ -99,6 +99,9 @@ pub struct Settings {
     /// Where `HEAD`/`GET /start` redirects, as a start URL on a custom domain does; `None`: the
     /// page answers 200 like the portal itself.
     pub start_redirect: Option<String>,
+    /// Role ARNs that STS AssumeRole refuses with AccessDenied (`--deny-assume-role`); every
+    /// other well-formed role ARN may be assumed.
+    pub deny_assume_role: Vec<String>,
 }
 
 impl Default for Settings {
@@ -116,6 +119,7 @@ impl Default for Settings {
             registration_ttl: 90 * 24 * 3600,
             credentials_ttl: 3600,
             start_redirect: None,
+            deny_assume_role: Vec::new(),
         }
     }
 }
@@ -360,14 +364,32 @@ pub struct RefreshToken {
     pub session: u64,
 }
 
-/// Role credentials GetRoleCredentials gave out.
-#[derive(Debug, Clone)]
+/// Role credentials GetRoleCredentials or STS AssumeRole gave out.
+#[derive(Debug, Clone, Default)]
 pub struct IssuedCredentials {
     pub secret_access_key: String,
     pub session_token: String,
     /// Epoch ms.
     pub expires_at: u64,
+    /// Whose credentials they are, as STS GetCallerIdentity tells it.
+    pub identity: Identity,
 }
+
+/// The assumed-role session that issued credentials stand for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// `aws`, `aws-cn`, …
+    pub partition: String,
+    pub account: String,
+    /// `AROA…:<session name>`.
+    pub user_id: String,
+    /// `arn:<partition>:sts::<account>:assumed-role/<role name>/<session name>`.
+    pub arn: String,
+}
+
+/// How long issued credentials are remembered past their expiry, so that using them is answered
+/// "expired" rather than "unknown", as the services do.
+const EXPIRED_CREDENTIALS_KEPT_MS: u64 = 24 * 3600 * 1000;
 
 /// Everything the service remembers between requests.
 #[derive(Debug)]
@@ -405,6 +427,19 @@ impl State {
             page_key,
             next_session: 1,
         }
+    }
+
+    /// Remembers credentials handed out at `now` (epoch ms) under their access key id, and
+    /// forgets those expired for more than a day.
+    pub fn remember_credentials(
+        &mut self,
+        access_key_id: String,
+        issued: IssuedCredentials,
+        now: u64,
+    ) {
+        self.role_credentials
+            .retain(|_, old| old.expires_at.saturating_add(EXPIRED_CREDENTIALS_KEPT_MS) > now);
+        self.role_credentials.insert(access_key_id, issued);
     }
 
     pub fn new_session(&mut self) -> u64 {

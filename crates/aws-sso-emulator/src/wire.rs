@@ -16,6 +16,8 @@ pub struct ApiRequest {
     pub query: Vec<(String, String)>,
     /// The `x-amz-sso_bearer_token` header, when present.
     pub bearer_token: Option<String>,
+    /// Every header, names in lowercase, in the order received (for SigV4, which signs them).
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -23,6 +25,14 @@ impl ApiRequest {
     /// The first value of a query parameter, percent-decoded.
     pub fn query_param(&self, name: &str) -> Option<&str> {
         self.query.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str())
+    }
+
+    /// The first value of a header, by its name in any case.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
     }
 }
 

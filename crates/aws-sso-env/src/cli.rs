@@ -13,10 +13,12 @@ use clap_complete::engine::ArgValueCompleter;
 
 /// AWS role credentials from IAM Identity Center: for a shell, a command, or any SDK.
 ///
-/// The account and role come from ACCOUNT [ROLE] (an account id, a name or a unique prefix; the
-/// role may be left out when the account has only one), else the nearest .aws-sso.yaml (once
-/// allowed with `aws-sso-env allow`), else AWS_PROFILE's sso_account_id and sso_role_name.
-/// Credentials are reused from ~/.aws/cli/cache, shared with the AWS CLI, while they last.
+/// The account and role come from ACCOUNT [ROLE] (an account id, a name, or any part of a name
+/// that names one account; the role may be left out when the account has only one), else the
+/// nearest .aws-sso.yaml (once allowed with `aws-sso-env allow`), else AWS_PROFILE's
+/// sso_account_id and sso_role_name. At a terminal, naming nothing (or a name that matches
+/// several accounts) opens a picker. Credentials are reused from ~/.aws/cli/cache, shared with
+/// the AWS CLI, while they last.
 #[derive(Debug, Parser)]
 #[command(name = "aws-sso-env", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -41,7 +43,7 @@ pub struct Cli {
 
 #[derive(Debug, Args, Clone, Default)]
 pub struct RoleArgs {
-    /// The account: its id, its name, or a unique prefix of either.
+    /// The account: its id, its name, or any part of its name that names one account.
     #[arg(value_name = "ACCOUNT", value_parser = aws_sso_cli::parse_name, add = ArgValueCompleter::new(|current: &OsStr| complete::accounts(crate::command, current)))]
     pub account: Option<String>,
 

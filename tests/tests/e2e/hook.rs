@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use aws_sso_tests::sandbox::{ONE_SESSION, Sandbox};
-use aws_sso_tests::shells::{Session, Shell, Transcript, require, write_executable};
+use aws_sso_tests::shells::{
+    Session, Shell, Transcript, require, until_refresh_time_passed, write_executable,
+};
 use aws_sso_tests::with_filters;
 use aws_sso_tests::{stderr, stdout};
 
@@ -587,23 +589,6 @@ fn credentials_are_refreshed_before_they_expire_and_unset_when_the_login_does() 
         assert_eq!(key(&t, "expired"), None, "{name}: stale credentials left\n{}", t.output);
         let told: Vec<_> = t.messages.iter().filter(|m| m.contains("aws-sso-login")).collect();
         assert_eq!(told.len(), 1, "{name}: one line naming aws-sso-login: {:?}", t.messages);
-    }
-}
-
-/// A command line that returns once the refresh time the hook set (whole seconds) has come, so
-/// the next prompt is due to refresh; polls every 50 ms, gives up after about 5 s. The shells
-/// read the time with `time(2)`, whose coarse clock may lag `date`'s by a tick of the kernel
-/// (a few milliseconds): the extra 0.1 s lets it catch up, else the prompt could still find the
-/// refresh time ahead.
-fn until_refresh_time_passed(shell: Shell) -> String {
-    match shell {
-        Shell::Bash | Shell::Zsh => "for i in $(seq 100); do \
-             [ \"$(date +%s)\" -ge \"${_AWS_SSO_REFRESH_AT:-0}\" ] && break; sleep 0.05; done; \
-             sleep 0.1"
-            .to_owned(),
-        Shell::Fish => "for i in (seq 100); test (date +%s) -ge \"$_AWS_SSO_REFRESH_AT\"; \
-             and break; sleep 0.05; end; sleep 0.1"
-            .to_owned(),
     }
 }
 

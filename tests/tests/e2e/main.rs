@@ -19,4 +19,5 @@ mod picker;
 mod server;
 mod sessions;
 mod shell_use;
+mod sts_emulator;
 mod typos;

@@ -406,6 +406,7 @@ fn env_refuses_bad_input_and_writes_fresh_private_files() {
     assert!(text.contains("[sso-session aws-sso-emulator]"), "{text}");
     assert!(text.contains("sso_start_url = https://d-0000000000.awsapps.com/start"), "{text}");
     assert_eq!(value(&first, "AWS_ENDPOINT_URL_SSO_OIDC"), emulator.url);
+    assert_eq!(value(&first, "AWS_ENDPOINT_URL_STS"), emulator.url);
     assert!(stdout(&second).contains("set -e AWS_ACCESS_KEY_ID"), "{}", stdout(&second));
 
     // --url-file: the emulator publishes its URL there and takes it back when it stops.

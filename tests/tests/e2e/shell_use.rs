@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 
 use aws_sso_tests::sandbox::Sandbox;
-use aws_sso_tests::shells::{Session, Shell, Transcript, require, sh_quote, write_executable};
+use aws_sso_tests::shells::{
+    Session, Shell, Transcript, require, sh_quote, until_refresh_time_passed, write_executable,
+};
 use aws_sso_tests::{stderr, stdout};
 
 fn shells_to_run() -> Vec<Shell> {
@@ -234,19 +236,6 @@ fn a_used_role_is_refreshed_before_it_expires() {
                 "{name}: {label}"
             );
         }
-    }
-}
-
-/// Returns once the refresh time the hook set has come (see the hook's refresh test).
-fn until_refresh_time_passed(shell: Shell) -> String {
-    match shell {
-        Shell::Bash | Shell::Zsh => "for i in $(seq 100); do \
-             [ \"$(date +%s)\" -ge \"${_AWS_SSO_REFRESH_AT:-0}\" ] && break; sleep 0.05; done; \
-             sleep 0.1"
-            .to_owned(),
-        Shell::Fish => "for i in (seq 100); test (date +%s) -ge \"$_AWS_SSO_REFRESH_AT\"; \
-             and break; sleep 0.05; end; sleep 0.1"
-            .to_owned(),
     }
 }
 

@@ -110,6 +110,9 @@ pub const TOOLS: &[Tool] = &[
         install: "apt-get install python3 python3-pip; pip install botocore",
         missing: Missing::Skip,
         tests: &[
+            "chain::botocore_uses_a_chained_credential_process_and_reuses_our_cache",
+            "chain::exec_server_renews_the_whole_chain_before_it_expires",
+            "chain::we_reuse_the_roles_botocore_assumed",
             "emulator::botocore_accepts_every_answer_of_the_emulator",
             "env::botocore_uses_our_credential_process",
             "interop::botocore_gets_role_credentials_with_our_login",

@@ -15,6 +15,7 @@ use crate::cache::assume_role::{self, AssumeRoleKey};
 use crate::cache::locks::assume_role_lock_path;
 use crate::cache::role_credentials::RoleCredentials;
 use crate::config::AwsConfig;
+pub use crate::config::parse_role_arn;
 use crate::credentials::{self, RoleRequest};
 pub use crate::error::ChainError;
 use crate::error::Result;
@@ -70,22 +71,6 @@ pub struct ProfileChain {
     pub hops: Vec<Hop>,
     /// The first `region` found from the profile named down to the root.
     pub region: Option<String>,
-}
-
-/// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME` → the account and the role name.
-pub fn parse_role_arn(arn: &str) -> Option<(String, String)> {
-    let mut parts = arn.trim().splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return None;
-    };
-    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
-    let valid_partition = !partition.is_empty()
-        && partition.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    let valid_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
-    (valid_partition && valid_account && !name.is_empty())
-        .then(|| (account.to_owned(), name.to_owned()))
 }
 
 fn non_empty<'a>(profile: &'a crate::config::Profile, key: &str) -> Option<&'a str> {
@@ -161,7 +146,7 @@ pub fn profile_chain(
             },
         };
         let hop = Hop::new(
-            format!("the profile \"{}\"", printable(&current)),
+            format!("the profile \"{}\" ({file})", printable(&current)),
             role_arn,
             non_empty(profile, "role_session_name").map(str::to_owned),
             profile.get("external_id").map(str::to_owned),
@@ -255,12 +240,22 @@ pub async fn fetch(
     }
     let mut source = match source {
         Some(creds) => creds,
-        None => credentials::fetch(ctx, root, window).await?,
+        None => match credentials::fetch(ctx, root, window).await {
+            Ok(creds) => creds,
+            Err(error) if error.kind() == crate::exit::ErrorKind::NotLoggedIn => {
+                let origin = hops.last().map(|h| h.origin.clone()).unwrap_or_default();
+                return Err(ChainError::SourceNeedsLogin { origin, error: Box::new(error) }.into());
+            }
+            Err(error) => return Err(error),
+        },
     };
     for (index, hop) in hops.iter().enumerate().skip(start) {
         let from = match index {
-            0 => format!("{} {}", root.account_id, root.role_name),
-            _ => hops[index - 1].origin.clone(),
+            0 => format!("the role {} of account {}", root.role_name, root.account_id),
+            _ => {
+                let before = &hops[index - 1];
+                format!("the role {} of account {}", before.role_name, before.account_id)
+            }
         };
         source = assume(ctx, hop, &source, &from, sts, window).await?;
     }
@@ -328,8 +323,7 @@ async fn assume(
 fn assume_error(hop: &Hop, from: &str, error: HttpError) -> crate::Error {
     let fix = match error.code() {
         Some("AccessDenied" | "AccessDeniedException") => format!(
-            "The trust policy of {} must let {from} assume it{}.",
-            hop.key.role_arn,
+            "Its trust policy must allow {from} to assume it{}.",
             if hop.key.external_id.is_some() { ", with this external_id" } else { "" }
         ),
         Some("ExpiredToken" | "ExpiredTokenException") => {

@@ -13,7 +13,7 @@ pub enum Service {
     Sso,
     /// Client registration, device authorization and tokens.
     SsoOidc,
-    /// AssumeRole, for the roles a profile chains to (docs/aws-contracts.md §10).
+    /// AssumeRole, for the roles a profile chains to (docs/aws-contracts.md §10.3).
     Sts,
 }
 
@@ -218,7 +218,7 @@ fn is_host_label(region: &str) -> bool {
         && region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// The endpoint rule set of `service` (docs/aws-contracts.md §1.2, §2.1).
+/// The endpoint rule set of `service` (docs/aws-contracts.md §1.2, §2.1, §10.3).
 pub fn resolve(service: Service, params: &EndpointParams) -> Result<String, EndpointError> {
     resolve_with_origin(service, params, None)
 }

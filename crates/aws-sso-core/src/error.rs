@@ -97,6 +97,7 @@ impl Error {
             Error::Session(e) => e.needs_login(),
             Error::Credentials(CredentialsError::LoginRejected { target, .. }) => Some(target),
             Error::AccountIndex { target, .. } => Some(target),
+            Error::Chain(ChainError::SourceNeedsLogin { error, .. }) => error.needs_login(),
             _ => None,
         }
     }
@@ -234,6 +235,9 @@ pub enum ChainError {
         if fix.is_empty() { String::new() } else { format!(". {fix}") }
     )]
     AssumeFailed { origin: String, role_arn: String, error: Box<http::HttpError>, fix: String },
+    /// The Identity Center role at the root of a chain has no credentials: a login is needed.
+    #[error("For {origin}: {error}")]
+    SourceNeedsLogin { origin: String, error: Box<Error> },
     #[error(
         "The role to assume, {}, from {origin} is not a role ARN: set it to arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME.",
         shell::printable(value)
@@ -245,6 +249,7 @@ impl ChainError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             ChainError::AssumeFailed { .. } => ErrorKind::Failure,
+            ChainError::SourceNeedsLogin { error, .. } => error.kind(),
             _ => ErrorKind::Usage,
         }
     }

@@ -35,6 +35,8 @@ use crate::trust::{self, Trust};
 pub struct RoleChoice {
     pub account: Option<String>,
     pub role: Option<String>,
+    /// `--assume-role ARN`: a role to assume from the one resolved.
+    pub assume_role: Option<String>,
 }
 
 /// Where the account and role came from, for messages and `status`.
@@ -266,6 +268,41 @@ pub fn resolve_role(
 
 /// [`resolve_role`], told whether it may ask for a fetch.
 pub fn resolve_role_with(
+    ctx: &Context,
+    request: &SessionRequest,
+    choice: &RoleChoice,
+    project: Option<&ProjectState>,
+    fetch: Fetch,
+) -> Result<Resolution> {
+    let resolution = resolve_named(ctx, request, choice, project, fetch)?;
+    let Resolution::Resolved(mut resolved) = resolution else { return Ok(resolution) };
+    // The project file's role to assume, then the command line's, from what they name.
+    if let (Some(ProjectState::Trusted(file)), RoleSource::ProjectFile(_)) =
+        (project, &resolved.source)
+        && let Some(arn) = &file.assume_role
+    {
+        let origin = file.path.display().to_string();
+        let hop = Hop::new(
+            origin.clone(),
+            arn,
+            file.session_name.clone(),
+            file.external_id.clone(),
+            None,
+        )
+        .ok_or_else(|| ChainError::NotAnArnIn { origin, value: arn.clone() })?;
+        resolved.chain.push(hop);
+    }
+    if let Some(arn) = &choice.assume_role {
+        let origin = "--assume-role".to_owned();
+        let hop = Hop::new(origin.clone(), arn, None, None, None)
+            .ok_or_else(|| ChainError::NotAnArnIn { origin, value: arn.clone() })?;
+        resolved.chain.push(hop);
+    }
+    Ok(Resolution::Resolved(resolved))
+}
+
+/// The role the command line, the project file or the profile names.
+fn resolve_named(
     ctx: &Context,
     request: &SessionRequest,
     choice: &RoleChoice,

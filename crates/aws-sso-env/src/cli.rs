@@ -16,7 +16,8 @@ use clap_complete::engine::ArgValueCompleter;
 /// The account and role come from ACCOUNT [ROLE] (an account id, a name, or any part of a name
 /// that names one account; the role may be left out when the account has only one), else the
 /// nearest .aws-sso.yaml (once allowed with `aws-sso-env allow`), else AWS_PROFILE's
-/// sso_account_id and sso_role_name. At a terminal, naming nothing (or a name that matches
+/// sso_account_id and sso_role_name (or, for a profile with role_arn and source_profile, the
+/// role it assumes from them). At a terminal, naming nothing (or a name that matches
 /// several accounts) opens a picker. Credentials are reused from ~/.aws/cli/cache, shared with
 /// the AWS CLI, while they last.
 #[derive(Debug, Parser)]
@@ -50,6 +51,19 @@ pub struct RoleArgs {
     /// The role; may be left out when the account has only one.
     #[arg(value_name = "ROLE", value_parser = aws_sso_cli::parse_name, add = ArgValueCompleter::new(|current: &OsStr| complete::roles(crate::command, current)))]
     pub role: Option<String>,
+
+    /// Assume this role (its ARN) from the role named, with STS AssumeRole, and give its
+    /// credentials; cached in ~/.aws/cli/cache, shared with the AWS CLI.
+    #[arg(long, value_name = "ROLE_ARN", value_parser = parse_role_arn)]
+    pub assume_role: Option<String>,
+}
+
+/// A role ARN, as `--assume-role` takes it.
+fn parse_role_arn(text: &str) -> Result<String, String> {
+    match aws_sso_core::config::parse_role_arn(text) {
+        Some(_) => Ok(text.trim().to_owned()),
+        None => Err("not a role ARN; write arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME".to_owned()),
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -98,7 +98,11 @@ fn resolve_from_caches(
     request: &SessionRequest,
     args: &ConsoleArgs,
 ) -> anyhow::Result<ResolvedRole> {
-    let choice = RoleChoice { account: args.role.account.clone(), role: args.role.role.clone() };
+    let choice = RoleChoice {
+        account: args.role.account.clone(),
+        role: args.role.role.clone(),
+        assume_role: args.role.assume_role.clone(),
+    };
     let (project, request) = match choice.account {
         None => (resolve::project_in_current_dir(ctx)?, request.clone()),
         Some(_) => (None, resolve::in_current_project(ctx, request.clone())),

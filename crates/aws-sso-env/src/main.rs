@@ -126,8 +126,11 @@ fn credential_process(cli: Cli, env: Environment, printer: Printer) -> ExitCode 
         let ctx = Context::load_lenient(env, cli.global.session.profile.as_deref())?;
         let request = cli.global.session.request();
         // An SDK runs it: never a picker, whatever the terminal.
-        let choice =
-            RoleChoice { account: args.role.account.clone(), role: args.role.role.clone() };
+        let choice = RoleChoice {
+            account: args.role.account.clone(),
+            role: args.role.role.clone(),
+            assume_role: args.role.assume_role.clone(),
+        };
         let (resolved, creds) =
             resolve::role_credentials(&ctx, &request, &choice, CREDENTIAL_PROCESS_WINDOW)?;
         let view = view(&ctx, &resolved, &creds, None, false);
@@ -145,12 +148,17 @@ pub fn credentials_for(
     role: &RoleArgs,
     window: SignedDuration,
 ) -> anyhow::Result<(ResolvedRole, RoleCredentials)> {
-    let choice = RoleChoice { account: role.account.clone(), role: role.role.clone() };
+    let choice = RoleChoice {
+        account: role.account.clone(),
+        role: role.role.clone(),
+        assume_role: role.assume_role.clone(),
+    };
     match resolve::role_credentials(ctx, request, &choice, window) {
         // Nothing named, or a name that matches several: at a terminal, the picker.
         Err(e) => match pick::offer(&e) {
             Some(query) => match pick::pick(ctx, request, &query)? {
-                Some((request, choice)) => {
+                Some((request, picked)) => {
+                    let choice = RoleChoice { assume_role: role.assume_role.clone(), ..picked };
                     Ok(resolve::role_credentials(ctx, &request, &choice, window)?)
                 }
                 None => Err(e.into()),

@@ -143,7 +143,10 @@ pub fn pick(
         profile: if target.session_name.is_none() { target.profile.clone() } else { None },
         ..request
     };
-    Ok(Some((request, RoleChoice { account: Some(chosen.account_id), role: Some(role) })))
+    Ok(Some((
+        request,
+        RoleChoice { account: Some(chosen.account_id), role: Some(role), assume_role: None },
+    )))
 }
 
 /// The roles of the account of `chosen` (`known` when the background fetch brought them, else

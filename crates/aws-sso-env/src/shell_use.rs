@@ -53,6 +53,13 @@ pub fn run(cli: &Cli, args: &UseArgs, env: Environment) -> anyhow::Result<ExitCo
         )
         .into());
     };
+    if args.role.assume_role.is_some() {
+        return Err(UsageError(
+            "`aws-sso use` keeps an Identity Center role for the shell and does not assume              another one: run `aws-sso-env exec --assume-role ARN -- COMMAND`, or put              `assume_role:` in the project's .aws-sso.yaml"
+                .to_owned(),
+        )
+        .into());
+    }
     let mut input = hook::input_from(&env);
     if args.clear {
         let cleared = input.state.used.take();

@@ -366,7 +366,10 @@ eval "set -- ${COMPREPLY[0]}"; printf '%s|%s\n' "$#" "$1"
     assert!(lines[0].starts_with("complete ") && lines[0].ends_with(" aws-sso-env"), "{out}");
     assert!(lines[0].contains("-F _clap_complete_aws_sso_env"), "{out}");
     assert_eq!(lines[1], "<prod-eu><production>");
-    assert!(lines[2].starts_with("<AdministratorAccess><ReadOnlyAccess><--region>"), "{out}");
+    assert!(
+        lines[2].starts_with("<AdministratorAccess><ReadOnlyAccess><--assume-role><--region>"),
+        "{out}"
+    );
     assert_eq!(lines[3], r"<'My Team'\''s Sandbox'>");
     // Read back by bash, the inserted word is the name, as one argument.
     assert_eq!(lines[4], "1|My Team's Sandbox");

@@ -1,5 +1,5 @@
 //! Assume-role credentials in `~/.aws/cli/cache`, under the key and in the shape botocore's
-//! `AssumeRoleCredentialFetcher` uses (docs/aws-contracts.md §10.3), so that the AWS CLI and
+//! `AssumeRoleCredentialFetcher` uses (docs/aws-contracts.md §10.4), so that the AWS CLI and
 //! every botocore program reuse what we fetched, and we reuse theirs.
 
 use std::path::{Path, PathBuf};

@@ -32,7 +32,7 @@ fn a_chain_is_walked_to_its_root_and_returned_root_first() {
     let roles: Vec<(&str, &str)> =
         chain.hops.iter().map(|h| (h.account_id.as_str(), h.role_name.as_str())).collect();
     assert_eq!(roles, [("222222222222", "A"), ("333333333333", "B"), ("444444444444", "C")]);
-    assert_eq!(chain.hops[1].origin, "the profile \"b\"");
+    assert_eq!(chain.hops[1].origin, "the profile \"b\" (/home/u/.aws/config)");
     assert_eq!(
         chain.hops[1].key,
         AssumeRoleKey {

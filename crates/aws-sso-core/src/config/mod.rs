@@ -21,7 +21,9 @@ use std::path::{Path, PathBuf};
 
 pub use edit::{ConfigDocument, update_config_file};
 pub use files::{ConfigFiles, Platform, selected_profile};
-pub use profile::{AwsConfig, FileKind, Profile, Section, SectionKind, Services, SyntaxError};
+pub use profile::{
+    AwsConfig, FileKind, Profile, Section, SectionKind, Services, SyntaxError, parse_role_arn,
+};
 
 use profile::Source;
 

@@ -106,6 +106,22 @@ impl fmt::Debug for Section {
     }
 }
 
+/// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME` → the account and the role name.
+pub fn parse_role_arn(arn: &str) -> Option<(String, String)> {
+    let mut parts = arn.trim().splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("iam"), Some(""), Some(account), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let name = resource.strip_prefix("role/")?.rsplit('/').next()?;
+    let valid_partition = !partition.is_empty()
+        && partition.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let valid_account = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    (valid_partition && valid_account && !name.is_empty())
+        .then(|| (account.to_owned(), name.to_owned()))
+}
+
 /// What a header means in a file of this kind; `None` for sections the SDKs ignore.
 pub(crate) fn identify(header: &str, file: FileKind) -> Option<(SectionKind, &str)> {
     let header = header.trim();

@@ -5,6 +5,9 @@
 //! role: ReadOnlyAccess      # optional when the account has a single role
 //! sso_session: corp         # optional: which [sso-session] of ~/.aws/config
 //! region: eu-west-1         # optional: exported as AWS_REGION and AWS_DEFAULT_REGION
+//! assume_role: arn:aws:iam::210987654321:role/Deploy  # optional: assumed from the role above
+//! external_id: ext-1        # optional, with assume_role: the ExternalId the role asks for
+//! session_name: alice       # optional, with assume_role: the RoleSessionName
 //! ```
 //!
 //! The nearest file walking up from a directory wins ([`find_project_file`]). Reading is strict:
@@ -34,6 +37,12 @@ pub struct ProjectFile {
     pub role: Option<String>,
     pub sso_session: Option<String>,
     pub region: Option<String>,
+    /// A role ARN to assume (STS AssumeRole) with the credentials of `account` and `role`.
+    pub assume_role: Option<String>,
+    /// The `ExternalId` of that AssumeRole.
+    pub external_id: Option<String>,
+    /// The `RoleSessionName` of that AssumeRole; generated when absent.
+    pub session_name: Option<String>,
     /// Lowercase hex SHA-256 of the file's bytes: what `aws-sso-env allow` records.
     pub sha256: String,
 }
@@ -153,16 +162,33 @@ pub fn parse_project_file(path: &Path, bytes: &[u8]) -> Result<ProjectFile, Proj
     let values = ProjectSeed { source: text }
         .deserialize(yaml_serde::Deserializer::from_str(text))
         .map_err(|e| located(e, ""))?;
-    let [account, role, sso_session, region] = values;
+    let [account, role, sso_session, region, assume_role, external_id, session_name] = values;
     let Some(account) = account else {
         return Err(invalid(None, None, format!("there is no `account` key. {ACCOUNT_HINT}")));
     };
+    if assume_role.is_none() {
+        let without = [(Key::ExternalId, &external_id), (Key::SessionName, &session_name)];
+        if let Some((key, _)) = without.iter().find(|(_, value)| value.is_some()) {
+            return Err(invalid(
+                None,
+                None,
+                format!(
+                    "`{}` is for the role to assume, and there is no `assume_role`: add `assume_role: arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME`, or remove `{}`",
+                    key.name(),
+                    key.name()
+                ),
+            ));
+        }
+    }
     Ok(ProjectFile {
         path: path.to_owned(),
         account,
         role,
         sso_session,
         region,
+        assume_role,
+        external_id,
+        session_name,
         sha256: sha256_hex(bytes),
     })
 }
@@ -195,10 +221,24 @@ enum Key {
     Role,
     SsoSession,
     Region,
+    AssumeRole,
+    ExternalId,
+    SessionName,
 }
 
+/// How many keys there are.
+const KEYS: usize = 7;
+
 impl Key {
-    const ALL: [Key; 4] = [Key::Account, Key::Role, Key::SsoSession, Key::Region];
+    const ALL: [Key; KEYS] = [
+        Key::Account,
+        Key::Role,
+        Key::SsoSession,
+        Key::Region,
+        Key::AssumeRole,
+        Key::ExternalId,
+        Key::SessionName,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -206,6 +246,9 @@ impl Key {
             Key::Role => "role",
             Key::SsoSession => "sso_session",
             Key::Region => "region",
+            Key::AssumeRole => "assume_role",
+            Key::ExternalId => "external_id",
+            Key::SessionName => "session_name",
         }
     }
 
@@ -216,6 +259,11 @@ impl Key {
             Key::Role => "a role name, such as ReadOnlyAccess",
             Key::SsoSession => "the name of an [sso-session] of your AWS config",
             Key::Region => "a region, such as eu-west-1",
+            Key::AssumeRole => "a role ARN, such as arn:aws:iam::210987654321:role/Deploy",
+            Key::ExternalId => "the external id the role to assume asks for",
+            Key::SessionName => {
+                "a session name: 2 to 64 letters, digits and any of _+=,.@- (such as your name)"
+            }
         }
     }
 
@@ -236,6 +284,9 @@ impl Key {
             "role_name" | "sso_role_name" | "permission_set" => Some(Key::Role),
             "session" | "sso_session_name" => Some(Key::SsoSession),
             "aws_region" | "default_region" | "aws_default_region" => Some(Key::Region),
+            "role_arn" | "assume_role_arn" | "assume" => Some(Key::AssumeRole),
+            "externalid" => Some(Key::ExternalId),
+            "role_session_name" | "rolesessionname" => Some(Key::SessionName),
             _ => None,
         };
         // Levenshtein: keys are short, and two edits away is still the key that was meant.
@@ -255,7 +306,7 @@ struct ProjectSeed<'a> {
     source: &'a str,
 }
 
-type Values = [Option<String>; 4];
+type Values = [Option<String>; KEYS];
 
 impl<'de> DeserializeSeed<'de> for ProjectSeed<'de> {
     type Value = Values;
@@ -274,7 +325,7 @@ impl<'de> Visitor<'de> for ProjectSeed<'de> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Values, A::Error> {
         let mut values: Values = Default::default();
-        let mut seen = [false; 4];
+        let mut seen = [false; KEYS];
         while let Some(key) = map.next_key_seed(KeySeed { seen })? {
             seen[key as usize] = true;
             values[key as usize] =
@@ -286,7 +337,7 @@ impl<'de> Visitor<'de> for ProjectSeed<'de> {
 
 /// A key of the mapping: known, and not given before.
 struct KeySeed {
-    seen: [bool; 4],
+    seen: [bool; KEYS],
 }
 
 impl<'de> DeserializeSeed<'de> for KeySeed {
@@ -393,6 +444,12 @@ impl ValueSeed<'_> {
         if self.key == Key::Region && !is_region(text) {
             return Err(E::custom(format!("`{text}` is not a region; write {expected}")));
         }
+        if self.key == Key::AssumeRole && super::parse_role_arn(text).is_none() {
+            return Err(E::custom(format!("`{text}` is not a role ARN; write {expected}")));
+        }
+        if self.key == Key::SessionName && !is_session_name(text) {
+            return Err(E::custom(format!("`{text}` is not a session name; write {expected}")));
+        }
         Ok(text.to_owned())
     }
 }
@@ -418,6 +475,12 @@ fn tagged_str_in(source: &str, text: &str) -> bool {
         before.len() < start
             && (before.ends_with("!!str") || before.ends_with("!<tag:yaml.org,2002:str>"))
     })
+}
+
+/// STS's `RoleSessionName`: `[\w+=,.@-]{2,64}`.
+fn is_session_name(text: &str) -> bool {
+    (2..=64).contains(&text.chars().count())
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
 }
 
 /// Lowercase letters and digits in dash-separated words, like every AWS region name.
@@ -472,7 +535,27 @@ pub fn json_schema() -> String {
                 "type": "string",
                 "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
                 "examples": ["eu-west-1"]
+            },
+            "assume_role": {
+                "description": "A role to assume (STS AssumeRole) with the credentials of `account` and `role`: its ARN. The credentials exported are the assumed role's; they are cached in ~/.aws/cli/cache as the AWS CLI caches assumed roles.",
+                "type": "string",
+                "pattern": "^arn:[a-z0-9-]+:iam::[0-9]{12}:role/(.+/)?[^/]+$",
+                "examples": ["arn:aws:iam::210987654321:role/Deploy"]
+            },
+            "external_id": with(serde_json::json!({
+                "description": "The external id the role to assume asks for in its trust policy (only with `assume_role`).",
+                "examples": ["ext-1"]
+            })),
+            "session_name": {
+                "description": "The session name of the assumed role (only with `assume_role`); shown in CloudTrail. Default: botocore-session-<seconds since 1970>, as the AWS CLI names it.",
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_+=,.@-]{2,64}$",
+                "examples": ["alice"]
             }
+        },
+        "dependentRequired": {
+            "external_id": ["assume_role"],
+            "session_name": ["assume_role"]
         }
     });
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
@@ -542,6 +625,38 @@ mod tests {
     }
 
     #[test]
+    fn reads_the_role_to_assume() {
+        let text = "account: 123456789012\nrole: Hub\nassume_role: arn:aws:iam::210987654321:role/team/Deploy\nexternal_id: ext 1\nsession_name: alice@corp\n";
+        let file = parse(text).expect("valid");
+        assert_eq!(file.assume_role.as_deref(), Some("arn:aws:iam::210987654321:role/team/Deploy"));
+        assert_eq!(file.external_id.as_deref(), Some("ext 1"));
+        assert_eq!(file.session_name.as_deref(), Some("alice@corp"));
+        assert_eq!(parse("account: 123456789012\n").expect("valid").assume_role, None);
+    }
+
+    #[test]
+    fn a_role_to_assume_is_checked_with_its_line() {
+        let (message, line, column) =
+            error("account: 123456789012\nassume_role: arn:aws:iam::2109:role/Deploy\n");
+        assert_eq!((line, column), (Some(2), Some(14)), "{message}");
+        assert!(
+            message.contains(
+                "is not a role ARN; write a role ARN, such as arn:aws:iam::210987654321:role/Deploy"
+            ),
+            "{message}"
+        );
+        let (message, line, _) = error(
+            "account: 123456789012\nassume_role: arn:aws:iam::210987654321:role/D\nsession_name: a b\n",
+        );
+        assert_eq!(line, Some(3), "{message}");
+        assert!(message.contains("`a b` is not a session name"), "{message}");
+        let (message, _, _) = error("account: 123456789012\nexternal_id: x\n");
+        assert!(message.ends_with("`external_id` is for the role to assume, and there is no `assume_role`: add `assume_role: arn:aws:iam::ACCOUNT_ID:role/ROLE_NAME`, or remove `external_id`"), "{message}");
+        let (message, _, _) = error("account: 123456789012\nrole_arn: x\n");
+        assert!(message.contains("did you mean `assume_role`?"), "{message}");
+    }
+
+    #[test]
     fn reads_every_key() {
         let text = "# billing\naccount: 123456789012     # prod\nrole: ReadOnlyAccess\nsso_session: corp\nregion: eu-west-1\n";
         let file = parse(text).expect("valid");
@@ -553,6 +668,9 @@ mod tests {
                 role: Some("ReadOnlyAccess".to_owned()),
                 sso_session: Some("corp".to_owned()),
                 region: Some("eu-west-1".to_owned()),
+                assume_role: None,
+                external_id: None,
+                session_name: None,
                 sha256: sha256_hex(text.as_bytes()),
             }
         );
@@ -645,7 +763,7 @@ mod tests {
         assert_eq!(
             message,
             format!(
-                "{PATH}, line 2, column 1: unknown key `role_name`: the keys are account, role, sso_session and region; did you mean `role`?"
+                "{PATH}, line 2, column 1: unknown key `role_name`: the keys are account, role, sso_session, region, assume_role, external_id and session_name; did you mean `role`?"
             )
         );
         assert_eq!((line, column), (Some(2), Some(1)));
@@ -719,7 +837,7 @@ mod tests {
         let (message, line, column) = error("123456789012\n");
         assert!(
             message
-                .contains("expected a mapping with the keys account, role, sso_session and region"),
+                .contains("expected a mapping with the keys account, role, sso_session, region, assume_role, external_id and session_name"),
             "{message}"
         );
         assert_eq!((line, column), (Some(1), Some(1)));

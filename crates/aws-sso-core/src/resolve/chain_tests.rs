@@ -186,11 +186,16 @@ fn a_refused_assume_role_names_the_profile_and_caches_nothing() {
     let error = credentials_of(&home, "spoke").expect_err("denied");
     assert!(matches!(error, Error::Chain(ChainError::AssumeFailed { .. })), "{error:?}");
     assert_eq!(error.kind(), crate::exit::ErrorKind::Failure);
+    let text = error.to_string();
+    let config = home.dir.path().join(".aws/config");
     assert_eq!(
-        error.to_string(),
-        "Could not assume arn:aws:iam::222222222222:role/Spoke for the profile \"spoke\": STS AssumeRole failed with AccessDenied (HTTP 403): not authorized to perform: sts:AssumeRole. The trust policy of arn:aws:iam::222222222222:role/Spoke must let 111111111111 Hub assume it, with this external_id."
+        text,
+        format!(
+            "Could not assume arn:aws:iam::222222222222:role/Spoke for the profile \"spoke\" ({}): STS AssumeRole failed with AccessDenied (HTTP 403): not authorized to perform: sts:AssumeRole. Its trust policy must allow the role Hub of account 111111111111 to assume it, with this external_id.",
+            config.display()
+        )
     );
-    assert!(!error.to_string().contains("HUB-TOKEN"));
+    assert!(!text.contains("HUB-TOKEN") && !text.contains("HUB-SECRET"));
     let cache = home.dir.path().join(".aws/cli/cache");
     let entries: Vec<_> = std::fs::read_dir(&cache).expect("dir").collect();
     assert_eq!(entries.len(), 1, "only the root role's credentials");
@@ -217,4 +222,44 @@ fn botocores_entry_is_reused() {
     assert_eq!(creds.access_key_id, "ASIABOTO");
     assert_eq!(creds.account_id, "222222222222");
     assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_project_file_and_the_command_line_assume_roles_from_the_role_they_name() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let server = counting_sts(Arc::clone(&calls));
+    let home = spoke_home(&server, "");
+    cache_root_credentials(&home);
+    let path = home.dir.path().join(".aws-sso.yaml");
+    std::fs::write(
+        &path,
+        format!("account: \"{ACCOUNT}\"\nrole: Hub\nassume_role: {SPOKE}\nexternal_id: ext-1\n"),
+    )
+    .expect("write");
+    let file = crate::config::project::load_project_file(&path).expect("valid");
+    let project = resolve::ProjectState::Trusted(file);
+    let ctx = home.context();
+    let request = SessionRequest::default();
+    let choice = RoleChoice {
+        assume_role: Some("arn:aws:iam::333333333333:role/Edge".to_owned()),
+        ..RoleChoice::default()
+    };
+    let resolve::Resolution::Resolved(resolved) =
+        resolve::resolve_role(&ctx, &request, &choice, Some(&project)).expect("resolves")
+    else {
+        panic!("needs nothing");
+    };
+    assert_eq!((resolved.account_id.as_str(), resolved.role_name.as_str()), (ACCOUNT, "Hub"));
+    let origins: Vec<&str> = resolved.chain.iter().map(|h| h.origin.as_str()).collect();
+    assert_eq!(origins, [path.display().to_string().as_str(), "--assume-role"]);
+    assert_eq!(resolved.chain[0].key.external_id.as_deref(), Some("ext-1"));
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let creds = runtime
+        .block_on(resolve::fetch_credentials(&ctx, &resolved, credentials::REUSE_WINDOW))
+        .expect("credentials");
+    assert_eq!(creds.access_key_id, "ASIAEDGE");
+    let requests = server.requests();
+    assert!(requests[0].body.contains("ExternalId=ext-1"), "{}", requests[0].body);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
 }

@@ -125,8 +125,11 @@ impl Pending {
         match fetched {
             Ok(creds) => run.activate(env, file.as_ref(), &resolved, &creds),
             Err(error) => {
-                let what =
-                    format!("role {} in account {}", resolved.role_name, resolved.account_id);
+                let what = format!(
+                    "role {} in account {}",
+                    resolved.final_role_name(),
+                    resolved.final_account_id()
+                );
                 let cause = format!("fetch:{}:{}", resolved.account_id, resolved.role_name);
                 match error {
                     FetchError::TimedOut(after) => {

@@ -263,3 +263,25 @@ fn a_project_file_and_the_command_line_assume_roles_from_the_role_they_name() {
     assert!(requests[0].body.contains("ExternalId=ext-1"), "{}", requests[0].body);
     assert_eq!(calls.load(Ordering::SeqCst), 2);
 }
+
+#[test]
+fn a_chain_whose_root_names_no_role_says_what_the_root_lacks() {
+    let server = TestServer::start(Vec::new());
+    let text = with_corp(&format!(
+        "[profile hub]\nsso_session = corp\nsso_account_id = {ACCOUNT}\n\
+         [profile spoke]\nrole_arn = {SPOKE}\nsource_profile = hub\n"
+    ));
+    let mut home = Home::new(&text).with_var(env::AWS_ENDPOINT_URL_STS, &server.base_url);
+    home.env = home.env.clone().in_dir(home.dir.path());
+    let error = credentials_of(&home, "spoke").expect_err("no role at the root");
+    let config = home.dir.path().join(".aws/config");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "The profile \"spoke\" in {} is chained to \"hub\", which has no sso_role_name: add it to \"hub\", the IAM Identity Center role the chain starts from.",
+            config.display()
+        )
+    );
+    assert_eq!(error.kind(), crate::exit::ErrorKind::Usage);
+    assert!(server.requests().is_empty());
+}

@@ -133,10 +133,16 @@ impl Pending {
                 let cause = format!("fetch:{}:{}", resolved.account_id, resolved.role_name);
                 match error {
                     FetchError::TimedOut(after) => {
+                        // A chained role waits on STS as well as on the portal.
+                        let service = if resolved.chain.is_empty() {
+                            "the SSO portal"
+                        } else {
+                            "the SSO portal or STS"
+                        };
                         run.tell(
                             cause,
                             format_args!(
-                                "the SSO portal did not answer within {} s for {what}; no credentials are set, trying again in a minute",
+                                "{service} did not answer within {} s for {what}; no credentials are set, trying again in a minute",
                                 after.as_secs_f64()
                             ),
                         );

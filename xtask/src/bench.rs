@@ -36,6 +36,9 @@ pub fn run(groups: &[BenchGroup]) -> anyhow::Result<()> {
     if wants(BenchGroup::Picker) {
         report.extend(picker(&bin)?);
     }
+    if wants(BenchGroup::Eks) {
+        report.extend(eks_token(&bin)?);
+    }
     if wants(BenchGroup::Hook) {
         report.extend(shell_hook(&bin)?);
     }
@@ -605,6 +608,81 @@ fn fed(mut cmd: Command, script: &str) -> anyhow::Result<Duration> {
     child.stdin.take().context("stdin")?.write_all(script.as_bytes())?;
     child.wait()?;
     Ok(started.elapsed())
+}
+
+/// `aws-sso-env eks-token` on a cached token (target ≤ 2 ms) and signing a fresh one from cached
+/// role credentials (≤ 3 ms), beside `aws eks get-token` when an AWS CLI is installed, else
+/// botocore presigning GetCallerIdentity in Python.
+fn eks_token(bin: &Path) -> anyhow::Result<Vec<Row>> {
+    step("EKS tokens: cached, and fresh from cached role credentials");
+    let sandbox = sandbox(bin, &["--accounts", "3"], "")?;
+    let args = ["eks-token", "--cluster", "demo", "100000000001", "ReadOnlyAccess"];
+    let run = || -> anyhow::Result<Duration> {
+        let mut cmd = sandbox.std_cmd("aws-sso-env");
+        cmd.args(args).stdout(Stdio::null());
+        Ok(timed(cmd)?.0)
+    };
+    run().context("the first token")?;
+    let cached = median((0..31).map(|_| run()).collect::<anyhow::Result<Vec<_>>>()?);
+    let tokens = sandbox.path().join(".cache/aws-sso/eks");
+    let fresh = median(
+        (0..31)
+            .map(|_| {
+                let _ = std::fs::remove_dir_all(&tokens);
+                run()
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?,
+    );
+    let reference: Option<(String, Command)> = if which_aws() {
+        let mut cmd = in_sandbox(&sandbox, "aws");
+        cmd.args(["eks", "get-token", "--cluster-name", "demo", "--profile", "dev"]);
+        Some(("aws eks get-token".to_owned(), cmd))
+    } else if has_botocore() {
+        let mut cmd = Command::new("python3");
+        cmd.args([
+            "-c",
+            "import botocore.session as s\n\
+             c = s.get_session().create_client('sts', region_name='us-east-1', \
+             aws_access_key_id='AKID', aws_secret_access_key='SECRET', aws_session_token='TOKEN')\n\
+             c.generate_presigned_url('get_caller_identity', Params={}, ExpiresIn=60, HttpMethod='GET')",
+        ]);
+        Some(("botocore presigning in Python".to_owned(), cmd))
+    } else {
+        None
+    };
+    let (reference_text, reference_time) = match reference {
+        Some((name, cmd)) => {
+            let took = median(
+                (0..5)
+                    .map(|_| timed(clone_command(&cmd)).map(|(d, _)| d))
+                    .collect::<anyhow::Result<Vec<_>>>()?,
+            );
+            (format!("{name} {}", millis(took)), Some(took))
+        }
+        None => ("not measured (no AWS CLI, no botocore)".to_owned(), None),
+    };
+    let versus = |ours: Duration| reference_time.map_or_else(|| "-".to_owned(), |r| ratio(ours, r));
+    Ok(vec![
+        row(
+            "eks-token, cached token",
+            millis(cached),
+            format!("≤ 2 ms: {}", verdict(cached <= Duration::from_millis(2))),
+            reference_text.clone(),
+            versus(cached),
+        ),
+        row(
+            "eks-token, fresh from cached role credentials",
+            millis(fresh),
+            format!("≤ 3 ms: {}", verdict(fresh <= Duration::from_millis(3))),
+            reference_text,
+            versus(fresh),
+        ),
+    ])
+}
+
+/// Whether an AWS CLI is on PATH.
+fn which_aws() -> bool {
+    Command::new("aws").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
 /// `aws-sso-env` with credentials cached: each path beside starting `/bin/true`.

@@ -87,6 +87,8 @@ enum BenchGroup {
     FirstUse,
     /// The account and role picker on a pseudo-terminal.
     Picker,
+    /// EKS tokens: cached, and fresh from cached role credentials.
+    Eks,
     /// The shell hook: on cd, and the cost of an idle prompt.
     Hook,
     /// `aws-sso use`: the shell function on cached credentials, and idle prompts while in use.

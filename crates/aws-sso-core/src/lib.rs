@@ -56,6 +56,7 @@ pub mod console;
 pub mod container;
 pub mod credentials;
 pub mod dirs;
+pub mod eks;
 pub mod endpoint;
 pub mod env;
 pub mod error;

@@ -434,6 +434,24 @@ fn resolve_named(
 /// from the caches when they can answer (no runtime, no HTTP client), else from the portal.
 /// Without an account named, the project file in effect names one (and its session, or says why
 /// it cannot be used); with one, an allowed project file still chooses the session.
+/// The account and role `choice` (else the project file in effect, else the profile) means, when
+/// the files can say without the network; `None` when the account cache cannot answer yet, or
+/// resolving fails (the caller then climbs [`role_credentials`], which says why).
+pub fn resolve_offline(
+    ctx: &Context,
+    request: &SessionRequest,
+    choice: &RoleChoice,
+) -> Option<ResolvedRole> {
+    let (project, request) = match choice.account {
+        None => (project_in_current_dir(ctx).ok()?, request.clone()),
+        Some(_) => (None, in_current_project(ctx, request.clone())),
+    };
+    match resolve_role(ctx, &request, choice, project.as_ref()) {
+        Ok(Resolution::Resolved(resolved)) => Some(resolved),
+        _ => None,
+    }
+}
+
 pub fn role_credentials(
     ctx: &Context,
     request: &SessionRequest,

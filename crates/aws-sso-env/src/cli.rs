@@ -72,6 +72,14 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print credentials as an SDK's credential_process expects (Version 1 JSON).
     CredentialProcess(CredentialProcessArgs),
+    /// Print an EKS token as kubectl's exec credential plugin expects (ExecCredential JSON).
+    ///
+    /// The token is a GetCallerIdentity URL presigned with the role's credentials, as `aws eks
+    /// get-token` makes it, computed here without starting the AWS CLI and cached (0600) until
+    /// a minute before it expires. Never a prompt or a browser: errors are one line on stderr.
+    /// In a kubeconfig: `exec: {apiVersion: client.authentication.k8s.io/v1beta1, command:
+    /// aws-sso-env, args: [eks-token, --cluster, NAME, ACCOUNT, ROLE], interactiveMode: Never}`.
+    EksToken(EksTokenArgs),
     /// Trust a .aws-sso.yaml (this exact content): the shell hook and aws-sso-env use it.
     Allow(PathArgs),
     /// Stop trusting a .aws-sso.yaml.
@@ -174,6 +182,21 @@ pub struct ConsoleArgs {
 /// `--destination`: checked as it is parsed, so a typo is a usage error before any request.
 fn parse_destination(text: &str) -> Result<Destination, String> {
     text.parse::<Destination>().map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Args)]
+pub struct EksTokenArgs {
+    /// The cluster's name, as EKS knows it (signed into the token as x-k8s-aws-id).
+    #[arg(long, value_name = "NAME", value_parser = aws_sso_cli::parse_name)]
+    pub cluster: String,
+
+    /// The cluster's region; default: the project file's or the profile's region, else
+    /// AWS_REGION, else the SSO region.
+    #[arg(long, value_name = "REGION", value_parser = aws_sso_cli::parse_region)]
+    pub region: Option<String>,
+
+    #[command(flatten)]
+    pub role: RoleArgs,
 }
 
 #[derive(Debug, Args)]

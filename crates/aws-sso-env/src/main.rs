@@ -4,6 +4,7 @@
 use aws_sso_env::cli;
 mod child;
 mod console;
+mod eks;
 mod exec;
 mod hook;
 mod init;
@@ -51,6 +52,9 @@ fn main() -> ExitCode {
     }
     if matches!(cli.command, Some(Command::CredentialProcess(_))) {
         return credential_process(cli, env, printer);
+    }
+    if matches!(cli.command, Some(Command::EksToken(_))) {
+        return eks::run(&cli, env, printer);
     }
     let profile = cli.global.session.profile.as_deref();
     let offer = login_offer(&cli);
@@ -106,11 +110,14 @@ fn run(cli: &Cli, env: Environment, printer: Printer) -> anyhow::Result<ExitCode
         Some(Command::Init(args)) => init::run(args, printer),
         Some(Command::Hook(args)) => Ok(hook::run(args.shell)),
         Some(Command::Use(args)) => shell_use::run(cli, args, ctx.env.clone()),
-        Some(Command::CredentialProcess(_)) => unreachable_credential_process(),
+        Some(Command::CredentialProcess(_) | Command::EksToken(_)) => {
+            unreachable_credential_process()
+        }
     }
 }
 
-/// `credential-process` is handled before `run`; this arm only keeps the match exhaustive.
+/// `credential-process` and `eks-token` are handled before `run`; this arm only keeps the match
+/// exhaustive.
 fn unreachable_credential_process() -> anyhow::Result<ExitCode> {
     anyhow::bail!("credential-process is dispatched before the other commands")
 }

@@ -5,6 +5,7 @@ mod chain;
 mod complete;
 mod console;
 mod dispatch;
+mod eks;
 mod emulator;
 mod env;
 mod faults;

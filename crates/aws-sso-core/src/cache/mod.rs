@@ -118,6 +118,7 @@ pub enum CacheFile {
     RoleIndex,
     Accounts,
     AssumeRole,
+    EksToken,
 }
 
 impl CacheFile {
@@ -129,6 +130,7 @@ impl CacheFile {
             CacheFile::RoleIndex => "the next credential fetch rewrites it",
             CacheFile::Accounts => "run `aws-sso-ls --refresh` to rebuild it",
             CacheFile::AssumeRole => "the next AssumeRole replaces it",
+            CacheFile::EksToken => "the next `aws-sso-env eks-token` replaces it",
         }
     }
 }
@@ -142,6 +144,7 @@ impl fmt::Display for CacheFile {
             CacheFile::RoleIndex => "role credentials index file",
             CacheFile::Accounts => "account cache file",
             CacheFile::AssumeRole => "assume-role credentials cache file",
+            CacheFile::EksToken => "EKS token cache file",
         })
     }
 }

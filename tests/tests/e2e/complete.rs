@@ -91,7 +91,7 @@ fn accounts_complete_by_name_and_id_in_every_shell() {
     // With nothing typed: the subcommands, every account by name then by id, the flags.
     let all = ask(&f.sandbox, "bash", &["aws-sso-env", ""]);
     let accounts: Vec<&str> =
-        all.iter().map(String::as_str).filter(|w| !w.starts_with('-')).skip(8).collect();
+        all.iter().map(String::as_str).filter(|w| !w.starts_with('-')).skip(9).collect();
     assert_eq!(
         accounts,
         [
@@ -107,7 +107,7 @@ fn accounts_complete_by_name_and_id_in_every_shell() {
     );
     assert!(
         all.starts_with(&lines(
-            "exec\ncredential-process\nallow\ndeny\nconsole\nstatus\ninit\nhelp"
+            "exec\ncredential-process\neks-token\nallow\ndeny\nconsole\nstatus\ninit\nhelp"
         ))
     );
     assert!(all.contains(&"--sso-session".to_owned()) && all.contains(&"--format".to_owned()));

@@ -105,11 +105,9 @@ fn accounts_complete_by_name_and_id_in_every_shell() {
             "444444444444"
         ]
     );
-    assert!(
-        all.starts_with(&lines(
-            "exec\ncredential-process\neks-token\nallow\ndeny\nconsole\nstatus\ninit\nhelp"
-        ))
-    );
+    assert!(all.starts_with(&lines(
+        "exec\ncredential-process\neks-token\nallow\ndeny\nconsole\nstatus\ninit\nhelp"
+    )));
     assert!(all.contains(&"--sso-session".to_owned()) && all.contains(&"--format".to_owned()));
 }
 

@@ -157,11 +157,17 @@ pub fn allowed_account_id(env: &Environment, project: &ProjectFile) -> Option<St
 /// changes nothing: the file was allowed, and stays usable.
 pub fn record_first_use(env: &Environment, project: &ProjectFile, account_id: &str) -> bool {
     let Ok(canonical) = file_key(&project.path) else { return false };
-    let Ok(Some(mut record)) = record_of(env, &canonical) else { return false };
+    let Ok(Some(record)) = record_of(env, &canonical) else { return false };
     if record.sha256 != project.sha256 || record.account_id.is_some() {
         return false;
     }
     let Some(record_path) = allow_record_path(env, &canonical) else { return false };
+    // Read again under the lock: an allow of new content meanwhile must not be overwritten.
+    let _lock = record_lock(env, &record_path);
+    let Ok(Some(mut record)) = record_of(env, &canonical) else { return false };
+    if record.sha256 != project.sha256 || record.account_id.is_some() {
+        return false;
+    }
     record.account_id = Some(account_id.to_owned());
     match write_record(&record_path, &record) {
         Ok(()) => true,
@@ -171,6 +177,18 @@ pub fn record_first_use(env: &Environment, project: &ProjectFile, account_id: &s
                 project.path.display()
             );
             false
+        }
+    }
+}
+
+/// The lock around changing the allow record at `record_path`; `None` (the change goes on
+/// without it) when the lock cannot be taken, as on a read-only home where nothing is written.
+fn record_lock(env: &Environment, record_path: &Path) -> Option<crate::lock::FileLock> {
+    match crate::lock::FileLock::acquire(&crate::cache::locks::allow_lock_path(env, record_path)) {
+        Ok(lock) => Some(lock),
+        Err(e) => {
+            tracing::debug!("changing {} without its lock: {e}", record_path.display());
+            None
         }
     }
 }
@@ -200,6 +218,7 @@ pub fn allow(
         sha256: project.sha256.clone(),
         account_id: account_id.map(str::to_owned),
     };
+    let _lock = record_lock(env, &record_path);
     write_record(&record_path, &record)
 }
 
@@ -210,6 +229,7 @@ pub fn deny(env: &Environment, path: &Path) -> Result<bool, TrustError> {
     // The file itself need not exist: its directory is what resolves.
     let canonical = file_key(&path)?;
     let Some(record_path) = allow_record_path(env, &canonical) else { return Ok(false) };
+    let _lock = record_lock(env, &record_path);
     Ok(fs::remove_file_if_exists(&record_path)?)
 }
 
@@ -498,6 +518,37 @@ mod tests {
         assert!(!record_first_use(&home.env, &project, "111111111111"));
         assert!(matches!(home.trust(&settings, &trusted), Trust::TrustedPrefix(_)));
         assert_eq!(allowed_account_id(&home.env, &project), None);
+    }
+
+    #[test]
+    fn a_first_use_never_overwrites_an_allow_of_new_content_made_meanwhile() {
+        let home = Home::new();
+        let path = home.project("p", "account: dev\n");
+        let old = load_project_file(&path).expect("valid");
+        allow(&home.env, &old, None).expect("allowed");
+        let canonical = file_key(&path).expect("key");
+        let record_path = allow_record_path(&home.env, &canonical).expect("record path");
+        // Another process is changing the record: the first use waits for it.
+        let held = crate::lock::FileLock::acquire(&crate::cache::locks::allow_lock_path(
+            &home.env,
+            &record_path,
+        ))
+        .expect("lock");
+        let env = home.env.clone();
+        let first_use = std::thread::spawn(move || record_first_use(&env, &old, "111111111111"));
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        // Meanwhile the file was edited and allowed again, with the account it means now.
+        std::fs::write(&path, "account: prod\n").expect("edit");
+        let new = load_project_file(&path).expect("valid");
+        let record = AllowRecord {
+            path: canonical.to_string_lossy().into_owned(),
+            sha256: new.sha256.clone(),
+            account_id: Some("222222222222".to_owned()),
+        };
+        write_record(&record_path, &record).expect("the other allow");
+        drop(held);
+        assert!(!first_use.join().expect("thread"), "the old content records nothing");
+        assert_eq!(allowed_account_id(&home.env, &new).as_deref(), Some("222222222222"));
     }
 
     #[test]

@@ -32,6 +32,12 @@ pub fn account_cache_lock_path(env: &Environment, cache: &Path) -> PathBuf {
     locks_dir(env).join(format!("accounts-{}.lock", sha1_hex(&cache.to_string_lossy())))
 }
 
+/// The lock around every change of one allow record (`allow`, `deny`, the first use that
+/// completes it), named after the record's path.
+pub fn allow_lock_path(env: &Environment, record: &Path) -> PathBuf {
+    locks_dir(env).join(format!("allow-{}.lock", sha1_hex(&record.to_string_lossy())))
+}
+
 /// The lock around fetching one role's credentials.
 pub fn role_lock_path(env: &Environment, key: &RoleCredentialsKey) -> PathBuf {
     locks_dir(env).join(format!("role-{}.lock", key.cache_key()))

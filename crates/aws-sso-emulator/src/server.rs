@@ -68,6 +68,8 @@ impl Operation {
     /// parameter; every other service by its path.
     pub fn of(request: &ApiRequest) -> Operation {
         match (request.method.as_str(), request.path.as_str()) {
+            // An operation exists only in the API version that has it: 2011-06-15.
+            ("GET" | "POST", "/") if !sts::known_version(request) => Operation::StsUnknown,
             ("GET" | "POST", "/") => match sts::action(request).as_deref() {
                 Some("AssumeRole") => Operation::AssumeRole,
                 Some("GetCallerIdentity") => Operation::GetCallerIdentity,
@@ -691,8 +693,12 @@ mod tests {
         };
         let of =
             |method: &str, path: &str, query: &str| Operation::of(&request(method, path, query));
-        assert_eq!(of("POST", "/", "Action=AssumeRole"), Operation::AssumeRole);
-        assert_eq!(of("GET", "/", "Action=GetCallerIdentity"), Operation::GetCallerIdentity);
+        assert_eq!(of("POST", "/", "Action=AssumeRole&Version=2011-06-15"), Operation::AssumeRole);
+        assert_eq!(
+            of("GET", "/", "Action=GetCallerIdentity&Version=2011-06-15"),
+            Operation::GetCallerIdentity
+        );
+        assert_eq!(of("GET", "/", "Action=GetCallerIdentity"), Operation::StsUnknown);
         assert_eq!(of("GET", "/", ""), Operation::StsUnknown);
         assert_eq!(
             of("GET", "/federation/credentials", "Action=AssumeRole"),
@@ -707,7 +713,7 @@ mod tests {
             ..FaultSettings::default()
         });
         let mut emulator = Emulator::new(state, faults);
-        let call = request("POST", "/", "Action=GetCallerIdentity");
+        let call = request("POST", "/", "Action=GetCallerIdentity&Version=2011-06-15");
         let failed = emulator.handle(&call, 0).response;
         assert_eq!((failed.status, failed.error_type), (500, Some("InternalFailure")));
         assert!(String::from_utf8_lossy(&failed.body).contains("<Type>Receiver</Type>"));

@@ -157,6 +157,11 @@ pub fn action(request: &ApiRequest) -> Option<String> {
     param(&params(request), "Action").map(str::to_owned)
 }
 
+/// Whether the request names the API version this STS has (`Version=2011-06-15`).
+pub fn known_version(request: &ApiRequest) -> bool {
+    param(&params(request), "Version") == Some(VERSION)
+}
+
 /// What an STS fault (`--sts-fault`) answers instead of the service.
 pub fn throttled() -> ApiResponse {
     StsError::new(StsErrorKind::Throttling, "Rate exceeded").into_response()
@@ -169,9 +174,13 @@ pub fn internal_failure() -> ApiResponse {
 
 /// An action STS does not have, or none.
 pub fn unknown_action(request: &ApiRequest) -> ApiResponse {
-    let message = match action(request) {
-        Some(action) => format!("Could not find operation {action} for version {VERSION}"),
-        None => "The request must contain the parameter Action".to_owned(),
+    let params = params(request);
+    let message = match (param(&params, "Action"), param(&params, "Version")) {
+        (None, _) => "The request must contain the parameter Action".to_owned(),
+        (Some(_), None) => "The request must contain the parameter Version".to_owned(),
+        (Some(action), Some(version)) => {
+            format!("Could not find operation {action} for version {version}")
+        }
     };
     StsError::new(StsErrorKind::InvalidAction, message).into_response()
 }
@@ -880,5 +889,27 @@ mod tests {
         };
         assert_eq!(action(&json), None, "a JSON body is no form");
         assert_eq!(code(&unknown_action(&json)), (400, "InvalidAction".to_owned()));
+    }
+
+    #[test]
+    fn only_the_api_version_of_sts_is_served() {
+        let with = |query: &str| ApiRequest {
+            method: "GET".into(),
+            path: "/".into(),
+            query: crate::wire::parse_query(query),
+            ..Default::default()
+        };
+        assert!(known_version(&with("Action=GetCallerIdentity&Version=2011-06-15")));
+        for (query, says) in [
+            ("Action=GetCallerIdentity&Version=2010-01-01", "for version 2010-01-01"),
+            ("Action=GetCallerIdentity", "must contain the parameter Version"),
+        ] {
+            let request = with(query);
+            assert!(!known_version(&request), "{query}");
+            let answer = unknown_action(&request);
+            assert_eq!(code(&answer), (400, "InvalidAction".to_owned()), "{query}");
+            let body = String::from_utf8_lossy(&answer.body).into_owned();
+            assert!(body.contains(says), "{query}: {body}");
+        }
     }
 }

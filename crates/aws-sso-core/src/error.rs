@@ -103,6 +103,15 @@ impl Error {
     }
 }
 
+/// `aws-sso-ls --refresh`, with the flags that choose the session when there are any.
+fn refresh_command(selector: &str) -> String {
+    if selector.is_empty() {
+        "aws-sso-ls --refresh".to_owned()
+    } else {
+        format!("aws-sso-ls --refresh {selector}")
+    }
+}
+
 fn index_failure(
     session: &str,
     looking_for: Option<&str>,
@@ -151,8 +160,15 @@ pub enum ResolveError {
     NoRoles { account: String },
     #[error("Account {account} has no role matching \"{role}\". Its roles: {roles}.")]
     NoSuchRole { account: String, role: String, roles: String },
-    #[error("the account list of {session} could not be read; run: aws-sso-ls --refresh")]
-    AccountListUnreadable { session: String },
+    #[error(
+        "the account list of {session} does not know this account or its roles, and could not be fetched now; fetch it with: {}",
+        refresh_command(selector)
+    )]
+    AccountListUnreadable {
+        session: String,
+        /// The flags that choose the session again (`--sso-session corp`), or nothing.
+        selector: String,
+    },
     #[error(
         "cannot read the current directory (was it deleted?); cd into an existing directory and run the command again"
     )]
@@ -160,6 +176,14 @@ pub enum ResolveError {
 }
 
 impl ResolveError {
+    /// [`ResolveError::AccountListUnreadable`] for `target`.
+    pub fn account_list_unreadable(target: &crate::target::SessionTarget) -> Self {
+        ResolveError::AccountListUnreadable {
+            session: target.display_name(),
+            selector: target.selector(),
+        }
+    }
+
     pub fn kind(&self) -> ErrorKind {
         match self {
             ResolveError::ProjectNotAllowed { .. }

@@ -434,6 +434,19 @@ fn resolve_named(
 /// from the caches when they can answer (no runtime, no HTTP client), else from the portal.
 /// Without an account named, the project file in effect names one (and its session, or says why
 /// it cannot be used); with one, an allowed project file still chooses the session.
+/// What a resolution starts from: without an account named, the project file in effect names
+/// one (with its trust); with one, an allowed project file still chooses the session.
+fn project_and_request(
+    ctx: &Context,
+    request: &SessionRequest,
+    choice: &RoleChoice,
+) -> Result<(Option<ProjectState>, SessionRequest)> {
+    Ok(match choice.account {
+        None => (project_in_current_dir(ctx)?, request.clone()),
+        Some(_) => (None, in_current_project(ctx, request.clone())),
+    })
+}
+
 /// The account and role `choice` (else the project file in effect, else the profile) means, when
 /// the files can say without the network; `None` when the account cache cannot answer yet, or
 /// resolving fails (the caller then climbs [`role_credentials`], which says why).
@@ -442,10 +455,7 @@ pub fn resolve_offline(
     request: &SessionRequest,
     choice: &RoleChoice,
 ) -> Option<ResolvedRole> {
-    let (project, request) = match choice.account {
-        None => (project_in_current_dir(ctx).ok()?, request.clone()),
-        Some(_) => (None, in_current_project(ctx, request.clone())),
-    };
+    let (project, request) = project_and_request(ctx, request, choice).ok()?;
     match resolve_role(ctx, &request, choice, project.as_ref()) {
         Ok(Resolution::Resolved(resolved)) => Some(resolved),
         _ => None,
@@ -458,10 +468,7 @@ pub fn role_credentials(
     choice: &RoleChoice,
     window: SignedDuration,
 ) -> Result<(ResolvedRole, RoleCredentials)> {
-    let (project, request) = match choice.account {
-        None => (project_in_current_dir(ctx)?, request.clone()),
-        Some(_) => (None, in_current_project(ctx, request.clone())),
-    };
+    let (project, request) = project_and_request(ctx, request, choice)?;
     let mut runtime = LazyRuntime::default();
     let resolved = resolve_listing(ctx, &request, choice, project.as_ref(), &mut runtime)?;
     if let Some(creds) = cached_credentials(ctx, &resolved, window) {
@@ -487,10 +494,7 @@ fn resolve_listing(
         match resolve_role_with(ctx, request, choice, project, fetch)? {
             Resolution::Resolved(resolved) => return Ok(resolved),
             Resolution::NeedsAccounts(need) if fetch == Fetch::CacheOnly => {
-                return Err(ResolveError::AccountListUnreadable {
-                    session: need.target.display_name(),
-                }
-                .into());
+                return Err(ResolveError::account_list_unreadable(&need.target).into());
             }
             Resolution::NeedsAccounts(need) => {
                 if fetched.contains(&need) {
@@ -583,7 +587,7 @@ fn named(
         if may_fetch {
             return Ok(AccountsNeed::index(session, account, false));
         }
-        return Err(ResolveError::AccountListUnreadable { session: session.display_name() }.into());
+        return Err(ResolveError::account_list_unreadable(&session).into());
     };
     let now = jiff::Timestamp::now();
     // A project file names its account exactly, so a longer list cannot change its meaning;
@@ -643,10 +647,7 @@ fn named(
         None => match found.roles.as_slice() {
             [only] => only.clone(),
             [] if found.roles_fetched_at.is_none() => {
-                return Err(ResolveError::AccountListUnreadable {
-                    session: session.display_name(),
-                }
-                .into());
+                return Err(ResolveError::account_list_unreadable(&session).into());
             }
             [] => return Err(ResolveError::NoRoles { account: label }.into()),
             roles => {

@@ -117,9 +117,9 @@ fn resolve_from_caches(
     match resolve::resolve_role_with(ctx, &request, &choice, project.as_ref(), Fetch::CacheOnly) {
         Ok(Resolution::Resolved(resolved)) => Ok(resolved),
         Ok(Resolution::NeedsAccounts(need)) => Err(uncached(&need.target.display_name())),
-        Err(aws_sso_core::Error::Resolve(ResolveError::AccountListUnreadable { session })) => {
-            Err(uncached(&session))
-        }
+        Err(aws_sso_core::Error::Resolve(ResolveError::AccountListUnreadable {
+            session, ..
+        })) => Err(uncached(&session)),
         Err(e) => Err(e.into()),
     }
 }

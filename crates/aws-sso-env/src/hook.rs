@@ -13,8 +13,7 @@ use std::process::ExitCode;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use aws_sso_core::cache::accounts::account_cache_path;
-use aws_sso_core::cache::locks::account_cache_lock_path;
+use aws_sso_core::cache::locks::account_fetch_lock_path;
 use aws_sso_core::cache::role_credentials::RoleCredentials;
 use aws_sso_core::credentials::REUSE_WINDOW;
 use aws_sso_core::env::Environment;
@@ -156,11 +155,7 @@ fn fetch_accounts(ctx: &Context, need: &AccountsNeed, timeout: Duration) -> Resu
 
 /// The lock held while an account index of `need`'s session is fetched for the hook.
 fn index_fetch_lock(ctx: &Context, need: &AccountsNeed) -> PathBuf {
-    let cache = account_cache_path(&ctx.env, &need.target)
-        .unwrap_or_else(|| PathBuf::from(need.target.token_identifier()));
-    let mut name = cache.into_os_string();
-    name.push(".fetch");
-    account_cache_lock_path(&ctx.env, std::path::Path::new(&name))
+    account_fetch_lock_path(&ctx.env, need.target.token_identifier())
 }
 
 /// Starts `aws-sso-env hook-accounts …` detached (its own process group, no terminal, no

@@ -66,9 +66,6 @@ impl CachedAccount {
 /// be new. Younger than this, a fetch could not tell more.
 pub const INDEX_RECHECK: SignedDuration = SignedDuration::from_mins(1);
 
-/// The most names a "not found" message suggests.
-const MAX_CLOSEST: usize = 3;
-
 /// Why an account could not be found in the cache.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum AccountLookupError {
@@ -397,7 +394,7 @@ impl AccountCache {
             })
             .collect();
         near.sort_by(|(d1, a), (d2, b)| d1.cmp(d2).then_with(|| account_order(a, b)));
-        near.into_iter().take(MAX_CLOSEST).map(|(_, a)| a.label()).collect()
+        near.into_iter().take(crate::names::MAX_CLOSEST).map(|(_, a)| a.label()).collect()
     }
 
     /// The account `query` names exactly: its id, else its whole name (as written, else unique

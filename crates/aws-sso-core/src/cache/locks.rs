@@ -32,6 +32,13 @@ pub fn account_cache_lock_path(env: &Environment, cache: &Path) -> PathBuf {
     locks_dir(env).join(format!("accounts-{}.lock", sha1_hex(&cache.to_string_lossy())))
 }
 
+/// The lock held while the shell hook (or the fetch it started in the background) fetches the
+/// account index of the session `identifier` names (its name, or a legacy profile's start
+/// URL): one such fetch at a time, and a prompt that finds it held does not wait.
+pub fn account_fetch_lock_path(env: &Environment, identifier: &str) -> PathBuf {
+    locks_dir(env).join(format!("accounts-fetch-{}.lock", sha1_hex(identifier)))
+}
+
 /// The lock around every change of one allow record (`allow`, `deny`, the first use that
 /// completes it), named after the record's path.
 pub fn allow_lock_path(env: &Environment, record: &Path) -> PathBuf {

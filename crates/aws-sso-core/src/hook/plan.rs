@@ -192,9 +192,7 @@ pub fn run_hook(
             }
             Step::NeedsAccounts(pending) => {
                 if fetched.contains(&pending.need) {
-                    let error = ResolveError::AccountListUnreadable {
-                        session: pending.need.target.display_name(),
-                    };
+                    let error = ResolveError::account_list_unreadable(&pending.need.target);
                     return pending.finish(&ctx.env, FetchError::Failed(error.into()));
                 }
                 if let Err(error) = fetch_accounts(&pending.need) {
